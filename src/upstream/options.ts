@@ -1,0 +1,64 @@
+/**
+ * Everything the upstream client needs to know about Google's endpoints and how to introduce
+ * itself. The API is private and moves, so every URL and version string lives here as data.
+ */
+export interface UpstreamOAuthOptions {
+  tokenUrl: string;
+  userinfoUrl: string;
+  authorizeUrl: string;
+  clientId: string;
+  clientSecret: string;
+  scopes: string[];
+}
+
+export interface UpstreamIdentity {
+  /** `antigravity/<version> <os>/<arch>` */
+  userAgent: string;
+  clientName: string;
+  /** Upstream refuses IDE versions it considers too old, so keep this current via config. */
+  clientVersion: string;
+}
+
+export interface UpstreamOptions {
+  /** Cloud Code hosts, tried in order on network errors, 403/404 and 5xx. */
+  hosts: string[];
+  oauth: UpstreamOAuthOptions;
+  identity: UpstreamIdentity;
+  /** Longest wait for response headers; a stream that has started may run as long as it likes. */
+  requestTimeoutMs: number;
+  /** Refresh an access token this long before it expires. */
+  refreshSkewMs: number;
+}
+
+export const DEFAULT_CLIENT_VERSION = "1.15.8";
+
+export function antigravityUserAgent(version: string, os = "linux", arch = "amd64"): string {
+  return `antigravity/${version} ${os}/${arch}`;
+}
+
+export const DEFAULT_UPSTREAM: UpstreamOptions = {
+  hosts: ["https://daily-cloudcode-pa.googleapis.com", "https://cloudcode-pa.googleapis.com"],
+  oauth: {
+    tokenUrl: "https://oauth2.googleapis.com/token",
+    userinfoUrl: "https://www.googleapis.com/oauth2/v1/userinfo",
+    authorizeUrl: "https://accounts.google.com/o/oauth2/v2/auth",
+    // Deliberately empty: these must be the Antigravity desktop app's public installed-app
+    // credentials, which the user supplies through config. We do not ship or guess them.
+    clientId: "",
+    clientSecret: "",
+    scopes: [
+      "https://www.googleapis.com/auth/cloud-platform",
+      "https://www.googleapis.com/auth/userinfo.email",
+      "https://www.googleapis.com/auth/userinfo.profile",
+      "https://www.googleapis.com/auth/cclog",
+      "https://www.googleapis.com/auth/experimentsandconfigs",
+    ],
+  },
+  identity: {
+    userAgent: antigravityUserAgent(DEFAULT_CLIENT_VERSION),
+    clientName: "antigravity",
+    clientVersion: DEFAULT_CLIENT_VERSION,
+  },
+  requestTimeoutMs: 60_000,
+  refreshSkewMs: 5 * 60_000,
+};
