@@ -1,0 +1,216 @@
+/**
+ * Strict validation of what the user wrote in the config file. Every schema carries the
+ * human "expected ..." text as its error, so ConfigError can say `expected X, found Y`
+ * without knowing zod's issue vocabulary. Unknown keys are errors: they are almost always typos.
+ */
+import { z } from "zod";
+import type { PoolTuning } from "../pool/tuning.ts";
+import type { UpstreamOptions } from "../upstream/options.ts";
+import type { AgcpConfig, AgcpPoolOptions, AgcpUpstreamOptions } from "./types.ts";
+
+export const LOG_LEVELS = ["silent", "fatal", "error", "warn", "info", "debug", "trace", "verbose"] as const;
+export const STRATEGY_NAMES = ["hybrid", "sticky", "round-robin"] as const;
+export const STORAGE_DRIVERS = ["memory", "fs", "redis"] as const;
+
+function between(min: number, max: number): string {
+  return `a number between ${min} and ${max}`;
+}
+
+export function numberIn(min: number, max: number, expected = between(min, max)) {
+  return z.number({ error: expected }).min(min, { error: expected }).max(max, { error: expected });
+}
+
+export function intIn(min: number, max: number, expected = `an integer between ${min} and ${max}`) {
+  return z.number({ error: expected }).int({ error: expected }).min(min, { error: expected }).max(max, { error: expected });
+}
+
+const nonNegative = () => z.number({ error: "a number ≥ 0" }).min(0, { error: "a number ≥ 0" });
+const nonNegativeInt = () => intIn(0, Number.MAX_SAFE_INTEGER, "an integer ≥ 0");
+const positiveInt = () => intIn(1, Number.MAX_SAFE_INTEGER, "an integer ≥ 1");
+const fraction = () => numberIn(0, 1);
+const nonEmptyString = (expected = "a non-empty string") => z.string({ error: expected }).min(1, { error: expected });
+const bool = () => z.boolean({ error: "true or false" });
+const durations = () => z.array(nonNegative(), { error: "an array of milliseconds" });
+
+function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, { error: `one of ${values.map((v) => `"${v}"`).join(", ")}` });
+}
+
+function obj<T extends z.core.$ZodLooseShape>(shape: T) {
+  return z.strictObject(shape, { error: "an object" });
+}
+
+const httpUrl = (expected = "an http(s) URL") =>
+  z.string({ error: expected }).refine((s) => /^https?:\/\/[^\s/]+/.test(s), { error: expected });
+
+/** Quota floors are fractions; 1.0 would mean "never use this account", which `enabled: false` says better. */
+export const floorSchema = () => numberIn(0, 0.99);
+
+const quotaFloorsSchema = obj({
+  floor: floorSchema().optional(),
+  models: z.record(z.string(), floorSchema(), { error: "an object of model name → floor" }).optional(),
+});
+
+const envVarName = "the NAME of an environment variable (letters, digits, _)";
+
+const accountSchema = obj({
+  label: nonEmptyString().optional(),
+  email: nonEmptyString().optional(),
+  refreshToken: nonEmptyString().optional(),
+  refreshTokenEnv: z
+    .string({ error: envVarName })
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: envVarName })
+    .optional(),
+  projectId: nonEmptyString().optional(),
+  enabled: bool().optional(),
+  quota: quotaFloorsSchema.optional(),
+});
+
+export const poolSchema = obj({
+  hybrid: obj({
+    weights: obj({
+      health: nonNegative().optional(),
+      bucket: nonNegative().optional(),
+      quota: nonNegative().optional(),
+      lru: nonNegative().optional(),
+    }).optional(),
+    lruCapSeconds: nonNegative().optional(),
+  }).optional(),
+  health: obj({
+    initial: nonNegative().optional(),
+    successReward: nonNegative().optional(),
+    rateLimitPenalty: nonNegative().optional(),
+    failurePenalty: nonNegative().optional(),
+    recoveryPerHour: nonNegative().optional(),
+    min: nonNegative().optional(),
+    max: nonNegative().optional(),
+    minUsable: nonNegative().optional(),
+  }).optional(),
+  bucket: obj({
+    max: nonNegative().optional(),
+    refillPerMinute: nonNegative().optional(),
+    initial: nonNegative().optional(),
+    cost: nonNegative().optional(),
+  }).optional(),
+  quota: obj({
+    defaultFloor: floorSchema().optional(),
+    unknownScore: numberIn(0, 100).optional(),
+    staleAfterMs: nonNegative().optional(),
+    staleFactor: fraction().optional(),
+  }).optional(),
+  ladder: obj({
+    emergencyDelayMs: nonNegative().optional(),
+    lastResortDelayMs: nonNegative().optional(),
+  }).optional(),
+  sticky: obj({ maxWaitMs: nonNegative().optional() }).optional(),
+  backoff: obj({
+    quotaExhaustedMs: durations().min(1, { error: "a non-empty array of milliseconds" }).optional(),
+    rateLimitedMs: nonNegative().optional(),
+    capacityMs: nonNegative().optional(),
+    capacityJitterMs: nonNegative().optional(),
+    serverErrorMs: nonNegative().optional(),
+    unknownMs: nonNegative().optional(),
+    dedupeWindowMs: nonNegative().optional(),
+    consecutiveFailuresToCool: positiveInt().optional(),
+    consecutiveFailureCooldownMs: nonNegative().optional(),
+    maxNonQuotaCooledFraction: fraction().optional(),
+  }).optional(),
+  capacityRetryDelaysMs: durations().optional(),
+  emptyResponseRetryDelaysMs: durations().optional(),
+  maxWaitMs: nonNegative().optional(),
+  minAttempts: positiveInt().optional(),
+  probeAfterMs: nonNegative().optional(),
+  quotaRefresh: obj({
+    intervalMs: nonNegative().optional(),
+    jitter: fraction().optional(),
+    concurrency: positiveInt().optional(),
+  }).optional(),
+});
+
+export const upstreamSchema = obj({
+  hosts: z
+    .array(httpUrl(), { error: "an array of http(s) URLs" })
+    .min(1, { error: "at least one http(s) URL" })
+    .optional(),
+  oauth: obj({
+    tokenUrl: httpUrl().optional(),
+    userinfoUrl: httpUrl().optional(),
+    authorizeUrl: httpUrl().optional(),
+    clientId: z.string({ error: "a string" }).optional(),
+    clientSecret: z.string({ error: "a string" }).optional(),
+    scopes: z.array(nonEmptyString(), { error: "an array of scope strings" }).optional(),
+  }).optional(),
+  identity: obj({
+    userAgent: nonEmptyString().optional(),
+    clientName: nonEmptyString().optional(),
+    clientVersion: nonEmptyString().optional(),
+  }).optional(),
+  requestTimeoutMs: positiveInt().optional(),
+  refreshSkewMs: nonNegativeInt().optional(),
+});
+
+const modelName = () => nonEmptyString("a model name");
+
+export const configSchema = obj({
+  port: intIn(1, 65535).optional(),
+  host: nonEmptyString("a host name or IP address").optional(),
+  apiKey: nonEmptyString().optional(),
+  strategy: oneOf(STRATEGY_NAMES).optional(),
+  logLevel: oneOf(LOG_LEVELS).optional(),
+  bodyLimit: intIn(1024, 2 ** 31, "an integer number of bytes between 1024 and 2147483648").optional(),
+  accounts: z.array(accountSchema, { error: "an array of accounts" }).optional(),
+  quota: quotaFloorsSchema.optional(),
+  pool: poolSchema.optional(),
+  storage: obj({
+    driver: oneOf(STORAGE_DRIVERS).optional(),
+    dir: nonEmptyString("a directory path").optional(),
+    url: z
+      .string({ error: "a redis:// or rediss:// URL" })
+      .regex(/^rediss?:\/\/\S+$/, { error: "a redis:// or rediss:// URL" })
+      .optional(),
+    prefix: z.string({ error: "a string" }).optional(),
+    flushIntervalMs: positiveInt().optional(),
+  }).optional(),
+  upstream: upstreamSchema.optional(),
+  models: obj({
+    exact: z.record(z.string(), modelName(), { error: "an object of model name → model name" }).optional(),
+    patterns: z
+      .array(obj({ match: nonEmptyString("a pattern"), to: modelName() }), {
+        error: "an array of { match, to }",
+      })
+      .optional(),
+    fallback: z.record(z.string(), modelName(), { error: "an object of model name → fallback model" }).optional(),
+  }).optional(),
+  server: obj({
+    shutdownTimeoutMs: nonNegativeInt().optional(),
+    pingIntervalMs: positiveInt().optional(),
+  }).optional(),
+});
+
+// Compile-time drift guards: the hand-written user types (types.ts must stay import-free) have to
+// match the runtime shapes they override, and the schema has to accept exactly AgcpConfig.
+type DeepRequired<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]-?: DeepRequired<T[K]> } : T;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const poolMatches: Same<DeepRequired<AgcpPoolOptions>, PoolTuning> = true;
+const upstreamMatches: Same<DeepRequired<AgcpUpstreamOptions>, UpstreamOptions> = true;
+const schemaMatches: Same<z.infer<typeof configSchema>, AgcpConfig> = true;
+void [poolMatches, upstreamMatches, schemaMatches];
+
+/** Keys allowed on the object at `path` (array indexes and record keys are skipped over). */
+export function knownKeysAt(path: readonly PropertyKey[]): string[] {
+  let schema: z.core.$ZodType = configSchema;
+  const unwrap = (s: z.core.$ZodType): z.core.$ZodType =>
+    s instanceof z.ZodOptional ? unwrap(s.unwrap() as z.core.$ZodType) : s;
+  for (const key of path) {
+    schema = unwrap(schema);
+    if (schema instanceof z.ZodObject) {
+      const next = (schema.shape as Record<string, z.core.$ZodType>)[String(key)];
+      if (!next) return [];
+      schema = next;
+    } else if (schema instanceof z.ZodArray) schema = schema.element as z.core.$ZodType;
+    else if (schema instanceof z.ZodRecord) schema = schema.valueType as z.core.$ZodType;
+    else return [];
+  }
+  schema = unwrap(schema);
+  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+}

@@ -1,0 +1,251 @@
+/**
+ * agcp configuration types.
+ *
+ * This file has no imports on purpose: `agcp init` copies it verbatim next to your
+ * `agcp.config.ts` so editors can type-check the config without any node_modules.
+ * Every field is optional; the default is given in each field's doc comment.
+ */
+
+/** Account selection strategy. */
+export type AgcpStrategy = "hybrid" | "sticky" | "round-robin";
+
+/** Log levels (consola's names), from quietest to loudest. */
+export type AgcpLogLevel = "silent" | "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "verbose";
+
+/** Minimum remaining quota, as fractions of the full quota (0 .. 0.99). */
+export interface AgcpQuotaFloors {
+  /**
+   * Below or at this remaining fraction an account is not picked for a model (while the
+   * quota data is fresh), so it keeps a reserve. Default: 0.05 (5 %).
+   */
+  floor?: number;
+  /** Per-model floors, e.g. `{ "claude-opus-4-5-thinking": 0.2 }`. Override `floor`. Default: none. */
+  models?: Record<string, number>;
+}
+
+export interface AgcpAccount {
+  /** Name shown in logs and the API. Default: `email`, else `account-<n>` (1-based position). */
+  label?: string;
+  /** Google account e-mail, informational. Default: none. */
+  email?: string;
+  /**
+   * OAuth refresh token. Prefer `refreshTokenEnv` so the secret stays out of the file.
+   * Exactly one of `refreshToken` / `refreshTokenEnv` is required.
+   */
+  refreshToken?: string;
+  /** NAME of the environment variable that holds the refresh token, e.g. "AGCP_TOKEN_WORK". */
+  refreshTokenEnv?: string;
+  /** Cloud Code project id. Default: discovered from the upstream on first use. */
+  projectId?: string;
+  /** Set to false to keep the account configured but never route to it. Default: true. */
+  enabled?: boolean;
+  /**
+   * Per-account quota floors. Lookup order: this account's model floor → this account's
+   * floor → global model floor → global floor. Default: the global `quota`.
+   */
+  quota?: AgcpQuotaFloors;
+}
+
+export interface AgcpPoolOptions {
+  /** Hybrid strategy scoring. */
+  hybrid?: {
+    /**
+     * score = health*health + bucket*(tokens/max*100) + quota*quotaScore + lru*min(idleSeconds, lruCapSeconds).
+     * Default: { health: 2, bucket: 5, quota: 3, lru: 0.1 }.
+     */
+    weights?: { health?: number; bucket?: number; quota?: number; lru?: number };
+    /** Idle time counted by the LRU term is capped at this many seconds. Default: 3600. */
+    lruCapSeconds?: number;
+  };
+  /** Per-account health score. */
+  health?: {
+    /** Score of a new account. Default: 70. */
+    initial?: number;
+    /** Added per successful request. Default: 1. */
+    successReward?: number;
+    /** Subtracted per rate limit. Default: 10. */
+    rateLimitPenalty?: number;
+    /** Subtracted per other account failure. Default: 20. */
+    failurePenalty?: number;
+    /** Points regained per hour. Default: 10. */
+    recoveryPerHour?: number;
+    /** Lowest score. Default: 0. */
+    min?: number;
+    /** Highest score. Default: 100. */
+    max?: number;
+    /** Below this an account is skipped at the normal selection level. Default: 50. */
+    minUsable?: number;
+  };
+  /** Client-side token bucket per account. */
+  bucket?: {
+    /** Capacity. Default: 50. */
+    max?: number;
+    /** Tokens regained per minute. Default: 6. */
+    refillPerMinute?: number;
+    /** Tokens at start. Default: 50. */
+    initial?: number;
+    /** Tokens spent per selection. Default: 1. */
+    cost?: number;
+  };
+  /** How quota data feeds selection. */
+  quota?: {
+    /** Default floor (fraction 0..0.99); `quota.floor` at the top level overrides it. Default: 0.05. */
+    defaultFloor?: number;
+    /** Quota score when the remaining quota is unknown. Default: 50. */
+    unknownScore?: number;
+    /** Quota data older than this is stale. Default: 300000 (5 min). */
+    staleAfterMs?: number;
+    /** Stale quota scores are multiplied by this. Default: 0.9. */
+    staleFactor?: number;
+  };
+  /** Fallback ladder when no account qualifies. */
+  ladder?: {
+    /** Wait before the "emergency" level (health ignored). Default: 250. */
+    emergencyDelayMs?: number;
+    /** Wait before the "last resort" level (token bucket ignored too). Default: 500. */
+    lastResortDelayMs?: number;
+  };
+  /** Sticky strategy. */
+  sticky?: {
+    /** Wait for the current account if it resets within this long. Default: 120000 (2 min). */
+    maxWaitMs?: number;
+  };
+  /** Cooldowns when the upstream gives no reset hint. */
+  backoff?: {
+    /** Quota exhausted, by repeat count. Default: [60000, 300000, 1800000, 7200000]. */
+    quotaExhaustedMs?: number[];
+    /** Short rate limit. Default: 30000. */
+    rateLimitedMs?: number;
+    /** Capacity (upstream overload). Default: 15000. */
+    capacityMs?: number;
+    /** ± jitter on `capacityMs`. Default: 5000. */
+    capacityJitterMs?: number;
+    /** Upstream 5xx. Default: 20000. */
+    serverErrorMs?: number;
+    /** Anything else. Default: 60000. */
+    unknownMs?: number;
+    /** 429s from one (account, model) within this window count once. Default: 2000. */
+    dedupeWindowMs?: number;
+    /** Consecutive 5xx/network failures that cool a model. Default: 3. */
+    consecutiveFailuresToCool?: number;
+    /** Cooldown after those failures. Default: 60000. */
+    consecutiveFailureCooldownMs?: number;
+    /** At most this fraction of the pool may be cooled by non-quota errors at once. Default: 0.5. */
+    maxNonQuotaCooledFraction?: number;
+  };
+  /** Waits between retries on capacity errors. Default: [5000, 10000, 20000, 30000, 60000]. */
+  capacityRetryDelaysMs?: number[];
+  /** Waits between retries on empty upstream responses. Default: [500, 1000]. */
+  emptyResponseRetryDelaysMs?: number[];
+  /** The request path never sleeps longer than this in total. Default: 120000 (2 min). */
+  maxWaitMs?: number;
+  /** Attempts per request: max(minAttempts, accounts + 1). Default: 5. */
+  minAttempts?: number;
+  /** Long cooldowns are re-checked with a cheap quota probe after at most this long. Default: 900000 (15 min). */
+  probeAfterMs?: number;
+  /** Background quota refresh. */
+  quotaRefresh?: {
+    /** Interval. Default: 300000 (5 min). */
+    intervalMs?: number;
+    /** Random spread as a fraction of the interval. Default: 0.2. */
+    jitter?: number;
+    /** Accounts refreshed in parallel. Default: 4. */
+    concurrency?: number;
+  };
+}
+
+export interface AgcpStorageOptions {
+  /**
+   * Where routing state (cooldowns, health, quota) survives restarts.
+   * "memory" forgets on exit; "fs" writes JSON files; "redis" shares state between instances.
+   * Default: "fs".
+   */
+  driver?: "memory" | "fs" | "redis";
+  /**
+   * Directory for the "fs" driver; relative paths are resolved against the config file's folder.
+   * Default: $XDG_STATE_HOME/agcp, else ~/.local/state/agcp.
+   */
+  dir?: string;
+  /** Redis URL for the "redis" driver, e.g. "redis://127.0.0.1:6379/0". Required for "redis". */
+  url?: string;
+  /** Key prefix, so several deployments can share one store. Default: "agcp". */
+  prefix?: string;
+  /** How often changed state is written out. Default: 1000. */
+  flushIntervalMs?: number;
+}
+
+export interface AgcpUpstreamOptions {
+  /** Cloud Code base URLs, tried in order. Default: the daily, then the production endpoint. */
+  hosts?: string[];
+  /**
+   * Google OAuth endpoints and client. `clientId` / `clientSecret` default to empty: supply the
+   * Antigravity desktop client's installed-app values. The rest defaults to Google's endpoints.
+   */
+  oauth?: {
+    tokenUrl?: string;
+    userinfoUrl?: string;
+    authorizeUrl?: string;
+    clientId?: string;
+    clientSecret?: string;
+    scopes?: string[];
+  };
+  /** How agcp identifies itself upstream. Default: the Antigravity client's values. */
+  identity?: { userAgent?: string; clientName?: string; clientVersion?: string };
+  /** Longest wait for response headers of one upstream request. Default: 60000. */
+  requestTimeoutMs?: number;
+  /** Access tokens are refreshed this long before they expire. Default: 300000 (5 min). */
+  refreshSkewMs?: number;
+}
+
+export interface AgcpModelOptions {
+  /** Client model name → upstream model name, merged over the built-in table. Default: built-in. */
+  exact?: Record<string, string>;
+  /** Checked in order before the built-in patterns; `match` uses `*` wildcards. Default: built-in. */
+  patterns?: Array<{ match: string; to: string }>;
+  /** Model → model to try when every account is limited for it (one level deep). Default: none. */
+  fallback?: Record<string, string>;
+}
+
+export interface AgcpServerOptions {
+  /** On SIGINT/SIGTERM, in-flight requests get this long to finish. Default: 10000. */
+  shutdownTimeoutMs?: number;
+  /** Keep-alive `ping` events on streams, so proxies do not cut idle streams. Default: 10000. */
+  pingIntervalMs?: number;
+}
+
+export interface AgcpConfig {
+  /** TCP port. Env AGCP_PORT, flag --port. Default: 8080. */
+  port?: number;
+  /** Listen address. Env AGCP_HOST, flag --host. Default: "127.0.0.1" (this machine only). */
+  host?: string;
+  /**
+   * When set, clients must send it as `x-api-key` or `Authorization: Bearer`. Env AGCP_API_KEY.
+   * Default: none (no client auth; keep host on loopback then).
+   */
+  apiKey?: string;
+  /** Account selection strategy. Env AGCP_STRATEGY, flag --strategy. Default: "hybrid". */
+  strategy?: AgcpStrategy;
+  /** Env AGCP_LOG_LEVEL, flag --log-level. Default: "info". */
+  logLevel?: AgcpLogLevel;
+  /** Largest accepted request body in bytes (Claude Code sends big contexts with images). Default: 33554432 (32 MiB). */
+  bodyLimit?: number;
+  /** Google accounts to balance across. Default: none. */
+  accounts?: AgcpAccount[];
+  /** Global quota floors. Default: { floor: 0.05 }. */
+  quota?: AgcpQuotaFloors;
+  /** Load-balancing constants; anything left out keeps its default. */
+  pool?: AgcpPoolOptions;
+  /** Persistence of routing state. Default: { driver: "fs" }. */
+  storage?: AgcpStorageOptions;
+  /** Upstream endpoints and identity (change only for testing). */
+  upstream?: AgcpUpstreamOptions;
+  /** Model name mapping and fallbacks. */
+  models?: AgcpModelOptions;
+  /** HTTP server behaviour. */
+  server?: AgcpServerOptions;
+}
+
+/** Identity helper for editor completion: `export default defineConfig({ ... })`. */
+export function defineConfig(config: AgcpConfig): AgcpConfig {
+  return config;
+}
