@@ -1,0 +1,310 @@
+/**
+ * The one way agcp talks to Cloud Code: bearer tokens from the cache, the IDE's identification
+ * headers, host fallback, and a single refresh-and-retry on 401. Switching accounts is the pool's
+ * job, not this module's.
+ */
+import { classifyNetworkError, classifyUpstreamError } from "./classify.ts";
+import { UpstreamError } from "./errors.ts";
+import type { UpstreamOptions } from "./options.ts";
+import {
+  createProjectCache,
+  discoverProject,
+  type CodeAssistMethod,
+  type DiscoveryOptions,
+  type ProjectInfo,
+} from "./project.ts";
+import { isRecord, parseJson } from "./rpc.ts";
+import { createTokenCache, requestToken, type TokenCache } from "./tokens.ts";
+
+export interface UpstreamAccount {
+  id: string;
+  refreshToken: string;
+  /** Configured project; skips discovery. */
+  projectId?: string;
+}
+
+/** The Cloud Code request envelope; `project` is filled in from discovery when absent. */
+export interface GenerateEnvelope {
+  model: string;
+  project?: string;
+  request: unknown;
+  [key: string]: unknown;
+}
+
+export interface GenerateOptions {
+  stream: boolean;
+  /** Aborting (client went away) aborts the upstream fetch, before or after headers. */
+  signal?: AbortSignal;
+  /** Claude thinking models need the interleaved-thinking beta header. */
+  thinking?: boolean;
+}
+
+export interface ModelQuota {
+  /** Remaining quota, 0..1; 0 when upstream only gives a reset time (exhausted). */
+  fraction: number;
+  resetAt?: number;
+  displayName?: string;
+}
+
+export interface CodeGrant {
+  refreshToken: string;
+  accessToken: string;
+  expiresIn: number;
+}
+
+export interface UpstreamClientOptions extends UpstreamOptions {
+  fetch?: typeof fetch;
+  now?: () => number;
+  discovery?: DiscoveryOptions;
+}
+
+export interface UpstreamClient {
+  tokens: TokenCache;
+  /** An ok Response (SSE stream or JSON); anything else throws UpstreamError. Caller aborts rethrow the abort reason. */
+  generate(account: UpstreamAccount, envelope: GenerateEnvelope, options: GenerateOptions): Promise<Response>;
+  /** Quota per model id, from fetchAvailableModels (a cheap probe: costs no completion). */
+  fetchModels(account: UpstreamAccount, options?: { signal?: AbortSignal }): Promise<Record<string, ModelQuota>>;
+  discover(account: UpstreamAccount): Promise<ProjectInfo>;
+  userinfo(accessToken: string): Promise<{ email: string; name?: string }>;
+  exchangeCode(code: string, verifier: string, redirectUri: string): Promise<CodeGrant>;
+  /** Drop cached token and project, e.g. after re-authentication or removal. */
+  forget(accountId: string): void;
+}
+
+interface CallOptions {
+  signal?: AbortSignal;
+  stream?: boolean;
+  model?: string;
+  extraHeaders?: Record<string, string>;
+}
+
+const INTERLEAVED_THINKING_BETA = "interleaved-thinking-2025-05-14";
+
+export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
+  const doFetch = options.fetch ?? fetch;
+  const now = options.now ?? Date.now;
+  const tokens = createTokenCache({
+    oauth: options.oauth,
+    fetch: doFetch,
+    now,
+    refreshSkewMs: options.refreshSkewMs,
+    timeoutMs: options.requestTimeoutMs,
+  });
+
+  function baseHeaders(accessToken: string, accept: string): Record<string, string> {
+    return {
+      Authorization: `Bearer ${accessToken}`,
+      "Content-Type": "application/json",
+      Accept: accept,
+      "User-Agent": options.identity.userAgent,
+      "X-Client-Name": options.identity.clientName,
+      "X-Client-Version": options.identity.clientVersion,
+    };
+  }
+
+  /** Host fallback plus one token refresh on 401. Returns only ok responses. */
+  async function call(account: UpstreamAccount, method: string, body: unknown, opts: CallOptions = {}) {
+    const payload = JSON.stringify(body);
+    const accept = opts.stream ? "text/event-stream" : "application/json";
+    let accessToken = await tokens.get(account);
+    let refreshed = false;
+    let httpError: UpstreamError | undefined;
+    let networkError: UpstreamError | undefined;
+
+    for (let i = 0; i < options.hosts.length; i++) {
+      const url = `${options.hosts[i]}/v1internal:${method}`;
+      const secrets = [accessToken, account.refreshToken];
+      const attempt = await fetchWithDeadline(doFetch, url, {
+        method: "POST",
+        headers: { ...baseHeaders(accessToken, accept), ...opts.extraHeaders },
+        body: payload,
+      }, options.requestTimeoutMs, opts.signal);
+
+      if (attempt.kind === "failed") {
+        networkError = classifyNetworkError(attempt.error, { url, timeoutMs: attempt.timeoutMs, secrets });
+        continue;
+      }
+      const { res } = attempt;
+      if (res.ok) return res;
+      if (res.status === 401 && !refreshed) {
+        refreshed = true;
+        tokens.invalidate(account.id);
+        accessToken = await tokens.get(account);
+        i--; // same host, fresh token
+        continue;
+      }
+      const error = classifyUpstreamError({
+        status: res.status,
+        headers: res.headers,
+        bodyText: attempt.bodyText,
+        now: now(),
+        model: opts.model,
+        secrets,
+      });
+      if (!tryNextHost(res.status, error)) throw error;
+      httpError = error;
+    }
+    // A host that answered says more than one that could not be reached.
+    throw httpError ?? networkError ?? new UpstreamError({ kind: "network", message: "no upstream hosts configured" });
+  }
+
+  async function callJson(account: UpstreamAccount, method: string, body: unknown, opts: CallOptions = {}) {
+    const res = await call(account, method, body, opts);
+    const text = await res.text();
+    const parsed = parseJson(text);
+    if (parsed === undefined) {
+      throw new UpstreamError({ kind: "server", status: res.status, message: `${method} answered with non-JSON` });
+    }
+    return parsed;
+  }
+
+  const projects = createProjectCache((account: UpstreamAccount) =>
+    discoverProject((method: CodeAssistMethod, body) => callJson(account, method, body), options.discovery),
+  );
+
+  return {
+    tokens,
+
+    async generate(account, envelope, opts) {
+      const project = envelope.project ?? (await projects.get(account)).projectId;
+      const extraHeaders: Record<string, string> = {};
+      if (opts.thinking && /claude/i.test(envelope.model)) extraHeaders["anthropic-beta"] = INTERLEAVED_THINKING_BETA;
+      const method = opts.stream ? "streamGenerateContent?alt=sse" : "generateContent";
+      return call(account, method, { ...envelope, project }, {
+        stream: opts.stream,
+        signal: opts.signal,
+        model: envelope.model,
+        extraHeaders,
+      });
+    },
+
+    async fetchModels(account, opts = {}) {
+      const { projectId } = await projects.get(account);
+      const answer = await callJson(account, "fetchAvailableModels", { project: projectId }, { signal: opts.signal });
+      return readAvailableModels(answer);
+    },
+
+    discover(account) {
+      return projects.get(account);
+    },
+
+    async userinfo(accessToken) {
+      const url = options.oauth.userinfoUrl;
+      const attempt = await fetchWithDeadline(doFetch, url, {
+        method: "GET",
+        headers: { Authorization: `Bearer ${accessToken}`, Accept: "application/json" },
+      }, options.requestTimeoutMs);
+      if (attempt.kind === "failed") {
+        throw classifyNetworkError(attempt.error, { url, timeoutMs: attempt.timeoutMs, secrets: [accessToken] });
+      }
+      const text = attempt.res.ok ? await attempt.res.text() : attempt.bodyText;
+      if (!attempt.res.ok) {
+        throw classifyUpstreamError({
+          status: attempt.res.status,
+          headers: attempt.res.headers,
+          bodyText: text,
+          now: now(),
+          secrets: [accessToken],
+        });
+      }
+      const body = parseJson(text);
+      if (!isRecord(body) || typeof body.email !== "string" || !body.email) {
+        throw new UpstreamError({ kind: "server", status: attempt.res.status, message: "userinfo answered without an email" });
+      }
+      return typeof body.name === "string" ? { email: body.email, name: body.name } : { email: body.email };
+    },
+
+    async exchangeCode(code, verifier, redirectUri) {
+      const grant = await requestToken(
+        { oauth: options.oauth, fetch: doFetch, timeoutMs: options.requestTimeoutMs },
+        { grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: redirectUri },
+      );
+      if (!grant.refreshToken) {
+        // Happens when consent was not forced; without it the account cannot be used unattended.
+        throw new UpstreamError({
+          kind: "unauthenticated",
+          message: "Google returned no refresh token; remove agcp's access in your Google account and sign in again",
+        });
+      }
+      return { refreshToken: grant.refreshToken, accessToken: grant.accessToken, expiresIn: grant.expiresIn };
+    },
+
+    forget(accountId) {
+      tokens.invalidate(accountId);
+      projects.invalidate(accountId);
+    },
+  };
+}
+
+/** Where another host might do better: it is down, does not know the method, or refused this host. */
+function tryNextHost(status: number, error: UpstreamError): boolean {
+  if (error.kind === "verification_required" || error.kind === "banned") return false;
+  return status === 403 || status === 404 || status >= 500;
+}
+
+export function readAvailableModels(answer: unknown): Record<string, ModelQuota> {
+  const models = isRecord(answer) && isRecord(answer.models) ? answer.models : {};
+  const out: Record<string, ModelQuota> = {};
+  for (const [id, raw] of Object.entries(models)) {
+    if (!isRecord(raw)) continue;
+    const quota = isRecord(raw.quotaInfo) ? raw.quotaInfo : undefined;
+    // Without quotaInfo there is nothing to balance on (internal or unmetered model).
+    if (!quota) continue;
+    const resetAt = typeof quota.resetTime === "string" ? Date.parse(quota.resetTime) : Number.NaN;
+    const remaining = typeof quota.remainingFraction === "number" ? quota.remainingFraction : undefined;
+    if (remaining === undefined && Number.isNaN(resetAt)) continue;
+    const entry: ModelQuota = { fraction: remaining === undefined ? 0 : Math.min(1, Math.max(0, remaining)) };
+    if (!Number.isNaN(resetAt)) entry.resetAt = resetAt;
+    if (typeof raw.displayName === "string") entry.displayName = raw.displayName;
+    out[id] = entry;
+  }
+  return out;
+}
+
+type Attempt =
+  | { kind: "answered"; res: Response; /** The error body; empty for ok answers (left unread). */ bodyText: string }
+  | { kind: "failed"; error: unknown; timeoutMs?: number };
+
+/**
+ * fetch with a deadline on the response headers only: long streams must not be cut off, yet a
+ * host that never answers must not hold a request forever. Error bodies are read under the same
+ * deadline. A caller abort is rethrown as-is (it is nobody's failure).
+ */
+async function fetchWithDeadline(
+  doFetch: typeof fetch,
+  url: string,
+  init: RequestInit,
+  timeoutMs: number,
+  callerSignal?: AbortSignal,
+): Promise<Attempt> {
+  callerSignal?.throwIfAborted();
+  const deadline = new AbortController();
+  const signal = callerSignal ? AbortSignal.any([callerSignal, deadline.signal]) : deadline.signal;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    deadline.abort(new DOMException(`no response within ${timeoutMs} ms`, "TimeoutError"));
+  }, timeoutMs);
+  const fail = (error: unknown): Attempt => {
+    if (callerSignal?.aborted) throw callerSignal.reason;
+    return { kind: "failed", error, timeoutMs: timedOut ? timeoutMs : undefined };
+  };
+  let res: Response;
+  try {
+    res = await doFetch(url, { ...init, signal });
+  } catch (error) {
+    clearTimeout(timer);
+    return fail(error);
+  }
+  if (res.ok) {
+    clearTimeout(timer);
+    return { kind: "answered", res, bodyText: "" };
+  }
+  try {
+    return { kind: "answered", res, bodyText: await res.text() };
+  } catch (error) {
+    return fail(error);
+  } finally {
+    clearTimeout(timer);
+  }
+}
