@@ -1,0 +1,29 @@
+import { createHash } from "node:crypto";
+import type { SimAccountInit, SimTier } from "./types.ts";
+
+const TIER_CYCLE: SimTier[] = ["pro", "ultra", "free", "pro"];
+
+/**
+ * n deterministic demo accounts. Variety makes a demo show balancing: tiers rotate, the second
+ * account is low on Claude quota, every fourth has a tight rate limit.
+ */
+export function demoAccounts(n: number): SimAccountInit[] {
+  const accounts: SimAccountInit[] = [];
+  for (let i = 1; i <= n; i++) {
+    const email = `demo${i}@agcp.test`;
+    const hex = createHash("sha256").update(`agcp-demo-${i}`).digest("hex").slice(0, 16);
+    const account: SimAccountInit = {
+      email,
+      refreshToken: `sim-refresh-${i}-${hex}`,
+      tier: TIER_CYCLE[(i - 1) % TIER_CYCLE.length] ?? "pro",
+    };
+    if (i % 4 === 2) {
+      account.quota = { "claude-sonnet-4-6": 0.05, "claude-sonnet-4-6-thinking": 0.05, "claude-opus-4-6-thinking": 0.02 };
+    } else if (i % 4 === 3) {
+      account.quota = { "gemini-3.1-pro-high": 0.3, "claude-opus-4-6-thinking": 0.4 };
+    }
+    if (i % 4 === 0) account.rateLimitPerMinute = 30;
+    accounts.push(account);
+  }
+  return accounts;
+}

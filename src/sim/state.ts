@@ -1,0 +1,305 @@
+import { randomBytes, createHash } from "node:crypto";
+import type { SimAccountInit, SimAccountView, SimCounters, SimFault, SimModel, SimStats, SimTier } from "./types.ts";
+
+export interface SimConfig {
+  models: SimModel[];
+  chunkDelayMs: number;
+  requestsPerQuota: number;
+  quotaWindowMs: number;
+  accessTokenTtlSec: number;
+  clientId?: string;
+  clientSecret?: string;
+  now: () => number;
+}
+
+interface QuotaState {
+  /** Requests left; a full quota is config.requestsPerQuota. */
+  units: number;
+  resetAt: number | null;
+}
+
+export interface OnboardingOp {
+  name: string;
+  polls: number;
+}
+
+export interface AuthCode {
+  email: string;
+  clientId: string;
+  redirectUri: string;
+  codeChallenge: string;
+  scope: string;
+  expiresAt: number;
+}
+
+const RATE_WINDOW_MS = 60_000;
+const SESSION_MEMORY = 1000;
+
+export function emptyCounters(): SimCounters {
+  return {
+    requests: {},
+    successfulGenerates: 0,
+    rateLimited: {},
+    unauthorized: 0,
+    forbidden: 0,
+    badRequests: 0,
+    serverErrors: 0,
+    inflight: 0,
+    clientAborts: 0,
+    sessionsSeen: 0,
+    lastRequestBody: null,
+  };
+}
+
+export function shortHash(text: string, length = 8): string {
+  return createHash("sha256").update(text).digest("hex").slice(0, length);
+}
+
+/** A deterministic project id, so the same demo account always lands on the same project. */
+export function projectIdFor(email: string): string {
+  const local = email.split("@")[0]?.replace(/[^a-z0-9]/gi, "").toLowerCase() || "user";
+  return `sim-${local.slice(0, 20)}-${shortHash(email, 6)}`;
+}
+
+export class SimAccount {
+  email: string;
+  refreshToken: string;
+  projectId: string | null;
+  tier: SimTier;
+  rateLimitPerMinute: number | null;
+  revoked: boolean;
+  validationRequired: boolean;
+  banned: boolean;
+  fault: SimFault | null = null;
+  counters: SimCounters = emptyCounters();
+  onboarding: OnboardingOp | null = null;
+  readonly quotas = new Map<string, QuotaState>();
+  /** Start times of accepted generate requests inside the sliding rate window. */
+  recentRequests: number[] = [];
+  /** sessionId → prompt tokens of the last request in that session (for simulated prompt caching). */
+  readonly sessions = new Map<string, number>();
+
+  constructor(init: SimAccountInit) {
+    this.email = init.email;
+    this.refreshToken = init.refreshToken;
+    this.projectId = init.projectId === undefined ? projectIdFor(init.email) : init.projectId;
+    this.tier = init.tier ?? "pro";
+    this.rateLimitPerMinute = init.rateLimitPerMinute ?? null;
+    this.revoked = init.revoked ?? false;
+    this.validationRequired = init.validationRequired ?? false;
+    this.banned = init.banned ?? false;
+  }
+
+  rememberSession(sessionId: string, promptTokens: number): number | undefined {
+    const previous = this.sessions.get(sessionId);
+    if (previous === undefined) {
+      this.counters.sessionsSeen++;
+      if (this.sessions.size >= SESSION_MEMORY) {
+        const oldest = this.sessions.keys().next().value;
+        if (oldest !== undefined) this.sessions.delete(oldest);
+      }
+    } else {
+      this.sessions.delete(sessionId);
+    }
+    this.sessions.set(sessionId, promptTokens);
+    return previous;
+  }
+}
+
+export class SimState {
+  readonly config: SimConfig;
+  readonly accounts = new Map<string, SimAccount>();
+  readonly accessTokens = new Map<string, { email: string; expiresAt: number }>();
+  readonly authCodes = new Map<string, AuthCode>();
+  globalFault: SimFault | null = null;
+  unattributed = 0;
+  private generatedUsers = 0;
+
+  constructor(config: SimConfig, accounts: SimAccountInit[]) {
+    this.config = config;
+    for (const init of accounts) this.addAccount(init);
+  }
+
+  get now(): number {
+    return this.config.now();
+  }
+
+  model(id: string): SimModel | undefined {
+    return this.config.models.find((m) => m.id === id);
+  }
+
+  addAccount(init: SimAccountInit): SimAccount {
+    if (this.accounts.has(init.email)) throw new Error(`account ${init.email} already exists`);
+    const account = new SimAccount(init);
+    this.accounts.set(account.email, account);
+    if (init.quota) this.setQuota(account, init.quota);
+    return account;
+  }
+
+  removeAccount(email: string): boolean {
+    for (const [token, entry] of this.accessTokens) if (entry.email === email) this.accessTokens.delete(token);
+    return this.accounts.delete(email);
+  }
+
+  nextGeneratedEmail(): string {
+    let email: string;
+    do email = `user${++this.generatedUsers}@agcp.test`;
+    while (this.accounts.has(email));
+    return email;
+  }
+
+  findByRefreshToken(refreshToken: string): SimAccount | undefined {
+    for (const account of this.accounts.values()) if (account.refreshToken === refreshToken) return account;
+    return undefined;
+  }
+
+  issueAccessToken(account: SimAccount): { token: string; expiresIn: number } {
+    const token = `ya29.sim-${randomBytes(24).toString("base64url")}`;
+    const expiresIn = this.config.accessTokenTtlSec;
+    this.accessTokens.set(token, { email: account.email, expiresAt: this.now + expiresIn * 1000 });
+    return { token, expiresIn };
+  }
+
+  /** Makes every access token of the account unusable, as if they had expired. */
+  expireAccessTokens(account: SimAccount): void {
+    for (const [token, entry] of this.accessTokens) if (entry.email === account.email) this.accessTokens.delete(token);
+  }
+
+  resolveAccessToken(token: string): { account: SimAccount } | { problem: "unknown" | "expired" } {
+    const entry = this.accessTokens.get(token);
+    if (!entry) return { problem: "unknown" };
+    const account = this.accounts.get(entry.email);
+    if (!account || account.revoked) return { problem: "unknown" };
+    if (this.now >= entry.expiresAt) return { problem: "expired" };
+    return { account };
+  }
+
+  // ---- quota ---------------------------------------------------------------
+
+  private quotaState(account: SimAccount, model: string): QuotaState {
+    let state = account.quotas.get(model);
+    if (!state) {
+      state = { units: this.config.requestsPerQuota, resetAt: null };
+      account.quotas.set(model, state);
+    }
+    if (state.resetAt !== null && this.now >= state.resetAt) {
+      state.units = this.config.requestsPerQuota;
+      state.resetAt = null;
+    }
+    return state;
+  }
+
+  remainingFraction(account: SimAccount, model: string): number {
+    return this.quotaState(account, model).units / this.config.requestsPerQuota;
+  }
+
+  /** When the (account, model) quota resets; a full quota reports a window from now, as upstream does. */
+  quotaResetAt(account: SimAccount, model: string): number {
+    return this.quotaState(account, model).resetAt ?? this.now + this.config.quotaWindowMs;
+  }
+
+  isExhausted(account: SimAccount, model: string): boolean {
+    return this.quotaState(account, model).units <= 0;
+  }
+
+  consumeQuota(account: SimAccount, model: string): void {
+    const state = this.quotaState(account, model);
+    if (state.resetAt === null) state.resetAt = this.now + this.config.quotaWindowMs;
+    state.units = Math.max(0, state.units - 1);
+  }
+
+  /** Sets remaining fractions (all models for a number); resetInMs pins when they come back. */
+  setQuota(account: SimAccount, quota: number | Record<string, number>, resetInMs?: number): void {
+    const entries: [string, number][] =
+      typeof quota === "number" ? this.config.models.map((m) => [m.id, quota]) : Object.entries(quota);
+    for (const [model, fraction] of entries) {
+      const clamped = Math.min(1, Math.max(0, fraction));
+      const units = Math.ceil(clamped * this.config.requestsPerQuota - 1e-9);
+      const state = this.quotaState(account, model);
+      state.units = units;
+      if (units >= this.config.requestsPerQuota) state.resetAt = resetInMs === undefined ? null : this.now + resetInMs;
+      else if (resetInMs !== undefined) state.resetAt = this.now + resetInMs;
+      else state.resetAt ??= this.now + this.config.quotaWindowMs;
+    }
+  }
+
+  // ---- rate limit ----------------------------------------------------------
+
+  /** Ms until a slot frees up, or 0 when the request may go ahead (and is then counted). */
+  takeRateSlot(account: SimAccount): number {
+    const limit = account.rateLimitPerMinute;
+    if (limit === null || limit <= 0) return 0;
+    const now = this.now;
+    account.recentRequests = account.recentRequests.filter((t) => now - t < RATE_WINDOW_MS);
+    if (account.recentRequests.length >= limit) {
+      const oldest = account.recentRequests[0] ?? now;
+      return Math.max(1, oldest + RATE_WINDOW_MS - now);
+    }
+    account.recentRequests.push(now);
+    return 0;
+  }
+
+  // ---- views ---------------------------------------------------------------
+
+  view(account: SimAccount): SimAccountView {
+    const quotas: SimAccountView["quotas"] = {};
+    for (const model of this.config.models) {
+      const state = this.quotaState(account, model.id);
+      quotas[model.id] = {
+        remainingFraction: state.units / this.config.requestsPerQuota,
+        resetTime: state.resetAt === null ? null : new Date(state.resetAt).toISOString(),
+      };
+    }
+    return {
+      email: account.email,
+      refreshToken: account.refreshToken,
+      projectId: account.projectId,
+      tier: account.tier,
+      quotas,
+      rateLimitPerMinute: account.rateLimitPerMinute,
+      revoked: account.revoked,
+      validationRequired: account.validationRequired,
+      banned: account.banned,
+      fault: account.fault,
+      counters: { ...account.counters, requests: { ...account.counters.requests }, rateLimited: { ...account.counters.rateLimited } },
+    };
+  }
+
+  stats(): SimStats {
+    const stats: SimStats = {
+      accounts: this.accounts.size,
+      requests: {},
+      successfulGenerates: 0,
+      rateLimited: {},
+      unauthorized: 0,
+      forbidden: 0,
+      badRequests: 0,
+      serverErrors: 0,
+      inflight: 0,
+      clientAborts: 0,
+      unattributed: this.unattributed,
+    };
+    for (const { counters: c } of this.accounts.values()) {
+      for (const [k, v] of Object.entries(c.requests)) stats.requests[k] = (stats.requests[k] ?? 0) + v;
+      for (const [k, v] of Object.entries(c.rateLimited)) stats.rateLimited[k] = (stats.rateLimited[k] ?? 0) + v;
+      stats.successfulGenerates += c.successfulGenerates;
+      stats.unauthorized += c.unauthorized;
+      stats.forbidden += c.forbidden;
+      stats.badRequests += c.badRequests;
+      stats.serverErrors += c.serverErrors;
+      stats.inflight += c.inflight;
+      stats.clientAborts += c.clientAborts;
+    }
+    return stats;
+  }
+
+  /** Zeroes counters; in-flight requests keep counting down correctly. */
+  resetCounters(): void {
+    for (const account of this.accounts.values()) {
+      const inflight = account.counters.inflight;
+      account.counters = emptyCounters();
+      account.counters.inflight = inflight;
+    }
+    this.unattributed = 0;
+  }
+}

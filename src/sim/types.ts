@@ -1,0 +1,108 @@
+/** Public shapes of the simulated Cloud Code upstream. */
+
+export type SimTier = "free" | "pro" | "ultra";
+export type ModelFamily = "claude" | "gemini";
+
+export interface SimModel {
+  id: string;
+  displayName: string;
+  /** Derived from the id when absent: ids starting with "claude" are Claude, the rest Gemini. */
+  family?: ModelFamily;
+  maxOutputTokens?: number;
+}
+
+export interface SimAccountInit {
+  email: string;
+  refreshToken: string;
+  /** `null` means the account has no project yet and must go through onboardUser. Absent: a project is derived from the email. */
+  projectId?: string | null;
+  tier?: SimTier;
+  /** Remaining fraction (0..1) per model id; models not listed start full. */
+  quota?: Record<string, number>;
+  rateLimitPerMinute?: number;
+  revoked?: boolean;
+  validationRequired?: boolean;
+  banned?: boolean;
+}
+
+/** Misbehaviour injected into generate calls (per account or globally). */
+export interface SimFault {
+  /** Delay before the first byte of the answer. */
+  latencyMs?: number;
+  /** Streaming: send this many chunks, then cut the connection abruptly (no clean end). */
+  dropAfterChunks?: number;
+  /** Answer 200 with an SSE stream that carries no chunks (non-streaming: no content parts). */
+  emptyStream?: boolean;
+  /** Upstream-wide overload: 503 UNAVAILABLE or 429 MODEL_CAPACITY_EXHAUSTED. */
+  capacity?: "503" | "429";
+  /** 500 INTERNAL. */
+  serverError?: boolean;
+  /** Apply the fault to the next n generate requests only, then clear it. */
+  failNext?: number;
+}
+
+export interface SimOptions {
+  accounts: SimAccountInit[];
+  models?: SimModel[];
+  /** Pause between SSE chunks. Default 0. */
+  chunkDelayMs?: number;
+  /** How many generate requests a full quota allows. Default 1000. */
+  requestsPerQuota?: number;
+  /** How long after first use an exhausted quota resets. Default 5 h. */
+  quotaWindowMs?: number;
+  /** Lifetime of issued access tokens. Default 3599. */
+  accessTokenTtlSec?: number;
+  /** When set, the OAuth endpoints require this client id. */
+  clientId?: string;
+  /** When set, the token endpoint requires this client secret. */
+  clientSecret?: string;
+  /** Clock (epoch ms) for token expiry, quota resets and rate windows. Default Date.now. */
+  now?: () => number;
+}
+
+export interface SimCounters {
+  /** Requests received per method (loadCodeAssist, streamGenerateContent, token, ...). */
+  requests: Record<string, number>;
+  successfulGenerates: number;
+  /** 429 answers by ErrorInfo reason. */
+  rateLimited: Record<string, number>;
+  unauthorized: number;
+  forbidden: number;
+  badRequests: number;
+  serverErrors: number;
+  inflight: number;
+  clientAborts: number;
+  sessionsSeen: number;
+  /** Parsed body of the last request that reached a v1internal method for this account. */
+  lastRequestBody: unknown;
+}
+
+export interface SimAccountView {
+  email: string;
+  refreshToken: string;
+  projectId: string | null;
+  tier: SimTier;
+  /** Remaining fraction per model, after applying any reset that is due. */
+  quotas: Record<string, { remainingFraction: number; resetTime: string | null }>;
+  rateLimitPerMinute: number | null;
+  revoked: boolean;
+  validationRequired: boolean;
+  banned: boolean;
+  fault: SimFault | null;
+  counters: SimCounters;
+}
+
+export interface SimStats {
+  accounts: number;
+  requests: Record<string, number>;
+  successfulGenerates: number;
+  rateLimited: Record<string, number>;
+  unauthorized: number;
+  forbidden: number;
+  badRequests: number;
+  serverErrors: number;
+  inflight: number;
+  clientAborts: number;
+  /** Requests that matched no account (unknown token, OAuth, control API excluded). */
+  unattributed: number;
+}
