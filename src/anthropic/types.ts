@@ -1,0 +1,199 @@
+/**
+ * The Anthropic Messages API as agcp speaks it: what clients send (after validation by
+ * ./schema.ts) and what we answer. Only the fields agcp reads or writes are typed; clients may
+ * send more and validation drops what it does not know.
+ */
+
+// ---- request content -------------------------------------------------------------------
+
+export interface TextBlock {
+  type: "text";
+  text: string;
+}
+
+export type ImageSource =
+  | { type: "base64"; media_type: string; data: string }
+  | { type: "url"; url: string };
+
+export interface ImageBlock {
+  type: "image";
+  source: ImageSource;
+}
+
+export type DocumentSource =
+  | { type: "base64"; media_type: string; data: string }
+  | { type: "text"; media_type?: string; data: string }
+  | { type: "url"; url: string };
+
+export interface DocumentBlock {
+  type: "document";
+  source: DocumentSource;
+  title?: string;
+  context?: string;
+}
+
+export interface ToolUseBlock {
+  type: "tool_use";
+  id: string;
+  name: string;
+  input: Record<string, unknown>;
+}
+
+export type ToolResultContent = TextBlock | ImageBlock | DocumentBlock;
+
+export interface ToolResultBlock {
+  type: "tool_result";
+  tool_use_id: string;
+  content?: string | ToolResultContent[];
+  is_error?: boolean;
+}
+
+export interface ThinkingBlock {
+  type: "thinking";
+  thinking: string;
+  signature: string;
+}
+
+export interface RedactedThinkingBlock {
+  type: "redacted_thinking";
+  data: string;
+}
+
+export type ContentBlock =
+  | TextBlock
+  | ImageBlock
+  | DocumentBlock
+  | ToolUseBlock
+  | ToolResultBlock
+  | ThinkingBlock
+  | RedactedThinkingBlock;
+
+export interface MessageParam {
+  role: "user" | "assistant";
+  content: string | ContentBlock[];
+}
+
+// ---- request ---------------------------------------------------------------------------
+
+export interface Tool {
+  name: string;
+  description?: string;
+  /** Absent for Anthropic server tools (web_search, ...); we then declare a parameterless tool. */
+  input_schema?: Record<string, unknown>;
+  /** Server tools carry a versioned type such as "web_search_20250305"; custom tools "custom" or nothing. */
+  type?: string;
+}
+
+export type ToolChoice =
+  | { type: "auto"; disable_parallel_tool_use?: boolean }
+  | { type: "any"; disable_parallel_tool_use?: boolean }
+  | { type: "tool"; name: string; disable_parallel_tool_use?: boolean }
+  | { type: "none" };
+
+export type ThinkingConfig =
+  | { type: "enabled"; budget_tokens: number }
+  | { type: "disabled" }
+  /** Newer clients let the model pick its budget; treated as enabled with our default budget. */
+  | { type: "adaptive" };
+
+export interface MessagesRequest {
+  model: string;
+  messages: MessageParam[];
+  system?: string | TextBlock[];
+  max_tokens: number;
+  stream?: boolean;
+  tools?: Tool[];
+  tool_choice?: ToolChoice;
+  thinking?: ThinkingConfig;
+  temperature?: number;
+  top_p?: number;
+  top_k?: number;
+  stop_sequences?: string[];
+  metadata?: { user_id?: string | null };
+}
+
+/** count_tokens takes the same body minus generation settings. */
+export interface CountTokensRequest {
+  model: string;
+  messages: MessageParam[];
+  system?: string | TextBlock[];
+  tools?: Tool[];
+  tool_choice?: ToolChoice;
+  thinking?: ThinkingConfig;
+}
+
+// ---- response --------------------------------------------------------------------------
+
+export type StopReason = "end_turn" | "max_tokens" | "stop_sequence" | "tool_use" | "pause_turn" | "refusal";
+
+export interface Usage {
+  input_tokens: number;
+  output_tokens: number;
+  cache_creation_input_tokens?: number;
+  cache_read_input_tokens?: number;
+}
+
+export type ResponseContentBlock = TextBlock | ThinkingBlock | RedactedThinkingBlock | ToolUseBlock;
+
+export interface AnthropicMessage {
+  id: string;
+  type: "message";
+  role: "assistant";
+  model: string;
+  content: ResponseContentBlock[];
+  stop_reason: StopReason | null;
+  stop_sequence: string | null;
+  usage: Usage;
+}
+
+// ---- stream events ---------------------------------------------------------------------
+
+export type ContentBlockDelta =
+  | { type: "text_delta"; text: string }
+  | { type: "thinking_delta"; thinking: string }
+  | { type: "signature_delta"; signature: string }
+  | { type: "input_json_delta"; partial_json: string };
+
+export interface MessageStartEvent {
+  type: "message_start";
+  message: AnthropicMessage;
+}
+export interface ContentBlockStartEvent {
+  type: "content_block_start";
+  index: number;
+  content_block: ResponseContentBlock;
+}
+export interface ContentBlockDeltaEvent {
+  type: "content_block_delta";
+  index: number;
+  delta: ContentBlockDelta;
+}
+export interface ContentBlockStopEvent {
+  type: "content_block_stop";
+  index: number;
+}
+export interface MessageDeltaEvent {
+  type: "message_delta";
+  delta: { stop_reason: StopReason | null; stop_sequence: string | null };
+  usage: Usage;
+}
+export interface MessageStopEvent {
+  type: "message_stop";
+}
+export interface PingEvent {
+  type: "ping";
+}
+export interface ErrorEvent {
+  type: "error";
+  error: { type: string; message: string };
+}
+
+export type AnthropicStreamEvent =
+  | MessageStartEvent
+  | ContentBlockStartEvent
+  | ContentBlockDeltaEvent
+  | ContentBlockStopEvent
+  | MessageDeltaEvent
+  | MessageStopEvent
+  | PingEvent
+  | ErrorEvent;

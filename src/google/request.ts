@@ -1,0 +1,311 @@
+/**
+ * Anthropic Messages request → Cloud Code envelope. Pure: the caller resolves the model, the
+ * project and the session, and passes the signature cache that decides which thinking may go back.
+ *
+ * Everything here exists because upstream answers 400 otherwise, and a 400 caused by our
+ * translation must never look like an account problem: no `cache_control`, no empty `parts`,
+ * no unsigned or foreign thinking, no schema keywords upstream does not know, clean tool names.
+ */
+import type {
+  ContentBlock,
+  DocumentBlock,
+  ImageBlock,
+  MessagesRequest,
+  ToolResultBlock,
+} from "../anthropic/types.ts";
+import { isThinkingModel, modelFamily } from "./models.ts";
+import { sanitizeToolSchema } from "./schema-sanitize.ts";
+import type { SignatureCache } from "./signatures.ts";
+import { createToolNameMap, type ToolNameMap } from "./tool-names.ts";
+import type {
+  CloudCodeEnvelope,
+  GoogleContent,
+  GoogleFunctionDeclaration,
+  GoogleGenerationConfig,
+  GooglePart,
+  GoogleRequest,
+  GoogleToolConfig,
+  ModelFamily,
+} from "./types.ts";
+
+export interface ToCloudCodeContext {
+  upstreamModel: string;
+  projectId: string;
+  sessionId: string;
+  /** Defaults to `agent-<random uuid>`; pass one for reproducible output. */
+  requestId?: string;
+  signatures: SignatureCache;
+}
+
+export interface CloudCodeRequest {
+  envelope: CloudCodeEnvelope;
+  toolNames: ToolNameMap;
+  /** Whether the request asks upstream for thinking (Claude thinking models also need the interleaved-thinking beta header). */
+  thinking: boolean;
+}
+
+/** Budget used when thinking is on but the client named none (thinking models, `adaptive`). */
+export const DEFAULT_THINKING_BUDGET = 16_384;
+export const GEMINI_25_MAX_THINKING_BUDGET = 24_576;
+/** Anthropic's floor for budget_tokens; upstream Claude rejects less. */
+export const MIN_CLAUDE_THINKING_BUDGET = 1_024;
+/** Gemini caps stopSequences at five. */
+const GEMINI_MAX_STOP_SEQUENCES = 5;
+/**
+ * Google's documented stand-in for a function-call thought signature we do not have (history from
+ * another model, or from before a restart); without any, Gemini 3 rejects the call in history.
+ */
+export const SKIP_THOUGHT_SIGNATURE = "skip_thought_signature_validator";
+/** Text for a turn that would otherwise be empty or missing; upstream wants non-empty user-first contents. */
+const PLACEHOLDER_TEXT = ".";
+
+export function toCloudCodeRequest(req: MessagesRequest, ctx: ToCloudCodeContext): CloudCodeRequest {
+  const family = modelFamily(ctx.upstreamModel);
+  const thinkingModel = isThinkingModel(ctx.upstreamModel);
+
+  // Custom tools only: server tools (web_search_…) run on Anthropic's side and have no function form.
+  const tools = (req.tools ?? []).filter((t) => t.input_schema !== undefined || t.type === undefined || t.type === "custom");
+  const toolNames = createToolNameMap(tools.map((t) => t.name));
+
+  const contents = buildContents(req, { family, toolNames, signatures: ctx.signatures });
+
+  let thinking = req.thinking?.type === "enabled" || req.thinking?.type === "adaptive" || thinkingModel;
+  let choice = req.tool_choice;
+  if (thinking && family === "claude") {
+    // Claude rejects a tool loop whose last call lost its thinking block (dropped as foreign or
+    // unsigned, e.g. after a model switch or a restart): sending it would fail for certain, so
+    // this turn goes without thinking. It also refuses thinking with forced tool use: a thinking
+    // model keeps thinking and lets the model choose, otherwise the forced tool wins.
+    const forced = choice?.type === "any" || choice?.type === "tool";
+    if (toolLoopLostThinking(contents)) thinking = false;
+    else if (forced && thinkingModel) choice = { type: "auto" };
+    else if (forced) thinking = false;
+  }
+
+  const generationConfig: GoogleGenerationConfig = { maxOutputTokens: req.max_tokens };
+  const claudeThinking = thinking && family === "claude";
+  // Claude with thinking accepts neither temperature changes nor top_k.
+  if (req.temperature !== undefined && !(claudeThinking && req.temperature !== 1)) generationConfig.temperature = req.temperature;
+  if (req.top_p !== undefined) generationConfig.topP = req.top_p;
+  if (req.top_k !== undefined && !claudeThinking) generationConfig.topK = req.top_k;
+  if (req.stop_sequences?.length) {
+    generationConfig.stopSequences = family === "gemini" ? req.stop_sequences.slice(0, GEMINI_MAX_STOP_SEQUENCES) : req.stop_sequences;
+  }
+  if (thinking) applyThinking(generationConfig, req, family, ctx.upstreamModel);
+
+  const request: GoogleRequest = { contents, generationConfig, sessionId: ctx.sessionId };
+
+  const systemParts = systemText(req.system);
+  if (systemParts.length) request.systemInstruction = { role: "user", parts: systemParts.map((text) => ({ text })) };
+
+  if (tools.length) {
+    const functionDeclarations: GoogleFunctionDeclaration[] = tools.map((t) => {
+      const decl: GoogleFunctionDeclaration = {
+        name: toolNames.toUpstream(t.name),
+        parameters: sanitizeToolSchema(t.input_schema ?? { type: "object", properties: {} }),
+      };
+      if (t.description) decl.description = t.description;
+      return decl;
+    });
+    request.tools = [{ functionDeclarations }];
+    const toolConfig = toToolConfig(choice, toolNames, new Set(tools.map((t) => t.name)));
+    if (toolConfig) request.toolConfig = toolConfig;
+  }
+
+  const envelope: CloudCodeEnvelope = {
+    project: ctx.projectId,
+    model: ctx.upstreamModel,
+    requestType: "agent",
+    userAgent: "antigravity",
+    requestId: ctx.requestId ?? `agent-${crypto.randomUUID()}`,
+    request,
+  };
+  return { envelope, toolNames, thinking };
+}
+
+function applyThinking(config: GoogleGenerationConfig, req: MessagesRequest, family: ModelFamily, model: string): void {
+  let budget = req.thinking?.type === "enabled" ? req.thinking.budget_tokens : DEFAULT_THINKING_BUDGET;
+  if (family === "claude") {
+    budget = Math.max(MIN_CLAUDE_THINKING_BUDGET, budget);
+    // Upstream counts thinking inside maxOutputTokens and needs room beyond the budget.
+    if ((config.maxOutputTokens ?? 0) <= budget) config.maxOutputTokens = budget + Math.max(req.max_tokens, MIN_CLAUDE_THINKING_BUDGET);
+    config.thinkingConfig = { include_thoughts: true, thinking_budget: budget };
+  } else {
+    if (/gemini-2\.5/i.test(model)) budget = Math.min(budget, GEMINI_25_MAX_THINKING_BUDGET);
+    config.thinkingConfig = { includeThoughts: true, thinkingBudget: budget };
+  }
+}
+
+function toToolConfig(
+  choice: MessagesRequest["tool_choice"],
+  names: ToolNameMap,
+  declared: ReadonlySet<string>,
+): GoogleToolConfig | undefined {
+  switch (choice?.type) {
+    case undefined:
+      return undefined;
+    case "auto":
+      return { functionCallingConfig: { mode: "AUTO" } };
+    case "any":
+      return { functionCallingConfig: { mode: "ANY" } };
+    case "none":
+      return { functionCallingConfig: { mode: "NONE" } };
+    case "tool":
+      // Forcing a tool the request does not declare would be a 400; let the model choose instead.
+      if (!declared.has(choice.name)) return { functionCallingConfig: { mode: "AUTO" } };
+      return { functionCallingConfig: { mode: "ANY", allowedFunctionNames: [names.toUpstream(choice.name)] } };
+  }
+}
+
+function systemText(system: MessagesRequest["system"]): string[] {
+  if (system === undefined) return [];
+  if (typeof system === "string") return system.trim() ? [system] : [];
+  return system.map((b) => b.text).filter((t) => t.trim() !== "");
+}
+
+interface BuildContext {
+  family: ModelFamily;
+  toolNames: ToolNameMap;
+  signatures: SignatureCache;
+}
+
+function buildContents(req: MessagesRequest, bc: BuildContext): GoogleContent[] {
+  // tool_result blocks carry only the id; upstream wants the function's name too.
+  const toolNameById = new Map<string, string>();
+  for (const m of req.messages) {
+    if (typeof m.content === "string") continue;
+    for (const b of m.content) if (b.type === "tool_use") toolNameById.set(b.id, b.name);
+  }
+
+  const contents: GoogleContent[] = [];
+  for (const m of req.messages) {
+    const role = m.role === "assistant" ? "model" : "user";
+    const parts = typeof m.content === "string" ? textParts(m.content) : blockParts(m.content, role, bc, toolNameById);
+    if (!parts.length) continue;
+    const last = contents[contents.length - 1];
+    if (last && last.role === role) last.parts.push(...parts);
+    else contents.push({ role, parts });
+  }
+
+  for (const c of contents) if (c.role === "user") c.parts = functionResponsesFirst(c.parts);
+  if (contents[0]?.role !== "user") contents.unshift({ role: "user", parts: [{ text: PLACEHOLDER_TEXT }] });
+  return contents;
+}
+
+function textParts(text: string): GooglePart[] {
+  return text.trim() ? [{ text }] : [];
+}
+
+function blockParts(
+  blocks: ContentBlock[],
+  role: "user" | "model",
+  bc: BuildContext,
+  toolNameById: ReadonlyMap<string, string>,
+): GooglePart[] {
+  const parts: GooglePart[] = [];
+  let callsInTurn = 0;
+  for (const b of blocks) {
+    switch (b.type) {
+      case "text":
+        if (b.text.trim()) parts.push({ text: b.text });
+        break;
+      case "image":
+        parts.push(imagePart(b));
+        break;
+      case "document":
+        parts.push(...documentParts(b));
+        break;
+      case "thinking":
+        // Only the model's own turns carry thinking, and only signatures we know came from this family.
+        if (role === "model" && b.signature && bc.signatures.thinkingFamily(b.signature) === bc.family) {
+          parts.push({ text: b.thinking, thought: true, thoughtSignature: b.signature });
+        }
+        break;
+      case "redacted_thinking":
+        // No representation upstream; dropping is what a family switch would need anyway.
+        break;
+      case "tool_use": {
+        const part: GooglePart = { functionCall: { name: bc.toolNames.toUpstream(b.name), args: b.input, id: b.id } };
+        if (bc.family === "gemini") {
+          const sig = bc.signatures.toolCallSignature(b.id);
+          if (sig) part.thoughtSignature = sig;
+          else if (callsInTurn === 0) part.thoughtSignature = SKIP_THOUGHT_SIGNATURE;
+        }
+        callsInTurn++;
+        parts.push(part);
+        break;
+      }
+      case "tool_result":
+        parts.push(...toolResultParts(b, bc, toolNameById));
+        break;
+    }
+  }
+  return parts;
+}
+
+function toolResultParts(b: ToolResultBlock, bc: BuildContext, toolNameById: ReadonlyMap<string, string>): GooglePart[] {
+  const texts: string[] = [];
+  const extra: GooglePart[] = [];
+  if (typeof b.content === "string") texts.push(b.content);
+  else if (b.content) {
+    for (const c of b.content) {
+      if (c.type === "text") texts.push(c.text);
+      else if (c.type === "image") extra.push(imagePart(c));
+      else if (c.source.type === "text") texts.push(c.source.data);
+      else extra.push(...documentParts(c));
+    }
+  }
+  const text = texts.join("\n");
+  const original = toolNameById.get(b.tool_use_id);
+  const name = original === undefined ? "unknown_tool" : bc.toolNames.toUpstream(original);
+  const response = b.is_error ? { error: text } : { result: text };
+  return [{ functionResponse: { name, response, id: b.tool_use_id } }, ...extra];
+}
+
+function imagePart(b: ImageBlock): GooglePart {
+  if (b.source.type === "base64") return { inlineData: { mimeType: b.source.media_type, data: b.source.data } };
+  return { fileData: { fileUri: b.source.url, mimeType: mimeFromUrl(b.source.url, "image/jpeg") } };
+}
+
+function documentParts(b: DocumentBlock): GooglePart[] {
+  const s = b.source;
+  if (s.type === "text") {
+    const text = b.title ? `${b.title}\n\n${s.data}` : s.data;
+    return text.trim() ? [{ text }] : [];
+  }
+  if (s.type === "base64") return [{ inlineData: { mimeType: s.media_type, data: s.data } }];
+  return [{ fileData: { fileUri: s.url, mimeType: mimeFromUrl(s.url, "application/pdf") } }];
+}
+
+const MIME_BY_EXTENSION: Record<string, string> = {
+  png: "image/png",
+  jpg: "image/jpeg",
+  jpeg: "image/jpeg",
+  gif: "image/gif",
+  webp: "image/webp",
+  pdf: "application/pdf",
+  txt: "text/plain",
+};
+
+function mimeFromUrl(url: string, fallback: string): string {
+  const m = /\.([a-z0-9]+)(?:[?#]|$)/i.exec(url);
+  return (m && MIME_BY_EXTENSION[m[1]!.toLowerCase()]) || fallback;
+}
+
+/** Upstream pairs function responses with the preceding calls; keep them ahead of other parts. */
+function functionResponsesFirst(parts: GooglePart[]): GooglePart[] {
+  if (!parts.some((p) => p.functionResponse)) return parts;
+  return [...parts.filter((p) => p.functionResponse), ...parts.filter((p) => !p.functionResponse)];
+}
+
+/**
+ * True when the conversation is inside a tool loop (it ends with function responses) and the model
+ * turn that made the calls has no thinking left to send back.
+ */
+function toolLoopLostThinking(contents: GoogleContent[]): boolean {
+  const last = contents[contents.length - 1];
+  if (!last || last.role !== "user" || !last.parts.some((p) => p.functionResponse)) return false;
+  const model = contents[contents.length - 2];
+  if (!model || model.role !== "model") return false;
+  return !model.parts.some((p) => p.thought === true);
+}

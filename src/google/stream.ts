@@ -1,0 +1,242 @@
+/**
+ * Streaming: upstream SSE bytes → JSON chunks (`parseSse`) → Anthropic stream events
+ * (`createStreamTranslator`). Both are incremental: nothing waits for the whole response, and the
+ * translator does constant work per part (this is the proxy's hot path).
+ */
+import type { AnthropicStreamEvent, StopReason } from "../anthropic/types.ts";
+import { type IdSource, randomId } from "./ids.ts";
+import { stopReason, toUsage } from "./response.ts";
+import type { SignatureCache } from "./signatures.ts";
+import type { ToolNameMap } from "./tool-names.ts";
+import type { CloudCodeChunk, CloudCodeResponse, GoogleUsageMetadata, ModelFamily } from "./types.ts";
+
+// ---- SSE ------------------------------------------------------------------------------
+
+export class SseParseError extends Error {
+  override readonly name = "SseParseError";
+}
+
+/**
+ * Yields the parsed JSON of each SSE event's data. Handles LF, CRLF and CR line ends split
+ * anywhere (even inside a multi-byte character), multi-line data, comments and other fields, and a
+ * final event without its blank line. Broken JSON throws SseParseError.
+ */
+export async function* parseSse(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown> {
+  const decoder = new TextDecoder();
+  const reader = body.getReader();
+  let buffer = "";
+  let data: string[] = [];
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      buffer += done ? decoder.decode() : decoder.decode(value, { stream: true });
+      let start = 0;
+      // Where the next CR is; searched again only once passed, so CR-free input stays linear.
+      let cr = -2;
+      for (;;) {
+        const lf = buffer.indexOf("\n", start);
+        if (cr !== -1 && cr < start) cr = buffer.indexOf("\r", start);
+        const end = lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr);
+        if (end === -1) break;
+        let next = end + 1;
+        if (buffer.charCodeAt(end) === 13) {
+          // A CR at the very end of what we have may be the first half of a CRLF.
+          if (end === buffer.length - 1 && !done) break;
+          if (buffer.charCodeAt(end + 1) === 10) next++;
+        }
+        const line = buffer.slice(start, end);
+        start = next;
+        if (line === "") {
+          if (data.length) {
+            const event = parseData(data);
+            data = [];
+            if (event !== undefined) yield event;
+          }
+        } else if (line.startsWith("data:")) {
+          data.push(line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5));
+        }
+        // Comments (":…") and other fields (event:, id:, retry:) carry nothing we need.
+      }
+      buffer = buffer.slice(start);
+      if (done) break;
+    }
+    if (buffer.startsWith("data:")) data.push(buffer.charCodeAt(5) === 32 ? buffer.slice(6) : buffer.slice(5));
+    if (data.length) {
+      const event = parseData(data);
+      if (event !== undefined) yield event;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+function parseData(lines: string[]): unknown {
+  const text = lines.length === 1 ? (lines[0] as string) : lines.join("\n");
+  if (text === "[DONE]" || text.trim() === "") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    const preview = text.length > 200 ? `${text.slice(0, 200)}…` : text;
+    throw new SseParseError(`upstream sent an SSE event whose data is not valid JSON: ${preview}`);
+  }
+}
+
+// ---- translation ---------------------------------------------------------------------
+
+export interface StreamTranslatorContext {
+  requestedModel: string;
+  toolNames: ToolNameMap;
+  signatures: SignatureCache;
+  family: ModelFamily;
+  /** Shown in message_start before upstream reports usage (e.g. a count_tokens estimate). */
+  estimatedInputTokens?: number;
+  newId?: IdSource;
+}
+
+export interface StreamTranslator {
+  start(): AnthropicStreamEvent[];
+  push(chunk: CloudCodeChunk | CloudCodeResponse): AnthropicStreamEvent[];
+  finish(): AnthropicStreamEvent[];
+  /** Whether any content block was produced; false means upstream's answer was empty. */
+  readonly hasContent: boolean;
+}
+
+type OpenBlock = "none" | "text" | "thinking";
+
+export function createStreamTranslator(ctx: StreamTranslatorContext): StreamTranslator {
+  return new Translator(ctx);
+}
+
+/** A class rather than closures: one allocation per stream, plain fields on the hot path. */
+class Translator implements StreamTranslator {
+  private readonly ctx: StreamTranslatorContext;
+  private readonly newId: IdSource;
+  private readonly messageId: string;
+  private index = -1;
+  private open: OpenBlock = "none";
+  private pendingSignature = "";
+  private finishReason: string | undefined;
+  private usage: GoogleUsageMetadata | undefined;
+  private sawToolUse = false;
+  private blocks = 0;
+  private finished = false;
+
+  constructor(ctx: StreamTranslatorContext) {
+    this.ctx = ctx;
+    this.newId = ctx.newId ?? randomId;
+    this.messageId = this.newId("msg");
+  }
+
+  get hasContent(): boolean {
+    return this.blocks > 0;
+  }
+
+  start(): AnthropicStreamEvent[] {
+    return [
+      {
+        type: "message_start",
+        message: {
+          id: this.messageId,
+          type: "message",
+          role: "assistant",
+          model: this.ctx.requestedModel,
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          usage: {
+            input_tokens: this.ctx.estimatedInputTokens ?? 0,
+            output_tokens: 0,
+            cache_creation_input_tokens: 0,
+            cache_read_input_tokens: 0,
+          },
+        },
+      },
+    ];
+  }
+
+  push(chunk: CloudCodeChunk | CloudCodeResponse): AnthropicStreamEvent[] {
+    const response: CloudCodeResponse | undefined = "response" in chunk ? chunk.response : (chunk as CloudCodeResponse);
+    const out: AnthropicStreamEvent[] = [];
+    if (!response || this.finished) return out;
+    if (response.usageMetadata) this.usage = response.usageMetadata;
+    const candidate = response.candidates?.[0];
+    if (!candidate) return out;
+    if (candidate.finishReason) this.finishReason = candidate.finishReason;
+    const parts = candidate.content?.parts;
+    if (!parts) return out;
+
+    for (const part of parts) {
+      if (part.functionCall) {
+        this.close(out);
+        const call = part.functionCall;
+        const id = call.id || this.newId("toolu");
+        if (part.thoughtSignature && this.ctx.family === "gemini") this.ctx.signatures.rememberToolCall(id, part.thoughtSignature);
+        const index = ++this.index;
+        this.blocks++;
+        this.sawToolUse = true;
+        out.push(
+          {
+            type: "content_block_start",
+            index,
+            content_block: { type: "tool_use", id, name: this.ctx.toolNames.toOriginal(call.name), input: {} },
+          },
+          // Upstream sends a call whole, so its arguments go out as one delta.
+          { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: JSON.stringify(call.args ?? {}) } },
+          { type: "content_block_stop", index },
+        );
+      } else if (part.thought === true) {
+        const text = part.text ?? "";
+        if (this.open !== "thinking") {
+          // A signature-only part with nothing open belongs to no block we could still sign.
+          if (!text) continue;
+          this.openBlock(out, "thinking");
+        }
+        if (text) out.push({ type: "content_block_delta", index: this.index, delta: { type: "thinking_delta", thinking: text } });
+        if (part.thoughtSignature) this.pendingSignature = part.thoughtSignature;
+      } else if (typeof part.text === "string") {
+        // Gemini may sign the first answer part instead of the thoughts before it.
+        if (part.thoughtSignature && this.open === "thinking" && !this.pendingSignature) this.pendingSignature = part.thoughtSignature;
+        if (!part.text) continue;
+        if (this.open !== "text") this.openBlock(out, "text");
+        out.push({ type: "content_block_delta", index: this.index, delta: { type: "text_delta", text: part.text } });
+      }
+    }
+    return out;
+  }
+
+  finish(): AnthropicStreamEvent[] {
+    const out: AnthropicStreamEvent[] = [];
+    if (this.finished) return out;
+    this.finished = true;
+    this.close(out);
+    const reason: StopReason = stopReason(this.finishReason, this.sawToolUse);
+    out.push(
+      { type: "message_delta", delta: { stop_reason: reason, stop_sequence: null }, usage: toUsage(this.usage) },
+      { type: "message_stop" },
+    );
+    return out;
+  }
+
+  private openBlock(out: AnthropicStreamEvent[], kind: "text" | "thinking"): void {
+    this.close(out);
+    const index = ++this.index;
+    this.open = kind;
+    this.blocks++;
+    out.push({
+      type: "content_block_start",
+      index,
+      content_block: kind === "text" ? { type: "text", text: "" } : { type: "thinking", thinking: "", signature: "" },
+    });
+  }
+
+  private close(out: AnthropicStreamEvent[]): void {
+    if (this.open === "none") return;
+    if (this.open === "thinking" && this.pendingSignature) {
+      out.push({ type: "content_block_delta", index: this.index, delta: { type: "signature_delta", signature: this.pendingSignature } });
+      this.ctx.signatures.rememberThinking(this.pendingSignature, this.ctx.family);
+      this.pendingSignature = "";
+    }
+    out.push({ type: "content_block_stop", index: this.index });
+    this.open = "none";
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The Cloud Code (Antigravity) envelope and the Gemini-shaped payload inside it, as far as agcp
+ * reads or writes it. See shared/reference/cloudcode-protocol.md.
+ */
+
+export interface GoogleFunctionCall {
+  name: string;
+  args?: Record<string, unknown>;
+  id?: string;
+}
+
+export interface GoogleFunctionResponse {
+  name: string;
+  response: Record<string, unknown>;
+  id?: string;
+}
+
+/** One part; exactly one of text / inlineData / fileData / functionCall / functionResponse is set. */
+export interface GooglePart {
+  text?: string;
+  thought?: boolean;
+  thoughtSignature?: string;
+  inlineData?: { mimeType: string; data: string };
+  fileData?: { fileUri: string; mimeType: string };
+  functionCall?: GoogleFunctionCall;
+  functionResponse?: GoogleFunctionResponse;
+}
+
+export interface GoogleContent {
+  role: "user" | "model";
+  parts: GooglePart[];
+}
+
+export interface GoogleFunctionDeclaration {
+  name: string;
+  description?: string;
+  parameters: Record<string, unknown>;
+}
+
+export interface GoogleToolConfig {
+  functionCallingConfig: { mode: "AUTO" | "ANY" | "NONE"; allowedFunctionNames?: string[] };
+}
+
+export type GoogleThinkingConfig =
+  | { include_thoughts: boolean; thinking_budget: number }
+  | { includeThoughts: boolean; thinkingBudget: number };
+
+export interface GoogleGenerationConfig {
+  maxOutputTokens?: number;
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  stopSequences?: string[];
+  thinkingConfig?: GoogleThinkingConfig;
+}
+
+export interface GoogleRequest {
+  contents: GoogleContent[];
+  systemInstruction?: { role: "user"; parts: Array<{ text: string }> };
+  tools?: Array<{ functionDeclarations: GoogleFunctionDeclaration[] }>;
+  toolConfig?: GoogleToolConfig;
+  generationConfig: GoogleGenerationConfig;
+  sessionId: string;
+}
+
+export interface CloudCodeEnvelope {
+  project: string;
+  model: string;
+  requestType: "agent";
+  userAgent: "antigravity";
+  requestId: string;
+  request: GoogleRequest;
+}
+
+export interface GoogleUsageMetadata {
+  promptTokenCount?: number;
+  candidatesTokenCount?: number;
+  cachedContentTokenCount?: number;
+  thoughtsTokenCount?: number;
+  totalTokenCount?: number;
+}
+
+export interface GoogleCandidate {
+  content?: { role?: string; parts?: GooglePart[] };
+  finishReason?: string;
+  index?: number;
+}
+
+/** The inner `response` object: a Gemini GenerateContentResponse. */
+export interface CloudCodeResponse {
+  candidates?: GoogleCandidate[];
+  usageMetadata?: GoogleUsageMetadata;
+  modelVersion?: string;
+  responseId?: string;
+}
+
+/** One SSE `data:` payload (and the body of a non-streaming answer): the response plus a trace id. */
+export interface CloudCodeChunk {
+  response?: CloudCodeResponse;
+  traceId?: string;
+}
+
+export type ModelFamily = "claude" | "gemini";
