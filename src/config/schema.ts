@@ -75,6 +75,7 @@ export const poolSchema = obj({
       lru: nonNegative().optional(),
     }).optional(),
     lruCapSeconds: nonNegative().optional(),
+    affinityBonus: nonNegative().optional(),
   }).optional(),
   health: obj({
     initial: nonNegative().optional(),

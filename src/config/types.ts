@@ -56,6 +56,11 @@ export interface AgcpPoolOptions {
     weights?: { health?: number; bucket?: number; quota?: number; lru?: number };
     /** Idle time counted by the LRU term is capped at this many seconds. Default: 3600. */
     lruCapSeconds?: number;
+    /**
+     * Added to the score of the account a conversation used last (keeps prompt caches warm) while
+     * it is usable at the normal level; bounded so a clearly better account still wins. Default: 150.
+     */
+    affinityBonus?: number;
   };
   /** Per-account health score. */
   health?: {

@@ -1,0 +1,109 @@
+import { defineCommand } from "citty";
+import { consola } from "consola";
+import { loadConfig } from "../../config/load.ts";
+import type { ResolvedConfig } from "../../config/resolve.ts";
+import { globalArgs, intFlag, stringFlag } from "../args.ts";
+import { tryItText, withDemoUpstream } from "../demo.ts";
+import { UsageError } from "../errors.ts";
+import { withExamples } from "../help.ts";
+import { applyLogLevel } from "../log.ts";
+import { exitOnSignals } from "../signals.ts";
+
+const NO_ACCOUNTS_HELP = `No enabled accounts configured, so there is nothing to balance across.
+
+Add one to agcp.config.ts (\`agcp init\` writes a starter file):
+
+  accounts: [
+    { email: "you@gmail.com", refreshTokenEnv: "AGCP_TOKEN_1" },
+  ],
+
+or sign in with Google: \`agcp accounts add\`.
+To try agcp without any account, use the built-in simulator: \`agcp start --demo\``;
+
+/** Extra time on top of the server's own drain timeout before the process gives up. */
+const SHUTDOWN_GRACE_MS = 5_000;
+
+const DEMO_CHUNK_DELAY_MS = 15;
+
+export default withExamples(
+  defineCommand({
+    meta: { name: "start", description: "Start the proxy" },
+    args: {
+      port: { type: "string", description: "Port to listen on (env AGCP_PORT; default 8080)", valueHint: "port" },
+      host: { type: "string", description: "Address to bind (env AGCP_HOST; default 127.0.0.1)", valueHint: "host" },
+      strategy: {
+        type: "enum",
+        options: ["hybrid", "sticky", "round-robin"],
+        description: "Account selection strategy (env AGCP_STRATEGY; default hybrid)",
+      },
+      config: { type: "string", description: "Config file (env AGCP_CONFIG; default ./agcp.config.*)", valueHint: "file" },
+      demo: { type: "boolean", description: "Use an in-process simulator with fake accounts instead of Google" },
+      "demo-accounts": { type: "string", description: "Fake accounts for --demo (default 3)", valueHint: "n" },
+      "sim-port": { type: "string", description: "Simulator port for --demo (default 0 = any free port)", valueHint: "port" },
+      ...globalArgs,
+    },
+    async run({ args }) {
+      const demoAccountCount = intFlag("demo-accounts", args["demo-accounts"], 1, 100) ?? 3;
+      const simPort = intFlag("sim-port", args["sim-port"], 0, 65535) ?? 0;
+      const configFile = stringFlag("config", args.config);
+      const { config: loaded, configFile: usedFile } = await loadConfig({
+        ...(configFile !== undefined && { configFile }),
+        flags: {
+          ...(args.port !== undefined && { port: args.port }),
+          ...(args.host !== undefined && { host: args.host }),
+          ...(args.strategy !== undefined && { strategy: args.strategy }),
+          ...(args["log-level"] !== undefined && { logLevel: args["log-level"] }),
+        },
+        env: process.env,
+      });
+      applyLogLevel(loaded.logLevel);
+      if (usedFile) consola.info(`Config: ${usedFile}`);
+
+      let config: ResolvedConfig = loaded;
+      let closeSim: (() => Promise<void>) | undefined;
+      if (args.demo) {
+        const { createSimulator, demoAccounts } = await import("../../sim/index.ts");
+        const accounts = demoAccounts(demoAccountCount);
+        const sim = createSimulator({ accounts, chunkDelayMs: DEMO_CHUNK_DELAY_MS });
+        const { url: simUrl } = await sim.listen({ port: simPort, hostname: "127.0.0.1" });
+        closeSim = () => Promise.resolve(sim.close());
+        config = withDemoUpstream(config, simUrl, accounts);
+        consola.info(`Simulator (fake Google upstream, ${accounts.length} accounts): ${simUrl}`);
+      } else if (!config.accounts.some((a) => a.enabled)) {
+        throw new UsageError(NO_ACCOUNTS_HELP);
+      }
+
+      const { startAgcp } = await import("../../server/index.ts");
+      let server: Awaited<ReturnType<typeof startAgcp>>;
+      try {
+        server = await startAgcp(config, usedFile !== undefined ? { configFile: usedFile } : undefined);
+      } catch (error) {
+        await closeSim?.();
+        throw error;
+      }
+
+      const enabled = config.accounts.filter((a) => a.enabled).length;
+      consola.success(`agcp listening on ${server.url} (${enabled} account${enabled === 1 ? "" : "s"}, strategy ${config.strategy})`);
+      if (args.demo) consola.log(`\n${tryItText(server.url, config.apiKey !== undefined)}\n`);
+
+      exitOnSignals({
+        timeoutMs: config.server.shutdownTimeoutMs + SHUTDOWN_GRACE_MS,
+        shutdown: async () => {
+          await server.close();
+          await closeSim?.();
+        },
+      });
+      // Keep run() pending: the process now ends through the signal handlers.
+      await new Promise<never>(() => {});
+    },
+  }),
+  [
+    "agcp start",
+    "agcp start --port 9000 --strategy sticky",
+    "agcp start --config ./prod.agcp.config.ts",
+    "# no Google account needed: fake upstream with 3 accounts",
+    "agcp start --demo",
+    "agcp start --demo --demo-accounts 5 --port 8787",
+    "AGCP_PORT=9000 AGCP_LOG_LEVEL=debug agcp start",
+  ],
+);

@@ -1,0 +1,8 @@
+/** A mistake in how agcp was invoked (bad flag value, missing setup): exit code 2, no stack trace. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+export const EXIT_OK = 0;
+export const EXIT_RUNTIME = 1;
+export const EXIT_USAGE = 2;
