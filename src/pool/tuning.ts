@@ -10,6 +10,11 @@ export interface PoolTuning {
     /** score = health*health + bucket*(tokens/max*100) + quota*quotaScore + lru*min(idleSeconds, lruCapSeconds) */
     weights: { health: number; bucket: number; quota: number; lru: number };
     lruCapSeconds: number;
+    /**
+     * Added to the score of the account a session used last (prompt caching), while it is usable
+     * at the normal level. Bounded on purpose: a clearly better account still wins.
+     */
+    affinityBonus: number;
   };
   health: {
     initial: number;
@@ -58,7 +63,7 @@ export interface PoolTuning {
 }
 
 export const DEFAULT_TUNING: PoolTuning = {
-  hybrid: { weights: { health: 2, bucket: 5, quota: 3, lru: 0.1 }, lruCapSeconds: 3600 },
+  hybrid: { weights: { health: 2, bucket: 5, quota: 3, lru: 0.1 }, lruCapSeconds: 3600, affinityBonus: 150 },
   health: {
     initial: 70,
     successReward: 1,

@@ -1,0 +1,212 @@
+/**
+ * What an upstream failure or success does to one account's routing state. Cooldowns are per
+ * (account, model) and hold an absolute `until`; they are never deleted by a timer, only judged
+ * against `now` when read, so a restored state expires exactly when it should.
+ */
+import type { UpstreamError, UpstreamErrorKind } from "../upstream/errors.ts";
+import { adjustHealth } from "./health.ts";
+import type { PoolTuning } from "./tuning.ts";
+import { clampFraction } from "./quota.ts";
+import type { AccountState, Cooldown, InvalidKind, QuotaEntry } from "./types.ts";
+
+/** The rest of the pool, as far as one failure needs to know it. */
+export interface FailureContext {
+  /** Enabled, valid accounts. */
+  poolSize: number;
+  /** Accounts other than this one whose model is cooled right now by a non-quota error. */
+  nonQuotaCooled: number;
+}
+
+export type FailureOutcome =
+  | { action: "cooled"; until: number; reason: UpstreamErrorKind; hits: number; deduped: boolean }
+  | { action: "invalidated"; kind: InvalidKind }
+  | { action: "penalized"; why: string }
+  | { action: "ignored"; why: string };
+
+const INVALIDATING = new Set<UpstreamErrorKind>(["auth_revoked", "verification_required", "banned"]);
+/** Limits upstream set for this very account: cooling on them is always right. */
+const QUOTA_KINDS = new Set<UpstreamErrorKind>(["quota_exhausted", "rate_limited"]);
+const STREAK_KINDS = new Set<UpstreamErrorKind>(["server", "network", "empty_response"]);
+
+export function isActive(c: Cooldown | undefined, now: number): c is Cooldown {
+  return c !== undefined && now < c.until;
+}
+
+export function activeCooldown(state: AccountState, model: string, now: number): Cooldown | undefined {
+  const c = state.cooldowns[model];
+  return isActive(c, now) ? c : undefined;
+}
+
+export function isNonQuotaCooldown(c: Cooldown): boolean {
+  return !QUOTA_KINDS.has(c.reason);
+}
+
+function is429(err: UpstreamError): boolean {
+  return err.status === 429 || err.kind === "quota_exhausted" || err.kind === "rate_limited";
+}
+
+/** Escalation memory lasts as long as the longest backoff step after the last cooldown ended. */
+function priorHits(prev: Cooldown | undefined, now: number, t: PoolTuning["backoff"]): number {
+  if (!prev) return 0;
+  const memoryMs = t.quotaExhaustedMs[t.quotaExhaustedMs.length - 1] ?? 0;
+  return now - prev.until < memoryMs ? prev.hits : 0;
+}
+
+function quotaBackoffMs(hits: number, t: PoolTuning["backoff"]): number {
+  const steps = t.quotaExhaustedMs;
+  return steps[Math.min(hits, steps.length) - 1] ?? t.unknownMs;
+}
+
+/** Writes a cooldown, never shortening one already in force. Returns the resulting `until`. */
+function cool(
+  state: AccountState,
+  model: string,
+  until: number,
+  reason: UpstreamErrorKind,
+  hits: number,
+  counted429: boolean,
+  now: number,
+): Cooldown {
+  const prev = state.cooldowns[model];
+  const active = isActive(prev, now);
+  if (active && prev.until >= until) {
+    prev.hits = Math.max(prev.hits, hits);
+    if (counted429) prev.last429At = now;
+    return prev;
+  }
+  const next: Cooldown = {
+    until,
+    reason,
+    hits,
+    since: active ? prev.since : now,
+    last429At: counted429 ? now : (prev?.last429At ?? 0),
+  };
+  if (active && prev.checkedAt !== undefined) next.checkedAt = prev.checkedAt;
+  state.cooldowns[model] = next;
+  return next;
+}
+
+function mayCoolForNonQuota(state: AccountState, model: string, now: number, ctx: FailureContext, t: PoolTuning): boolean {
+  const current = activeCooldown(state, model, now);
+  if (current && isNonQuotaCooldown(current)) return true; // already counted in the cap
+  return ctx.nonQuotaCooled + 1 <= Math.floor(ctx.poolSize * t.backoff.maxNonQuotaCooledFraction);
+}
+
+function hintedUntil(err: UpstreamError, now: number): number | undefined {
+  return err.resetAt !== undefined && Number.isFinite(err.resetAt) && err.resetAt > now ? err.resetAt : undefined;
+}
+
+/** Applies one upstream failure to the account. Mutates `state`; returns what it did. */
+export function applyFailure(
+  state: AccountState,
+  model: string,
+  err: UpstreamError,
+  now: number,
+  random: () => number,
+  tuning: PoolTuning,
+  ctx: FailureContext,
+): FailureOutcome {
+  const b = tuning.backoff;
+  if (err.kind === "bad_request") return { action: "ignored", why: "the request's fault, not the account's" };
+
+  if (INVALIDATING.has(err.kind)) {
+    const kind = err.kind as InvalidKind;
+    state.invalid = { kind, reason: err.message, at: now };
+    if (err.validationUrl) state.invalid.url = err.validationUrl;
+    return { action: "invalidated", kind };
+  }
+
+  const prev = state.cooldowns[model];
+  const counts429 = is429(err);
+  if (counts429 && prev && now - prev.last429At < b.dedupeWindowMs) {
+    // A burst of parallel requests hitting the same limit is one event, not several.
+    const until = hintedUntil(err, now);
+    const c = until !== undefined ? cool(state, model, until, prev.reason, prev.hits, false, now) : prev;
+    return { action: "cooled", until: c.until, reason: c.reason, hits: c.hits, deduped: true };
+  }
+
+  if (QUOTA_KINDS.has(err.kind)) {
+    adjustHealth(state.health, -tuning.health.rateLimitPenalty, now, tuning.health);
+    const earlier = priorHits(prev, now, b);
+    const hits = err.kind === "quota_exhausted" ? earlier + 1 : earlier;
+    const fallback = err.kind === "quota_exhausted" ? quotaBackoffMs(hits, b) : b.rateLimitedMs;
+    const until = hintedUntil(err, now) ?? now + fallback;
+    const c = cool(state, model, until, err.kind, hits, counts429, now);
+    return { action: "cooled", until: c.until, reason: c.reason, hits: c.hits, deduped: false };
+  }
+
+  let coolMs: number | undefined;
+  if (err.kind === "capacity") {
+    // Upstream-wide overload says nothing about this account's health.
+    coolMs = b.capacityMs + (random() * 2 - 1) * b.capacityJitterMs;
+  } else {
+    adjustHealth(state.health, -tuning.health.failurePenalty, now, tuning.health);
+    if (err.kind === "unauthenticated") coolMs = b.unknownMs;
+    if (err.kind === "server") coolMs = b.serverErrorMs;
+    if (STREAK_KINDS.has(err.kind)) {
+      state.consecutiveFailures += 1;
+      if (state.consecutiveFailures >= b.consecutiveFailuresToCool) {
+        state.consecutiveFailures = 0;
+        coolMs = Math.max(coolMs ?? 0, b.consecutiveFailureCooldownMs);
+      }
+    }
+  }
+  const until = hintedUntil(err, now) ?? (coolMs === undefined ? undefined : now + coolMs);
+  if (until === undefined) return { action: "penalized", why: `${state.consecutiveFailures} failure(s) in a row` };
+  if (!mayCoolForNonQuota(state, model, now, ctx, tuning)) {
+    return { action: "penalized", why: "non-quota cooling cap reached for this model" };
+  }
+  const c = cool(state, model, until, err.kind, priorHits(prev, now, b), counts429, now);
+  return { action: "cooled", until: c.until, reason: c.reason, hits: c.hits, deduped: false };
+}
+
+/** A success heals a little, ends any failure streak and forgets expired cooldowns for the model. */
+export function applySuccess(state: AccountState, model: string, now: number, tuning: PoolTuning): void {
+  adjustHealth(state.health, tuning.health.successReward, now, tuning.health);
+  state.consecutiveFailures = 0;
+  const c = state.cooldowns[model];
+  if (c && !isActive(c, now)) delete state.cooldowns[model];
+}
+
+/** When a long cooldown deserves a cheap quota probe: min(its end, probeAfterMs after the last look). */
+export function probeDueAt(c: Cooldown, probeAfterMs: number): number | undefined {
+  const long = c.reason === "quota_exhausted" || c.until - c.since >= probeAfterMs;
+  if (!long) return undefined;
+  const lastLook = c.checkedAt ?? c.since;
+  if (lastLook >= c.until) return undefined; // already confirmed after it ended
+  return Math.min(c.until, lastLook + probeAfterMs);
+}
+
+export type QuotaSnapshot = Record<string, { fraction: number; resetAt?: number }>;
+
+/**
+ * Takes in what the quota endpoint says. This is also the probe that rescues accounts kept cooled
+ * after upstream already refilled them: quota back above zero ends a quota cooldown at once, and
+ * quota at zero with a known reset cools until then without spending a request to find out.
+ */
+export function applyQuotaSnapshot(state: AccountState, snapshot: QuotaSnapshot, now: number, tuning: PoolTuning): void {
+  const quota: Record<string, QuotaEntry> = {};
+  for (const [model, q] of Object.entries(snapshot)) {
+    const entry: QuotaEntry = { fraction: clampFraction(q.fraction), fetchedAt: now };
+    if (q.resetAt !== undefined && Number.isFinite(q.resetAt)) entry.resetAt = q.resetAt;
+    quota[model] = entry;
+  }
+  state.quota = quota;
+  for (const [model, c] of Object.entries(state.cooldowns)) {
+    c.checkedAt = now;
+    const q = quota[model];
+    // Keep `hits`: if the endpoint was optimistic, the next exhaustion still escalates.
+    if (q && q.fraction > 0 && c.reason === "quota_exhausted" && isActive(c, now)) c.until = now;
+  }
+  for (const [model, q] of Object.entries(quota)) {
+    if (q.fraction > 0 || q.resetAt === undefined || q.resetAt <= now) continue;
+    const prev = state.cooldowns[model];
+    const hits = Math.max(1, priorHits(prev, now, tuning.backoff));
+    cool(state, model, q.resetAt, "quota_exhausted", hits, false, now).checkedAt = now;
+  }
+}
+
+/** Records a probe that could not read quota, so the account is not due again at once. */
+export function noteProbed(state: AccountState, now: number): void {
+  for (const c of Object.values(state.cooldowns)) c.checkedAt = now;
+}

@@ -1,0 +1,282 @@
+/**
+ * The account pool: owns every account's routing state and answers "which account next?".
+ * A thin stateful shell over the pure pieces (select, cooldown, quota, health, bucket): it holds
+ * the clock, keeps the selection columns in step with each change, and tells listeners which
+ * account changed so the state layer can persist it.
+ *
+ * Request path: select → consumeToken → reportSuccess, or refundToken + reportFailure.
+ */
+import type { UpstreamError } from "../upstream/errors.ts";
+import { consume, initialBucket, refund } from "./bucket.ts";
+import {
+  applyFailure,
+  applyQuotaSnapshot,
+  applySuccess,
+  activeCooldown,
+  isNonQuotaCooldown,
+  noteProbed,
+  probeDueAt,
+  type FailureOutcome,
+  type QuotaSnapshot,
+} from "./cooldown.ts";
+import { initialHealth } from "./health.ts";
+import type { FloorSettings } from "./quota.ts";
+import { selectAccount } from "./select.ts";
+import { PoolSnapshot } from "./snapshot.ts";
+import { newAccountState, restoreState } from "./state.ts";
+import { getStrategy } from "./strategies/index.ts";
+import { DEFAULT_TUNING, type PoolTuning, type StrategyName } from "./tuning.ts";
+import type { AccountConfigLike, AccountState, AccountView, PoolCounts, Selection } from "./types.ts";
+import { countStatuses, viewAccount } from "./views.ts";
+
+export interface PoolOptions extends FloorSettings {
+  accounts: readonly AccountConfigLike[];
+  tuning?: PoolTuning;
+  strategy?: StrategyName;
+  now?: () => number;
+  random?: () => number;
+}
+
+export interface SelectOptions {
+  sessionId?: string;
+  explain?: boolean;
+  /** Overrides tuning.maxWaitMs for reporting `waitMs` when everything is cooled. */
+  maxWaitMs?: number;
+}
+
+export interface ProbeDue {
+  accountId: string;
+  /** Models whose cooldown wants confirming. */
+  models: string[];
+  dueAt: number;
+}
+
+export type ReportOutcome = FailureOutcome | { action: "ignored"; why: "unknown account" };
+
+export interface Pool {
+  readonly strategy: StrategyName;
+  readonly tuning: PoolTuning;
+  select(model: string, options?: SelectOptions): Selection;
+  /** Spend one token and mark the account used; call right before sending. False for unknown ids. */
+  consumeToken(id: string): boolean;
+  /** Give the token back after a failed attempt. */
+  refundToken(id: string): boolean;
+  reportSuccess(id: string, model: string): void;
+  reportFailure(id: string, model: string, err: UpstreamError): ReportOutcome;
+  /** What the quota endpoint says for this account (all models it listed). */
+  setQuota(id: string, snapshot: QuotaSnapshot): void;
+  /** A probe that failed to read quota: not due again for probeAfterMs. */
+  noteProbeFailed(id: string): void;
+  setTier(id: string, tier: string | undefined): void;
+  setEnabled(id: string, enabled: boolean): void;
+  /** Clears cooldowns, the invalid flag, failure streak, quota data; health and bucket back to initial. */
+  resetAccount(id: string): boolean;
+  setStrategy(name: StrategyName): void;
+  setFloors(floors: FloorSettings): void;
+  accounts(): AccountView[];
+  account(id: string): AccountView | undefined;
+  counts(): PoolCounts;
+  /** Accounts whose long cooldown should be confirmed with a cheap quota call now. */
+  dueProbes(now?: number): ProbeDue[];
+  /** Called with the id of every account whose state changed. Returns an unsubscribe function. */
+  onChange(listener: (id: string) => void): () => void;
+  /** Restores persisted states for accounts that are configured; returns how many were applied. */
+  load(states: readonly unknown[]): number;
+  /** Deep copy of every account's state, for persistence. */
+  snapshot(): AccountState[];
+  addAccount(cfg: AccountConfigLike): void;
+  removeAccount(id: string): boolean;
+  /** Makes the pool match a new account list (config reload): adds, removes, updates labels and floors. */
+  syncAccounts(configs: readonly AccountConfigLike[]): void;
+}
+
+export function createPool(options: PoolOptions): Pool {
+  const tuning = options.tuning ?? DEFAULT_TUNING;
+  const clock = options.now ?? Date.now;
+  const random = options.random ?? Math.random;
+  let strategy = getStrategy(options.strategy ?? "hybrid").name;
+  let floors: FloorSettings = { globalFloor: options.globalFloor, modelFloors: options.modelFloors };
+  const start = clock();
+  const snap = new PoolSnapshot(
+    options.accounts.map((cfg) => newAccountState(cfg, start, tuning)),
+    { tuning, ...floors },
+  );
+  const listeners = new Set<(id: string) => void>();
+
+  const changed = (id: string) => {
+    snap.touch(id);
+    for (const l of listeners) l(id);
+  };
+
+  /** Runs `fn` on the account's state if it exists, then propagates the change. */
+  const mutate = (id: string, fn: (s: AccountState, now: number) => void): boolean => {
+    const s = snap.get(id);
+    if (!s) return false;
+    fn(s, clock());
+    changed(id);
+    return true;
+  };
+
+  const failureContext = (id: string, model: string, now: number) => {
+    let poolSize = 0;
+    let nonQuotaCooled = 0;
+    for (const s of snap.states) {
+      if (!s.enabled || s.invalid) continue;
+      poolSize++;
+      if (s.id === id) continue;
+      const c = activeCooldown(s, model, now);
+      if (c && isNonQuotaCooldown(c)) nonQuotaCooled++;
+    }
+    return { poolSize, nonQuotaCooled };
+  };
+
+  return {
+    get strategy() {
+      return strategy;
+    },
+    get tuning() {
+      return tuning;
+    },
+
+    select(model, opts = {}) {
+      return selectAccount(
+        snap,
+        { model, sessionId: opts.sessionId, explain: opts.explain },
+        { strategy, now: clock(), random, tuning, maxWaitMs: opts.maxWaitMs, ...floors },
+      );
+    },
+
+    consumeToken: (id) =>
+      mutate(id, (s, now) => {
+        consume(s.bucket, now, tuning.bucket);
+        s.lastUsedAt = now;
+      }),
+    refundToken: (id) => mutate(id, (s, now) => refund(s.bucket, now, tuning.bucket)),
+
+    reportSuccess(id, model) {
+      mutate(id, (s, now) => applySuccess(s, model, now, tuning));
+    },
+
+    reportFailure(id, model, err) {
+      const s = snap.get(id);
+      if (!s) return { action: "ignored", why: "unknown account" };
+      const now = clock();
+      const outcome = applyFailure(s, model, err, now, random, tuning, failureContext(id, model, now));
+      if (outcome.action !== "ignored") changed(id);
+      return outcome;
+    },
+
+    setQuota(id, quota) {
+      mutate(id, (s, now) => applyQuotaSnapshot(s, quota, now, tuning));
+    },
+    noteProbeFailed(id) {
+      mutate(id, (s, now) => noteProbed(s, now));
+    },
+    setTier(id, tier) {
+      mutate(id, (s) => {
+        if (tier === undefined) delete s.tier;
+        else s.tier = tier;
+      });
+    },
+    setEnabled(id, enabled) {
+      mutate(id, (s) => {
+        s.enabled = enabled;
+      });
+    },
+    resetAccount: (id) =>
+      mutate(id, (s, now) => {
+        s.cooldowns = {};
+        delete s.invalid;
+        s.consecutiveFailures = 0;
+        s.health = initialHealth(now, tuning.health);
+        s.bucket = initialBucket(now, tuning.bucket);
+        // Quota data at the floor would keep the account out after a reset; the next refresh re-reads it.
+        s.quota = {};
+      }),
+
+    setStrategy(name) {
+      strategy = getStrategy(name).name;
+    },
+    setFloors(next) {
+      floors = { globalFloor: next.globalFloor, modelFloors: next.modelFloors };
+      snap.configure({ tuning, ...floors });
+    },
+
+    accounts() {
+      const now = clock();
+      return snap.states.map((s) => viewAccount(snap, s, now));
+    },
+    account(id) {
+      const s = snap.get(id);
+      return s ? viewAccount(snap, s, clock()) : undefined;
+    },
+    counts() {
+      const now = clock();
+      return countStatuses(snap.states.map((s) => viewAccount(snap, s, now)));
+    },
+
+    dueProbes(now = clock()) {
+      const due: ProbeDue[] = [];
+      for (const s of snap.states) {
+        if (!s.enabled || s.invalid) continue;
+        let dueAt = Number.POSITIVE_INFINITY;
+        const models: string[] = [];
+        for (const [model, c] of Object.entries(s.cooldowns)) {
+          const at = probeDueAt(c, tuning.probeAfterMs);
+          if (at === undefined || at > now) continue;
+          models.push(model);
+          dueAt = Math.min(dueAt, at);
+        }
+        if (models.length > 0) due.push({ accountId: s.id, models, dueAt });
+      }
+      return due;
+    },
+
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+
+    load(states) {
+      let applied = 0;
+      for (const persisted of states) {
+        const id = typeof persisted === "object" && persisted !== null ? (persisted as { id?: unknown }).id : undefined;
+        const current = typeof id === "string" ? snap.get(id) : undefined;
+        if (!current) continue;
+        snap.replace(restoreState(current, persisted));
+        applied++;
+      }
+      return applied;
+    },
+
+    snapshot: () => structuredClone(snap.states),
+
+    addAccount(cfg) {
+      snap.add(newAccountState(cfg, clock(), tuning));
+      for (const l of listeners) l(cfg.id);
+    },
+    removeAccount(id) {
+      const removed = snap.remove(id);
+      if (removed) for (const l of listeners) l(id);
+      return removed;
+    },
+
+    syncAccounts(configs) {
+      const wanted = new Set(configs.map((c) => c.id));
+      for (const s of [...snap.states]) if (!wanted.has(s.id)) this.removeAccount(s.id);
+      for (const cfg of configs) {
+        const s = snap.get(cfg.id);
+        if (!s) {
+          this.addAccount(cfg);
+          continue;
+        }
+        mutate(cfg.id, (st) => {
+          st.label = cfg.label ?? cfg.id;
+          if (cfg.floors !== undefined) st.floors = cfg.floors;
+          else delete st.floors;
+          if (cfg.enabled === false) st.enabled = false;
+        });
+      }
+    },
+  };
+}

@@ -1,0 +1,202 @@
+/**
+ * The pool as selection reads it: the account states plus numeric columns derived from them.
+ * Selection at 10,000 accounts has a budget of microseconds, so everything that does not change
+ * with time alone (gates as "excluded until" instants, floors resolved per model, quota scores)
+ * is computed when an account changes, not when it is read. The states stay the only truth:
+ * after mutating one, call `touch(id)`.
+ */
+import { healthUsableAt } from "./health.ts";
+import { tokensUsableAt } from "./bucket.ts";
+import { belowFloorUntil, resolveFloor, type FloorSettings } from "./quota.ts";
+import type { PoolTuning } from "./tuning.ts";
+import type { AccountState } from "./types.ts";
+
+/** Per-account columns (model independent). */
+export const A_HEALTH = 0;
+export const A_HEALTH_AT = 1;
+export const A_HEALTH_OK_AT = 2;
+export const A_TOKENS = 3;
+export const A_TOKENS_AT = 4;
+export const A_TOKENS_OK_AT = 5;
+export const A_LAST_USED = 6;
+export const A_STRIDE = 8;
+
+/** Per-(account, model) columns. */
+export const M_HARD_UNTIL = 0; // disabled/invalid (+∞) or cooled for the model
+export const M_FLOOR_UNTIL = 1; // at or below the quota floor, while the data is fresh
+export const M_QUOTA = 2; // quota score while fresh
+export const M_STALE_AT = 3;
+export const M_QUOTA_EXPIRES = 4; // quota reset: the score is unknown after it
+export const M_STRIDE = 5;
+
+/** Strategy memory that outlives one selection. */
+export interface RoutingMemory {
+  /** Round-robin: the slot to try first next time. */
+  cursor: number;
+  /** Session (or "" for session-less sticky) → account id, oldest first. */
+  affinity: Map<string, string>;
+}
+
+/** Sessions remembered for affinity; the oldest is forgotten beyond this. */
+export const MAX_AFFINITIES = 10_000;
+
+export interface SnapshotSettings extends FloorSettings {
+  tuning: PoolTuning;
+}
+
+export class PoolSnapshot {
+  readonly states: AccountState[] = [];
+  readonly routing: RoutingMemory = { cursor: 0, affinity: new Map() };
+  tuning: PoolTuning;
+  globalFloor: number | undefined;
+  modelFloors: Record<string, number> | undefined;
+  acc: Float64Array = new Float64Array(0);
+  private readonly slots = new Map<string, number>();
+  private readonly models = new Map<string, Float64Array>();
+  private capacity = 0;
+
+  constructor(states: readonly AccountState[], settings: SnapshotSettings) {
+    this.tuning = settings.tuning;
+    this.globalFloor = settings.globalFloor;
+    this.modelFloors = settings.modelFloors;
+    this.grow(Math.max(8, states.length));
+    for (const s of states) this.add(s);
+  }
+
+  get size(): number {
+    return this.states.length;
+  }
+
+  slotOf(id: string): number {
+    return this.slots.get(id) ?? -1;
+  }
+
+  get(id: string): AccountState | undefined {
+    const slot = this.slots.get(id);
+    return slot === undefined ? undefined : this.states[slot];
+  }
+
+  /** Re-derives columns if tuning or floors differ from what they were built with. */
+  configure(settings: SnapshotSettings): void {
+    if (
+      settings.tuning === this.tuning &&
+      settings.globalFloor === this.globalFloor &&
+      settings.modelFloors === this.modelFloors
+    ) return;
+    this.tuning = settings.tuning;
+    this.globalFloor = settings.globalFloor;
+    this.modelFloors = settings.modelFloors;
+    this.models.clear();
+    for (let i = 0; i < this.states.length; i++) this.writeAccount(i);
+  }
+
+  add(state: AccountState): number {
+    if (this.slots.has(state.id)) throw new Error(`account ${state.id} is already in the pool`);
+    if (this.states.length === this.capacity) this.grow(this.capacity * 2);
+    const slot = this.states.length;
+    this.states.push(state);
+    this.slots.set(state.id, slot);
+    this.touchSlot(slot);
+    return slot;
+  }
+
+  remove(id: string): boolean {
+    const slot = this.slots.get(id);
+    if (slot === undefined) return false;
+    this.states.splice(slot, 1);
+    this.slots.clear();
+    this.states.forEach((s, i) => this.slots.set(s.id, i));
+    this.acc.copyWithin(slot * A_STRIDE, (slot + 1) * A_STRIDE);
+    for (const cols of this.models.values()) cols.copyWithin(slot * M_STRIDE, (slot + 1) * M_STRIDE);
+    if (this.routing.cursor > slot) this.routing.cursor -= 1;
+    for (const [key, accountId] of this.routing.affinity) if (accountId === id) this.routing.affinity.delete(key);
+    return true;
+  }
+
+  /** Replaces an account's state object (e.g. after load) and re-derives its columns. */
+  replace(state: AccountState): void {
+    const slot = this.slots.get(state.id);
+    if (slot === undefined) throw new Error(`account ${state.id} is not in the pool`);
+    this.states[slot] = state;
+    this.touchSlot(slot);
+  }
+
+  /** Call after mutating an account's state. */
+  touch(id: string): void {
+    const slot = this.slots.get(id);
+    if (slot !== undefined) this.touchSlot(slot);
+  }
+
+  touchSlot(slot: number): void {
+    this.writeAccount(slot);
+    for (const [model, cols] of this.models) this.writeModel(cols, slot, model);
+  }
+
+  /** Columns for one model, derived on first use. */
+  model(model: string): Float64Array {
+    let cols = this.models.get(model);
+    if (!cols) {
+      cols = new Float64Array(this.capacity * M_STRIDE);
+      for (let i = 0; i < this.states.length; i++) this.writeModel(cols, i, model);
+      this.models.set(model, cols);
+    }
+    return cols;
+  }
+
+  floorFor(state: AccountState, model: string): number {
+    return resolveFloor(state, model, this, this.tuning.quota);
+  }
+
+  remember(sessionKey: string, accountId: string): void {
+    const affinity = this.routing.affinity;
+    if (affinity.get(sessionKey) === accountId) return;
+    affinity.delete(sessionKey);
+    affinity.set(sessionKey, accountId);
+    if (affinity.size > MAX_AFFINITIES) {
+      const oldest = affinity.keys().next();
+      if (!oldest.done) affinity.delete(oldest.value);
+    }
+  }
+
+  private grow(capacity: number): void {
+    const acc = new Float64Array(capacity * A_STRIDE);
+    acc.set(this.acc);
+    this.acc = acc;
+    for (const [model, cols] of this.models) {
+      const next = new Float64Array(capacity * M_STRIDE);
+      next.set(cols);
+      this.models.set(model, next);
+    }
+    this.capacity = capacity;
+  }
+
+  private writeAccount(slot: number): void {
+    const s = this.states[slot];
+    if (!s) return;
+    const t = this.tuning;
+    const o = slot * A_STRIDE;
+    const acc = this.acc;
+    acc[o + A_HEALTH] = s.health.score;
+    acc[o + A_HEALTH_AT] = s.health.updatedAt;
+    acc[o + A_HEALTH_OK_AT] = healthUsableAt(s.health, t.health);
+    acc[o + A_TOKENS] = s.bucket.tokens;
+    acc[o + A_TOKENS_AT] = s.bucket.updatedAt;
+    acc[o + A_TOKENS_OK_AT] = tokensUsableAt(s.bucket, t.bucket);
+    acc[o + A_LAST_USED] = s.lastUsedAt;
+  }
+
+  private writeModel(cols: Float64Array, slot: number, model: string): void {
+    const s = this.states[slot];
+    if (!s) return;
+    const t = this.tuning.quota;
+    const o = slot * M_STRIDE;
+    const blocked = !s.enabled || s.invalid !== undefined;
+    const cooldown = s.cooldowns[model];
+    cols[o + M_HARD_UNTIL] = blocked ? Number.POSITIVE_INFINITY : (cooldown?.until ?? Number.NEGATIVE_INFINITY);
+    const q = s.quota[model];
+    cols[o + M_FLOOR_UNTIL] = belowFloorUntil(q, this.floorFor(s, model), t);
+    cols[o + M_QUOTA] = q ? q.fraction * 100 : t.unknownScore;
+    cols[o + M_STALE_AT] = q ? q.fetchedAt + t.staleAfterMs : Number.POSITIVE_INFINITY;
+    cols[o + M_QUOTA_EXPIRES] = q?.resetAt ?? Number.POSITIVE_INFINITY;
+  }
+}
