@@ -162,6 +162,12 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     discoverProject((method: CodeAssistMethod, body) => callJson(account, method, body), options.discovery),
   );
 
+  /** A plain 403 on a discovered project may mean the project changed: look it up again next time. */
+  function forgetDeniedProject(account: UpstreamAccount, error: unknown): never {
+    if (error instanceof UpstreamError && error.status === 403 && error.kind === "server") projects.invalidate(account.id);
+    throw error;
+  }
+
   return {
     tokens,
 
@@ -175,12 +181,14 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         signal: opts.signal,
         model: envelope.model,
         extraHeaders,
-      });
+      }).catch((error: unknown) => forgetDeniedProject(account, error));
     },
 
     async fetchModels(account, opts = {}) {
       const { projectId } = await projects.get(account);
-      const answer = await callJson(account, "fetchAvailableModels", { project: projectId }, { signal: opts.signal });
+      const answer = await callJson(account, "fetchAvailableModels", { project: projectId }, { signal: opts.signal }).catch(
+        (error: unknown) => forgetDeniedProject(account, error),
+      );
       return readAvailableModels(answer);
     },
 

@@ -304,3 +304,20 @@ describe("against the simulator", () => {
     expect(err.kind).toBe("auth_revoked");
   });
 });
+
+describe("stale projects", () => {
+  test("a project that stops being the account's is rediscovered after the 403", async () => {
+    const moving = acct("demo1@agcp.test");
+    const fresh = newClient([base]);
+    const first = await fresh.discover(moving);
+    await patch("demo1@agcp.test", { projectId: "moved-project-1" });
+    const err = await failure(fresh.generate(moving, envelope(), { stream: false }));
+    expect(err.status).toBe(403);
+    expect(err.kind).toBe("server");
+    expect((await fresh.discover(moving)).projectId).toBe("moved-project-1");
+    expect(first.projectId).not.toBe("moved-project-1");
+    const res = await fresh.generate(moving, envelope(), { stream: false });
+    expect(res.status).toBe(200);
+    await patch("demo1@agcp.test", { projectId: first.projectId });
+  });
+});
