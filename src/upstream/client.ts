@@ -4,6 +4,7 @@
  * job, not this module's.
  */
 import { classifyNetworkError, classifyUpstreamError } from "./classify.ts";
+import { fetchWithDeadline } from "./deadline.ts";
 import { UpstreamError } from "./errors.ts";
 import type { UpstreamOptions } from "./options.ts";
 import {
@@ -118,7 +119,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         method: "POST",
         headers: { ...baseHeaders(accessToken, accept), ...opts.extraHeaders },
         body: payload,
-      }, options.requestTimeoutMs, opts.signal);
+      }, { timeoutMs: options.requestTimeoutMs, signal: opts.signal });
 
       if (attempt.kind === "failed") {
         networkError = classifyNetworkError(attempt.error, { url, timeoutMs: attempt.timeoutMs, secrets });
@@ -201,11 +202,11 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       const attempt = await fetchWithDeadline(doFetch, url, {
         method: "GET",
         headers: { Authorization: `Bearer ${accessToken}`, Accept: "application/json" },
-      }, options.requestTimeoutMs);
+      }, { timeoutMs: options.requestTimeoutMs, readBody: "always" });
       if (attempt.kind === "failed") {
         throw classifyNetworkError(attempt.error, { url, timeoutMs: attempt.timeoutMs, secrets: [accessToken] });
       }
-      const text = attempt.res.ok ? await attempt.res.text() : attempt.bodyText;
+      const text = attempt.bodyText;
       if (!attempt.res.ok) {
         throw classifyUpstreamError({
           status: attempt.res.status,
@@ -267,52 +268,4 @@ export function readAvailableModels(answer: unknown): Record<string, ModelQuota>
     out[id] = entry;
   }
   return out;
-}
-
-type Attempt =
-  | { kind: "answered"; res: Response; /** The error body; empty for ok answers (left unread). */ bodyText: string }
-  | { kind: "failed"; error: unknown; timeoutMs?: number };
-
-/**
- * fetch with a deadline on the response headers only: long streams must not be cut off, yet a
- * host that never answers must not hold a request forever. Error bodies are read under the same
- * deadline. A caller abort is rethrown as-is (it is nobody's failure).
- */
-async function fetchWithDeadline(
-  doFetch: typeof fetch,
-  url: string,
-  init: RequestInit,
-  timeoutMs: number,
-  callerSignal?: AbortSignal,
-): Promise<Attempt> {
-  callerSignal?.throwIfAborted();
-  const deadline = new AbortController();
-  const signal = callerSignal ? AbortSignal.any([callerSignal, deadline.signal]) : deadline.signal;
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    deadline.abort(new DOMException(`no response within ${timeoutMs} ms`, "TimeoutError"));
-  }, timeoutMs);
-  const fail = (error: unknown): Attempt => {
-    if (callerSignal?.aborted) throw callerSignal.reason;
-    return { kind: "failed", error, timeoutMs: timedOut ? timeoutMs : undefined };
-  };
-  let res: Response;
-  try {
-    res = await doFetch(url, { ...init, signal });
-  } catch (error) {
-    clearTimeout(timer);
-    return fail(error);
-  }
-  if (res.ok) {
-    clearTimeout(timer);
-    return { kind: "answered", res, bodyText: "" };
-  }
-  try {
-    return { kind: "answered", res, bodyText: await res.text() };
-  } catch (error) {
-    return fail(error);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -3,6 +3,7 @@
  * per account so a burst of requests on a cold account costs one token-endpoint call.
  */
 import { classifyNetworkError, classifyTokenError } from "./classify.ts";
+import { fetchWithDeadline } from "./deadline.ts";
 import { UpstreamError } from "./errors.ts";
 import type { UpstreamOAuthOptions } from "./options.ts";
 import { isRecord, parseJson } from "./rpc.ts";
@@ -116,31 +117,15 @@ export async function requestToken(
     ...params,
   });
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, timeoutMs);
-  let res: Response;
-  let text: string;
-  try {
-    res = await doFetch(options.oauth.tokenUrl, {
-      method: "POST",
-      headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" },
-      body: form,
-      signal: controller.signal,
-    });
-    text = await res.text();
-  } catch (error) {
-    throw classifyNetworkError(error, {
-      url: options.oauth.tokenUrl,
-      timeoutMs: timedOut ? timeoutMs : undefined,
-      secrets,
-    });
-  } finally {
-    clearTimeout(timer);
+  const attempt = await fetchWithDeadline(doFetch, options.oauth.tokenUrl, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" },
+    body: form,
+  }, { timeoutMs, readBody: "always" });
+  if (attempt.kind === "failed") {
+    throw classifyNetworkError(attempt.error, { url: options.oauth.tokenUrl, timeoutMs: attempt.timeoutMs, secrets });
   }
+  const { res, bodyText: text } = attempt;
   if (!res.ok) throw classifyTokenError({ status: res.status, bodyText: text, secrets });
   const body = parseJson(text);
   if (!isRecord(body) || typeof body.access_token !== "string" || !body.access_token) {

@@ -1,0 +1,47 @@
+/**
+ * fetch with a deadline on the response headers only: long streams must not be cut off, yet a
+ * host that never answers must not hold a request forever. Bodies we read here (error bodies,
+ * small JSON answers) are read under the same deadline. A caller abort is rethrown as-is: it is
+ * nobody's failure, so it must not become an UpstreamError.
+ */
+export type Attempt =
+  | { kind: "answered"; res: Response; /** Empty when the body was left unread for the caller. */ bodyText: string }
+  | { kind: "failed"; error: unknown; /** Set when our own deadline ended it. */ timeoutMs?: number };
+
+export interface DeadlineOptions {
+  timeoutMs: number;
+  /** Aborts the request before or after headers (client went away). */
+  signal?: AbortSignal;
+  /** "errors": leave an ok body unread (streams); "always": read it too (small answers). */
+  readBody?: "errors" | "always";
+}
+
+export async function fetchWithDeadline(
+  doFetch: typeof fetch,
+  url: string,
+  init: RequestInit,
+  options: DeadlineOptions,
+): Promise<Attempt> {
+  const { timeoutMs, signal: callerSignal } = options;
+  callerSignal?.throwIfAborted();
+  const deadline = new AbortController();
+  const signal = callerSignal ? AbortSignal.any([callerSignal, deadline.signal]) : deadline.signal;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    deadline.abort(new DOMException(`no response within ${timeoutMs} ms`, "TimeoutError"));
+  }, timeoutMs);
+  const fail = (error: unknown): Attempt => {
+    if (callerSignal?.aborted) throw callerSignal.reason;
+    return { kind: "failed", error, timeoutMs: timedOut ? timeoutMs : undefined };
+  };
+  try {
+    const res = await doFetch(url, { ...init, signal });
+    if (res.ok && options.readBody !== "always") return { kind: "answered", res, bodyText: "" };
+    return { kind: "answered", res, bodyText: await res.text() };
+  } catch (error) {
+    return fail(error);
+  } finally {
+    clearTimeout(timer);
+  }
+}
