@@ -151,7 +151,14 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
 
   async function callJson(account: UpstreamAccount, method: string, body: unknown, opts: CallOptions = {}) {
     const res = await call(account, method, body, opts);
-    const text = await res.text();
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (error) {
+      // The connection died after the headers; still nobody's failure if the caller aborted.
+      if (opts.signal?.aborted) throw opts.signal.reason;
+      throw classifyNetworkError(error, { url: res.url });
+    }
     const parsed = parseJson(text);
     if (parsed === undefined) {
       throw new UpstreamError({ kind: "server", status: res.status, message: `${method} answered with non-JSON` });

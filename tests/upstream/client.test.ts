@@ -441,3 +441,22 @@ describe("oauth endpoints", () => {
     expect(err.kind).toBe("unauthenticated");
   });
 });
+
+describe("bodies that die after the headers", () => {
+  test("a fetchAvailableModels answer cut mid-body → network", async () => {
+    const { client } = oneHost(() => {
+      const stream = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('{"models": {"a": '));
+        },
+        async pull(controller) {
+          await Bun.sleep(10);
+          controller.error(new Error("cut"));
+        },
+      });
+      return new Response(stream, { headers: { "Content-Type": "application/json" } });
+    });
+    const err = await rejection(client.fetchModels(ACCOUNT));
+    expect(err.kind).toBe("network");
+  });
+});
