@@ -12,6 +12,7 @@ import { LOG_LEVELS } from "../config/schema.ts";
 import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, UsageError } from "./errors.ts";
 import { renderHelp } from "./help.ts";
 import { applyLogLevel } from "./log.ts";
+import { plain } from "./output.ts";
 
 // biome-ignore lint: citty's own generic default
 type AnyCommand = CommandDef<any>;
@@ -116,7 +117,11 @@ function earlyLogLevel(rawArgs: string[], env: Record<string, string | undefined
     if (arg === "--log-level" || arg === "--logLevel") [value, source] = [rawArgs[i + 1] ?? "", "--log-level"];
     else if (arg.startsWith("--log-level=") || arg.startsWith("--logLevel=")) [value, source] = [arg.slice(arg.indexOf("=") + 1), "--log-level"];
   }
-  if (value === undefined) return;
+  // Set even when unset: consola would otherwise pick its own default (warn under NODE_ENV=test).
+  if (value === undefined) {
+    applyLogLevel("info");
+    return;
+  }
   if (!(LOG_LEVELS as readonly string[]).includes(value)) {
     throw new UsageError(`${source}: expected one of ${LOG_LEVELS.join(", ")}, found ${JSON.stringify(value)}`);
   }
@@ -144,15 +149,15 @@ export async function runCli(root: AnyCommand, rawArgs: string[], options: RunCl
       );
     }
     if (wantsHelp) {
-      consola.log(await renderHelp(resolved.command, resolved.parent));
+      plain.log(await renderHelp(resolved.command, resolved.parent));
       return EXIT_OK;
     }
     if (resolved.names.length === 0 && (rawArgs.includes("--version") || rawArgs.includes("-v"))) {
-      consola.log(options.version);
+      plain.log(options.version);
       return EXIT_OK;
     }
     if (resolved.names.length === 0 && !resolved.command.run) {
-      consola.log(await renderHelp(resolved.command));
+      plain.log(await renderHelp(resolved.command));
       consola.error("No command given.");
       return EXIT_USAGE;
     }

@@ -10,6 +10,7 @@ import typesSourceText from "../../config/types.ts" with { type: "text" };
 import { globalArgs } from "../args.ts";
 import { UsageError } from "../errors.ts";
 import { withExamples } from "../help.ts";
+import { plain } from "../output.ts";
 import { CONFIG_FILE, starterConfig, TYPES_FILE } from "../starter.ts";
 
 const TYPES_SOURCE: string = typesSourceText;
@@ -33,7 +34,7 @@ export default withExamples(
       }
       for (const f of files) await writeFile(join(dir, f.name), f.content);
       consola.success(`Wrote ${CONFIG_FILE} and ${TYPES_FILE} in ${dir}`);
-      consola.log(
+      plain.log(
         [
           "",
           "Next:",

@@ -2,6 +2,7 @@ import { defineCommand } from "citty";
 import { consola } from "consola";
 import { globalArgs, intFlag, stringFlag } from "../args.ts";
 import { withExamples } from "../help.ts";
+import { plain } from "../output.ts";
 import { exitOnSignals } from "../signals.ts";
 
 export default withExamples(
@@ -27,7 +28,7 @@ export default withExamples(
 
       consola.success(`Simulator listening on ${url}`);
       // These tokens are fake and only valid against this simulator, so showing them is fine.
-      consola.log(
+      plain.log(
         [
           "",
           "Accounts (email / refresh token):",

@@ -6,6 +6,7 @@ import { globalArgs, intFlag, stringFlag } from "../args.ts";
 import { tryItText, withDemoUpstream } from "../demo.ts";
 import { UsageError } from "../errors.ts";
 import { withExamples } from "../help.ts";
+import { plain } from "../output.ts";
 import { applyLogLevel } from "../log.ts";
 import { exitOnSignals } from "../signals.ts";
 
@@ -84,7 +85,7 @@ export default withExamples(
 
       const enabled = config.accounts.filter((a) => a.enabled).length;
       consola.success(`agcp listening on ${server.url} (${enabled} account${enabled === 1 ? "" : "s"}, strategy ${config.strategy})`);
-      if (args.demo) consola.log(`\n${tryItText(server.url, config.apiKey !== undefined)}\n`);
+      if (args.demo) plain.log(`\n${tryItText(server.url, config.apiKey !== undefined)}\n`);
 
       exitOnSignals({
         timeoutMs: config.server.shutdownTimeoutMs + SHUTDOWN_GRACE_MS,
