@@ -84,6 +84,7 @@ export async function handleGenerate(ctx: SimContext, streaming: boolean): Promi
     delayMs: mode === "sse" ? state.config.chunkDelayMs : 0,
     dropAfter: fault.dropAfterChunks,
     empty: fault.emptyStream === true,
+    served: ctx.served,
     signal,
     settle,
   });
@@ -217,11 +218,14 @@ interface StreamOptions {
   dropAfter?: number;
   /** An empty answer is not a successful generate. */
   empty: boolean;
+  /** The response goes out through Bun.serve (rather than to an in-process caller). */
+  served: boolean;
   signal: AbortSignal;
   settle: (outcome: "ok" | "aborted" | "failed") => void;
 }
 
 const encoder = new TextEncoder();
+const DROP_FLUSH_MS = 15;
 
 /** Error used to cut a connection on purpose; the server's error hook stays quiet about it. */
 export class SimulatedDrop extends Error {
@@ -260,7 +264,10 @@ function streamFrames(frames: string[], opts: StreamOptions): Response {
           controller.enqueue(encoder.encode(pieces[0].slice(0, Math.floor(pieces[0].length / 2))));
         }
         finish("failed");
-        controller.error(new SimulatedDrop());
+        // Let what was sent reach the wire first: the point is a break *after* N chunks.
+        await sleep(DROP_FLUSH_MS);
+        // Bun's server logs any error value except undefined; in-process readers get a real error.
+        controller.error(opts.served ? undefined : new SimulatedDrop());
         return;
       }
       if (index >= pieces.length) {

@@ -6,6 +6,8 @@ export interface SimContext {
   state: SimState;
   req: Request;
   url: URL;
+  /** True when the request arrived through the sim's own Bun.serve listener. */
+  served: boolean;
 }
 
 export type Handler = (ctx: SimContext) => Response | Promise<Response>;

@@ -1,6 +1,6 @@
 import { handleFetchAvailableModels, handleGetOperation, handleLoadCodeAssist, handleOnboardUser } from "./code-assist.ts";
 import { CONTROL_PREFIX, handleControl } from "./control.ts";
-import { handleGenerate, SimulatedDrop } from "./generate-route.ts";
+import { handleGenerate } from "./generate-route.ts";
 import type { SimContext } from "./http.ts";
 import { DEFAULT_SIM_MODELS } from "./models.ts";
 import { handleAuthorize, handleToken, handleUserinfo } from "./oauth.ts";
@@ -41,14 +41,16 @@ export function createSimulator(opts: SimOptions): Simulator {
   );
   let server: ReturnType<typeof Bun.serve> | null = null;
 
-  async function fetch(req: Request): Promise<Response> {
-    const ctx: SimContext = { state, req, url: new URL(req.url) };
+  async function handle(req: Request, served: boolean): Promise<Response> {
+    const ctx: SimContext = { state, req, url: new URL(req.url), served };
     try {
       return await route(ctx);
     } catch (error) {
       return rpcError("INTERNAL", `Simulator failure: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
+
+  const fetch = (req: Request) => handle(req, false);
 
   return {
     fetch,
@@ -60,9 +62,8 @@ export function createSimulator(opts: SimOptions): Simulator {
         port: listenOpts.port ?? 0,
         // Long streams with chunk pacing must not hit Bun's default idle timeout.
         idleTimeout: 0,
-        fetch,
-        error(error) {
-          if (error instanceof SimulatedDrop) return new Response(null, { status: 500 });
+        fetch: (req) => handle(req, true),
+        error() {
           return rpcError("INTERNAL", "Simulator failure.");
         },
       });
