@@ -57,6 +57,25 @@ export async function handleGenerate(ctx: SimContext, streaming: boolean): Promi
     if (outcome === "aborted") account.counters.clientAborts++;
   };
 
+  try {
+    return await respond(ctx, account, body, model, validation.request, fault, settle);
+  } catch (error) {
+    settle("failed");
+    throw error;
+  }
+}
+
+async function respond(
+  ctx: SimContext,
+  account: SimAccount,
+  body: Record<string, unknown>,
+  model: SimModel,
+  request: WireGenerateRequest,
+  fault: ActiveFault,
+  settle: (outcome: "ok" | "aborted" | "failed") => void,
+): Promise<Response> {
+  const { state } = ctx;
+  const streaming = ctx.url.pathname.endsWith(":streamGenerateContent");
   const signal = ctx.req.signal;
   await sleep(fault.latencyMs ?? 0, signal);
   if (signal.aborted) {
@@ -70,7 +89,6 @@ export async function handleGenerate(ctx: SimContext, streaming: boolean): Promi
     return refusal;
   }
 
-  const request = validation.request;
   const generation = generate(request, model);
   const cached = cachedTokens(account, request, generation.promptTokens);
   const faulty = fault.emptyStream === true || fault.dropAfterChunks !== undefined;
@@ -110,18 +128,6 @@ function refuse(ctx: SimContext, account: SimAccount, model: SimModel, fault: Ac
     ]);
   }
 
-  const waitMs = state.takeRateSlot(account);
-  if (waitMs > 0) {
-    count429("RATE_LIMIT_EXCEEDED");
-    const seconds = Math.ceil(waitMs / 1000);
-    return rpcError(
-      "RESOURCE_EXHAUSTED",
-      `Resource has been exhausted (e.g. check quota). Rate limit exceeded for model ${model.id}; retry in ${seconds}s.`,
-      [errorInfo("RATE_LIMIT_EXCEEDED", { model: model.id }), retryInfo(seconds * 1000)],
-      { "retry-after": String(seconds) },
-    );
-  }
-
   if (state.isExhausted(account, model.id)) {
     count429("QUOTA_EXHAUSTED");
     const resetAt = state.quotaResetAt(account, model.id);
@@ -139,6 +145,18 @@ function refuse(ctx: SimContext, account: SimAccount, model: SimModel, fault: Ac
       ],
     );
   }
+  const waitMs = state.takeRateSlot(account);
+  if (waitMs > 0) {
+    count429("RATE_LIMIT_EXCEEDED");
+    const seconds = Math.ceil(waitMs / 1000);
+    return rpcError(
+      "RESOURCE_EXHAUSTED",
+      `Resource has been exhausted (e.g. check quota). Rate limit exceeded for model ${model.id}; retry in ${seconds}s.`,
+      [errorInfo("RATE_LIMIT_EXCEEDED", { model: model.id }), retryInfo(seconds * 1000)],
+      { "retry-after": String(seconds) },
+    );
+  }
+
   return null;
 }
 
@@ -291,6 +309,6 @@ function streamFrames(frames: string[], opts: StreamOptions): Response {
   const contentType = mode === "sse" ? "text/event-stream" : "application/json; charset=UTF-8";
   return new Response(stream, {
     status: 200,
-    headers: { "content-type": contentType, "cache-control": "no-cache", "x-cloudaicompanion-trace-id": "sim" },
+    headers: { "content-type": contentType, "cache-control": "no-cache" },
   });
 }
