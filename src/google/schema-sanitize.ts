@@ -47,7 +47,10 @@ const FOLDED: ReadonlyArray<[keyword: string, label: string]> = [
 export function sanitizeToolSchema(schema: unknown): Schema {
   const root = isObject(schema) ? schema : {};
   const ctx: Context = { root, refs: [], depth: 0, budget: { nodes: MAX_NODES } };
-  const out = finalize(transform(root, ctx));
+  const top = transform(root, ctx);
+  // Parameters are an object even when the schema forgot to say so ({} or properties only).
+  if (!top.type) top.type = "object";
+  const out = finalize(top);
   // Function parameters are always an object; anything else has no valid translation.
   if (out.type !== "object") {
     const wrapped: Schema = { type: "object", properties: {} };
