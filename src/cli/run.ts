@@ -9,7 +9,7 @@ import { consola } from "consola";
 import { ConfigError } from "../config/errors.ts";
 import { suggest } from "../config/errors.ts";
 import { LOG_LEVELS } from "../config/schema.ts";
-import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, UsageError } from "./errors.ts";
+import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, RuntimeFailure, UsageError } from "./errors.ts";
 import { renderHelp } from "./help.ts";
 import { applyLogLevel } from "./log.ts";
 import { plain } from "./output.ts";
@@ -178,6 +178,10 @@ function reportError(error: unknown, resolved: Resolved | undefined): number {
   if (error instanceof UsageError) {
     consola.error(`${error.message}\n${helpHint}`);
     return EXIT_USAGE;
+  }
+  if (error instanceof RuntimeFailure) {
+    consola.error(error.message);
+    return EXIT_RUNTIME;
   }
   // citty's parse errors (missing argument, bad enum value, unknown command).
   if (error instanceof Error && error.name === "CLIError") {

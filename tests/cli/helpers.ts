@@ -91,8 +91,7 @@ export function spawnCli(args: string[], opts: { cwd?: string; env?: Record<stri
     const decoder = new TextDecoder();
     for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
   };
-  void pump(proc.stdout);
-  void pump(proc.stderr);
+  const drained = Promise.all([pump(proc.stdout), pump(proc.stderr)]);
   return {
     proc,
     output: () => text,
@@ -104,6 +103,8 @@ export function spawnCli(args: string[], opts: { cwd?: string; env?: Record<stri
         if (proc.exitCode !== null) break;
         await Bun.sleep(20);
       }
+      // After exit, the output may still be in the pipes.
+      if (proc.exitCode !== null) await drained;
       const m = text.match(re);
       if (m) return m;
       throw new Error(`no ${re} in output (exit ${proc.exitCode}):\n${text}`);

@@ -4,7 +4,7 @@ import { loadConfig } from "../../config/load.ts";
 import type { ResolvedConfig } from "../../config/resolve.ts";
 import { globalArgs, intFlag, stringFlag } from "../args.ts";
 import { tryItText, withDemoUpstream } from "../demo.ts";
-import { UsageError } from "../errors.ts";
+import { RuntimeFailure, UsageError } from "../errors.ts";
 import { withExamples } from "../help.ts";
 import { plain } from "../output.ts";
 import { applyLogLevel } from "../log.ts";
@@ -20,6 +20,20 @@ Add one to agcp.config.ts (\`agcp init\` writes a starter file):
 
 or sign in with Google: \`agcp accounts add\`.
 To try agcp without any account, use the built-in simulator: \`agcp start --demo\``;
+
+function explainListenError(error: unknown, config: ResolvedConfig): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === "EADDRINUSE") {
+    return new RuntimeFailure(`Port ${config.port} on ${config.host} is already in use; choose another with --port or AGCP_PORT.`, { cause: error });
+  }
+  if (code === "EACCES") {
+    return new RuntimeFailure(`Not allowed to listen on ${config.host}:${config.port}; ports below 1024 usually need root.`, { cause: error });
+  }
+  if (code === "EADDRNOTAVAIL") {
+    return new RuntimeFailure(`Cannot listen on ${config.host}: no such address on this machine (--host / AGCP_HOST).`, { cause: error });
+  }
+  return error;
+}
 
 /** Extra time on top of the server's own drain timeout before the process gives up. */
 const SHUTDOWN_GRACE_MS = 5_000;
@@ -80,7 +94,7 @@ export default withExamples(
         server = await startAgcp(config, usedFile !== undefined ? { configFile: usedFile } : undefined);
       } catch (error) {
         await closeSim?.();
-        throw error;
+        throw explainListenError(error, config);
       }
 
       const enabled = config.accounts.filter((a) => a.enabled).length;

@@ -1,0 +1,74 @@
+// Smoke test of the compiled single binary: it must run from a folder with no node_modules,
+// write a starter config, load TypeScript config files, and serve the demo.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import pkg from "../../package.json" with { type: "json" };
+import { freePort, MAIN, REPO, runCli, spawnCli, tempDir, waitForOk } from "./helpers.ts";
+
+const buildDir = tempDir("agcp-bin-");
+const binary = join(buildDir, "agcp");
+const bin = [binary];
+
+beforeAll(async () => {
+  // Same flags as `npm run build`.
+  const build = Bun.spawn([process.execPath, "build", "--compile", "--minify", "--sourcemap", MAIN, "--outfile", binary], {
+    cwd: REPO,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [code, err] = await Promise.all([build.exited, new Response(build.stderr).text()]);
+  if (code !== 0) throw new Error(`bun build --compile failed (${code}):\n${err}`);
+}, 60_000);
+
+afterAll(() => rmSync(buildDir, { recursive: true, force: true }));
+
+describe("compiled binary", () => {
+  test("--version", async () => {
+    const r = await runCli(["--version"], { bin });
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(pkg.version);
+  });
+
+  test("init, then TypeScript configs load with no node_modules anywhere", async () => {
+    const dir = tempDir("agcp-bin-empty-");
+    expect((await runCli(["init"], { cwd: dir, bin })).code).toBe(0);
+    expect(existsSync(join(dir, "agcp.config.ts"))).toBe(true);
+    expect(existsSync(join(dir, "agcp.types.ts"))).toBe(true);
+    expect(existsSync(join(dir, "node_modules"))).toBe(false);
+
+    // The starter is read: it has no accounts, so start explains that (exit 2) instead of failing to load.
+    const starter = await runCli(["start"], { cwd: dir, bin });
+    expect(starter.code).toBe(2);
+    expect(starter.stderr).toContain("No enabled accounts");
+
+    // A bad TS config is validated inside the binary too.
+    writeFileSync(join(dir, "bad.config.ts"), `import type { AgcpConfig } from "./agcp.types.ts";\nexport default { strategy: "fastest", port: "x" } satisfies AgcpConfig;\n`);
+    const bad = await runCli(["start", "--config", "bad.config.ts"], { cwd: dir, bin });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('bad.config.ts: strategy: expected one of "hybrid", "sticky", "round-robin", found "fastest"');
+    expect(bad.stderr).toContain("bad.config.ts: port: expected an integer");
+
+    const broken = await runCli(["start", "--config", "broken.config.ts"], { cwd: dir, bin });
+    expect(broken.code).toBe(2);
+    writeFileSync(join(dir, "broken.config.ts"), "export default { port: 1,, }\n");
+    const broken2 = await runCli(["start", "--config", "broken.config.ts"], { cwd: dir, bin });
+    expect(broken2.code).toBe(2);
+    expect(broken2.stderr).toContain("broken.config.ts: expected a config file that loads, found a syntax error");
+  });
+
+  test("init + start --demo in an empty folder: /health answers 200, SIGTERM exits 0", async () => {
+    const dir = tempDir("agcp-bin-demo-");
+    expect((await runCli(["init"], { cwd: dir, bin })).code).toBe(0);
+    const port = await freePort();
+    const cli = spawnCli(["start", "--demo", "--port", String(port)], { cwd: dir, bin });
+    try {
+      await waitForOk(`http://127.0.0.1:${port}/health`, 15_000);
+      expect(cli.output()).toContain(`agcp.config.ts`);
+      cli.proc.kill("SIGTERM");
+      expect(await cli.proc.exited).toBe(0);
+    } finally {
+      cli.proc.kill("SIGKILL");
+    }
+  });
+});
