@@ -18,6 +18,12 @@ import {
   M_QUOTA_EXPIRES,
   M_STALE_AT,
   M_STRIDE,
+  BLOCK,
+  B_AT,
+  B_CAP,
+  B_MAX_SCORE,
+  B_STRIDE,
+  B_VALID_UNTIL,
   type PoolSnapshot,
 } from "./snapshot.ts";
 
@@ -33,6 +39,11 @@ export class Candidates {
   readonly size: number;
   private readonly acc: Float64Array;
   private readonly cols: Float64Array;
+  private readonly blocks: Float64Array;
+  /** Fastest any score can rise while nothing changes. */
+  private readonly maxRisePerMs: number;
+  /** Score with health, tokens and idle time saturated and no quota. */
+  private readonly capBase: number;
   private readonly healthPerMs: number;
   private readonly healthMax: number;
   private readonly tokensPerMs: number;
@@ -55,7 +66,9 @@ export class Candidates {
     const w = t.hybrid.weights;
     this.size = snapshot.size;
     this.acc = snapshot.acc;
-    this.cols = snapshot.model(model);
+    const columns = snapshot.columns(model);
+    this.cols = columns.cols;
+    this.blocks = columns.blocks;
     this.healthPerMs = t.health.recoveryPerHour / 3_600_000;
     this.healthMax = t.health.max;
     this.tokensPerMs = t.bucket.refillPerMinute / 60_000;
@@ -67,6 +80,8 @@ export class Candidates {
     this.idleCapMs = t.hybrid.lruCapSeconds * 1000;
     this.unknownQuota = t.quota.unknownScore;
     this.staleFactor = t.quota.staleFactor;
+    this.maxRisePerMs = this.healthPerMs * this.wHealth + this.tokensPerMs * this.wBucket + this.wIdlePerMs;
+    this.capBase = this.healthMax * this.wHealth + this.tokensMax * this.wBucket + this.idleCapMs * this.wIdlePerMs;
   }
 
   get level(): LadderLevel {
@@ -126,25 +141,98 @@ export class Candidates {
   }
 
   /**
-   * Highest-scoring usable slot, or −1. Scanning starts at `start` and wraps, so ties go to the
-   * first slot after it: a random start spreads ties across instances. `preferSlot` gets `bonus`.
+   * Highest-scoring usable slot, or −1. The result is the same as scanning every slot in order
+   * from `start` (wrapping) and keeping the first maximum, so a random start spreads ties across
+   * instances. `preferSlot`, when usable, competes with `bonus` added.
    */
   best(start: number, preferSlot = -1, bonus = 0): number {
     const n = this.size;
     if (n === 0) return -1;
-    const from = start > 0 && start < n ? start : 0;
     let bestSlot = -1;
     let bestScore = Number.NEGATIVE_INFINITY;
+    if (preferSlot >= 0 && this.usable(preferSlot)) {
+      bestSlot = preferSlot;
+      bestScore = this.score(preferSlot) + bonus;
+    }
+    if (this.rung === 0) return this.bestByBlocks(start, bestSlot, bestScore);
+    const from = start > 0 && start < n ? start : 0;
     for (let k = 0; k < n; k++) {
       let slot = from + k;
       if (slot >= n) slot -= n;
       if (!this.usable(slot)) continue;
-      let s = this.score(slot);
-      if (slot === preferSlot) s += bonus;
+      const s = this.score(slot);
       if (s > bestScore) {
         bestScore = s;
         bestSlot = slot;
       }
+    }
+    return bestSlot;
+  }
+
+  /**
+   * Normal-level argmax without visiting every slot. Between changes an account's score only
+   * rises, by at most `maxRisePerMs`, and never above its cap (health, tokens and idle time all
+   * saturate; quota only falls until it resets). So a block whose bound — min(cap, best score
+   * when last scanned + rise since) — cannot beat the best so far is skipped. Changes, accounts
+   * becoming usable and quota resets void a block's summary; scanning a block refreshes it.
+   */
+  private bestByBlocks(start: number, bestSlotIn: number, bestScoreIn: number): number {
+    const n = this.size;
+    const now = this.now;
+    const cols = this.cols;
+    const acc = this.acc;
+    const blocks = this.blocks;
+    const nBlocks = Math.ceil(n / BLOCK);
+    const firstBlock = start > 0 && start < n ? Math.floor(start / BLOCK) : 0;
+    const rise = this.maxRisePerMs;
+    const capBase = this.capBase;
+    const wQuota = this.wQuota;
+    let bestSlot = bestSlotIn;
+    let bestScore = bestScoreIn;
+    for (let k = 0; k < nBlocks; k++) {
+      let b = firstBlock + k;
+      if (b >= nBlocks) b -= nBlocks;
+      const bo = b * B_STRIDE;
+      const at = blocks[bo + B_AT]!;
+      if (now >= at && now < blocks[bo + B_VALID_UNTIL]!) {
+        let bound = blocks[bo + B_MAX_SCORE]! + rise * (now - at);
+        const cap = blocks[bo + B_CAP]!;
+        if (cap < bound) bound = cap;
+        if (bound <= bestScore) continue;
+      }
+      let blockMax = Number.NEGATIVE_INFINITY;
+      let blockCap = Number.NEGATIVE_INFINITY;
+      let validUntil = Number.POSITIVE_INFINITY;
+      const hi = b * BLOCK + BLOCK < n ? b * BLOCK + BLOCK : n;
+      for (let slot = b * BLOCK; slot < hi; slot++) {
+        const mo = slot * M_STRIDE;
+        const ao = slot * A_STRIDE;
+        let release = cols[mo + M_HARD_UNTIL]!;
+        const floorUntil = cols[mo + M_FLOOR_UNTIL]!;
+        if (floorUntil > release) release = floorUntil;
+        const healthOk = acc[ao + A_HEALTH_OK_AT]!;
+        if (healthOk > release) release = healthOk;
+        const tokensOk = acc[ao + A_TOKENS_OK_AT]!;
+        if (tokensOk > release) release = tokensOk;
+        if (release > now) {
+          if (release < validUntil) validUntil = release;
+          continue;
+        }
+        const expires = cols[mo + M_QUOTA_EXPIRES]!;
+        if (expires > now && expires < validUntil) validUntil = expires;
+        const cap = capBase + wQuota * cols[mo + M_QUOTA]!;
+        if (cap > blockCap) blockCap = cap;
+        const s = this.score(slot);
+        if (s > blockMax) blockMax = s;
+        if (s > bestScore) {
+          bestScore = s;
+          bestSlot = slot;
+        }
+      }
+      blocks[bo + B_MAX_SCORE] = blockMax;
+      blocks[bo + B_AT] = now;
+      blocks[bo + B_CAP] = blockCap;
+      blocks[bo + B_VALID_UNTIL] = validUntil;
     }
     return bestSlot;
   }
@@ -160,6 +248,33 @@ export class Candidates {
       if (this.usable(slot)) return slot;
     }
     return -1;
+  }
+
+  /**
+   * The first rung on which some account is usable (LADDER.length when only hard limits are
+   * left), found in one pass so a failed normal level does not cost one scan per rung.
+   */
+  lowestUsableRung(): number {
+    const now = this.now;
+    const cols = this.cols;
+    const acc = this.acc;
+    let lowest: number = LADDER.length;
+    for (let slot = 0; slot < this.size; slot++) {
+      const mo = slot * M_STRIDE;
+      if (cols[mo + M_HARD_UNTIL]! > now) continue;
+      const ao = slot * A_STRIDE;
+      const rung =
+        acc[ao + A_TOKENS_OK_AT]! > now
+          ? IGNORES_BUCKET
+          : acc[ao + A_HEALTH_OK_AT]! > now
+            ? IGNORES_HEALTH
+            : cols[mo + M_FLOOR_UNTIL]! > now
+              ? IGNORES_FLOOR
+              : 0;
+      if (rung < lowest) lowest = rung;
+      if (lowest === 0) break;
+    }
+    return lowest;
   }
 
   /** Usable slots on this rung (explain and tests only: it walks the whole pool). */

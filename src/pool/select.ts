@@ -52,8 +52,13 @@ export function selectAccount(pool: PoolSnapshot, req: SelectRequest, ctx: Selec
   };
 
   for (let rung = 0; rung < LADDER.length; rung++) {
-    if (rung === 1 && !anyOpen(pool, req.model, now)) break; // only hard limits left: no rung can help
-    const candidates = new Candidates(pool, req.model, rung, now);
+    let candidates = new Candidates(pool, req.model, rung, now);
+    if (rung === 1) {
+      // Skip straight to the first rung that can succeed (or give up if only hard limits are left).
+      rung = Math.max(1, candidates.lowestUsableRung());
+      if (rung >= LADDER.length) break;
+      if (rung !== 1) candidates = new Candidates(pool, req.model, rung, now);
+    }
     const pick = strategy.pick(candidates, pickCtx);
     if (!pick) continue;
     const accountId = candidates.idOf(pick.slot);
@@ -77,13 +82,6 @@ export function selectAccount(pool: PoolSnapshot, req: SelectRequest, ctx: Selec
     return selection;
   }
   return noneAvailable(pool, req, ctx);
-}
-
-/** Whether any account is free of hard limits (disabled, invalid, cooled) for the model. */
-function anyOpen(pool: PoolSnapshot, model: string, now: number): boolean {
-  const cols = pool.model(model);
-  for (let slot = 0; slot < pool.size; slot++) if (cols[slot * M_STRIDE + M_HARD_UNTIL]! <= now) return true;
-  return false;
 }
 
 function noneAvailable(pool: PoolSnapshot, req: SelectRequest, ctx: SelectContext): SelectionNone {

@@ -29,6 +29,23 @@ export const M_STALE_AT = 3;
 export const M_QUOTA_EXPIRES = 4; // quota reset: the score is unknown after it
 export const M_STRIDE = 5;
 
+/**
+ * Hybrid selection keeps, per model, a summary of each block of BLOCK slots so whole blocks can be
+ * ruled out by an upper bound on their best score (see Candidates.best). A block is refreshed
+ * whenever it is scanned; changing an account marks its block stale.
+ */
+export const BLOCK = 64;
+export const B_MAX_SCORE = 0; // best usable score in the block at B_AT
+export const B_AT = 1;
+export const B_CAP = 2; // no usable account can score above this before it changes
+export const B_VALID_UNTIL = 3; // an account joins the usable set or a quota resets: summary void from then
+export const B_STRIDE = 4;
+
+export interface ModelColumns {
+  cols: Float64Array;
+  blocks: Float64Array;
+}
+
 /** Strategy memory that outlives one selection. */
 export interface RoutingMemory {
   /** Round-robin: the slot to try first next time. */
@@ -52,7 +69,7 @@ export class PoolSnapshot {
   modelFloors: Record<string, number> | undefined;
   acc: Float64Array = new Float64Array(0);
   private readonly slots = new Map<string, number>();
-  private readonly models = new Map<string, Float64Array>();
+  private readonly models = new Map<string, ModelColumns>();
   private capacity = 0;
 
   constructor(states: readonly AccountState[], settings: SnapshotSettings) {
@@ -107,7 +124,10 @@ export class PoolSnapshot {
     this.slots.clear();
     this.states.forEach((s, i) => this.slots.set(s.id, i));
     this.acc.copyWithin(slot * A_STRIDE, (slot + 1) * A_STRIDE);
-    for (const cols of this.models.values()) cols.copyWithin(slot * M_STRIDE, (slot + 1) * M_STRIDE);
+    for (const m of this.models.values()) {
+      m.cols.copyWithin(slot * M_STRIDE, (slot + 1) * M_STRIDE);
+      m.blocks.fill(Number.NEGATIVE_INFINITY); // every later block shifted
+    }
     if (this.routing.cursor > slot) this.routing.cursor -= 1;
     for (const [key, accountId] of this.routing.affinity) if (accountId === id) this.routing.affinity.delete(key);
     return true;
@@ -129,18 +149,31 @@ export class PoolSnapshot {
 
   touchSlot(slot: number): void {
     this.writeAccount(slot);
-    for (const [model, cols] of this.models) this.writeModel(cols, slot, model);
+    const block = Math.floor(slot / BLOCK) * B_STRIDE;
+    for (const [model, m] of this.models) {
+      this.writeModel(m.cols, slot, model);
+      m.blocks[block + B_VALID_UNTIL] = Number.NEGATIVE_INFINITY;
+    }
   }
 
   /** Columns for one model, derived on first use. */
   model(model: string): Float64Array {
-    let cols = this.models.get(model);
-    if (!cols) {
-      cols = new Float64Array(this.capacity * M_STRIDE);
-      for (let i = 0; i < this.states.length; i++) this.writeModel(cols, i, model);
-      this.models.set(model, cols);
+    return this.columns(model).cols;
+  }
+
+  columns(model: string): ModelColumns {
+    let m = this.models.get(model);
+    if (!m) {
+      m = { cols: new Float64Array(this.capacity * M_STRIDE), blocks: this.newBlocks(this.capacity) };
+      for (let i = 0; i < this.states.length; i++) this.writeModel(m.cols, i, model);
+      this.models.set(model, m);
     }
-    return cols;
+    return m;
+  }
+
+  private newBlocks(capacity: number): Float64Array {
+    // Every summary starts stale: B_VALID_UNTIL = −∞.
+    return new Float64Array(Math.ceil(capacity / BLOCK) * B_STRIDE).fill(Number.NEGATIVE_INFINITY);
   }
 
   floorFor(state: AccountState, model: string): number {
@@ -162,10 +195,11 @@ export class PoolSnapshot {
     const acc = new Float64Array(capacity * A_STRIDE);
     acc.set(this.acc);
     this.acc = acc;
-    for (const [model, cols] of this.models) {
+    for (const m of this.models.values()) {
       const next = new Float64Array(capacity * M_STRIDE);
-      next.set(cols);
-      this.models.set(model, next);
+      next.set(m.cols);
+      m.cols = next;
+      m.blocks = this.newBlocks(capacity);
     }
     this.capacity = capacity;
   }
