@@ -5,6 +5,7 @@ import type { SimContext } from "./http.ts";
 import { DEFAULT_SIM_MODELS } from "./models.ts";
 import { handleAuthorize, handleToken, handleUserinfo } from "./oauth.ts";
 import { rpcError } from "./rpc-error.ts";
+import { outdatedClient } from "./client-version.ts";
 import { SimState } from "./state.ts";
 import type { SimOptions } from "./types.ts";
 
@@ -35,6 +36,7 @@ export function createSimulator(opts: SimOptions): Simulator {
       accessTokenTtlSec: opts.accessTokenTtlSec ?? DEFAULTS.accessTokenTtlSec,
       clientId: opts.clientId,
       clientSecret: opts.clientSecret,
+      minClientVersion: opts.minClientVersion,
       now: opts.now ?? Date.now,
     },
     opts.accounts,
@@ -83,6 +85,10 @@ async function route(ctx: SimContext): Promise<Response> {
   const { pathname } = ctx.url;
   const method = ctx.req.method;
   if (pathname.startsWith(CONTROL_PREFIX)) return handleControl(ctx);
+  if (pathname.startsWith("/v1internal")) {
+    const outdated = outdatedClient(ctx);
+    if (outdated) return outdated;
+  }
   if (method === "POST") {
     switch (pathname) {
       case "/v1internal:streamGenerateContent":

@@ -9,6 +9,7 @@ export interface SimConfig {
   accessTokenTtlSec: number;
   clientId?: string;
   clientSecret?: string;
+  minClientVersion?: string;
   now: () => number;
 }
 

@@ -56,6 +56,11 @@ export interface SimOptions {
   clientId?: string;
   /** When set, the token endpoint requires this client secret. */
   clientSecret?: string;
+  /**
+   * When set, v1internal calls whose User-Agent says `antigravity/<version>` below this version are
+   * refused with "This version of Antigravity is no longer supported". Absent: any version passes.
+   */
+  minClientVersion?: string;
   /** Clock (epoch ms) for token expiry, quota resets and rate windows. Default Date.now. */
   now?: () => number;
 }

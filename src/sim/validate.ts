@@ -79,6 +79,9 @@ function fail(message: string): Validation {
   return { ok: false, message };
 }
 
+/** Subtrees holding user data (tool args, tool results, schema property names), not request fields. */
+const OPAQUE_KEYS = new Set(["args", "response", "properties"]);
+
 function findKey(value: unknown, key: string, path: string): string | null {
   if (Array.isArray(value)) {
     for (const [i, item] of value.entries()) {
@@ -88,6 +91,7 @@ function findKey(value: unknown, key: string, path: string): string | null {
   } else if (isRecord(value)) {
     for (const [k, v] of Object.entries(value)) {
       if (k === key) return `${path}.${k}`;
+      if (OPAQUE_KEYS.has(k)) continue;
       const found = findKey(v, key, `${path}.${k}`);
       if (found) return found;
     }

@@ -162,3 +162,20 @@ test("an in-process drop rejects the reader", async () => {
   );
   await expect(res.text()).rejects.toThrow("connection drop");
 });
+
+test("minClientVersion refuses old or missing antigravity user agents", async () => {
+  const h = await startSim({ accounts: [ACCOUNT], minClientVersion: "1.12.0" });
+  const token = await h.token(ACCOUNT.refreshToken);
+  const call = (agent?: string) =>
+    fetch(`${h.url}/v1internal:loadCodeAssist`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, ...(agent ? { "user-agent": agent } : {}) },
+      body: "{}",
+    });
+  const old = await call("antigravity/1.9.3 linux/x64");
+  expect(old.status).toBe(400);
+  expect(((await old.json()) as { error: { message: string } }).error.message).toContain("no longer supported");
+  expect((await call("antigravity/1.12.0 darwin/arm64")).status).toBe(200);
+  expect((await call("antigravity/1.13 windows/amd64")).status).toBe(200);
+  expect((await call()).status).toBe(400);
+});

@@ -305,6 +305,17 @@ describe("request validation", () => {
     );
   });
 
+  test("cache_control inside tool data or as a property name is just data", async () => {
+    await stream("claude-sonnet-4-6", {
+      contents: [
+        userText("use the t tool"),
+        { role: "model", parts: [{ functionCall: { name: "t", id: "c1", args: { cache_control: 1 } } }] },
+        { role: "user", parts: [{ functionResponse: { name: "t", id: "c1", response: { cache_control: "x" } } }] },
+      ],
+      tools: [{ functionDeclarations: [{ name: "t", parameters: { type: "object", properties: { cache_control: { type: "string" } } } }] }],
+    });
+  });
+
   test("contents must be non-empty, parts non-empty, roles user/model", async () => {
     await expect400("gemini-3-flash", { contents: [] }, "contents");
     await expect400("gemini-3-flash", { contents: [userText("hi"), { role: "model", parts: [] }] }, "parts must not be empty");
