@@ -26,6 +26,8 @@ export interface LoadConfigOptions {
   env: ConfigEnv;
   /** Default: os.homedir(). */
   homeDir?: string;
+  /** Do not resolve accounts (their env vars may be unset); `accounts` comes back empty. */
+  skipAccounts?: boolean;
 }
 
 export interface LoadedConfig {
@@ -144,6 +146,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
     env: options.env,
     flags: options.flags ?? {},
     homeDir: options.homeDir ?? homedir(),
+    ...(options.skipAccounts && { skipAccounts: true }),
   });
   return { config, ...(configFile !== undefined && { configFile }) };
 }

@@ -70,6 +70,8 @@ export interface ResolveInput {
   flags?: ConfigFlags;
   /** Home directory, for the default state dir when neither XDG_STATE_HOME nor HOME is set. */
   homeDir: string;
+  /** Leave `accounts` empty without resolving tokens (demo mode replaces them anyway). */
+  skipAccounts?: boolean;
 }
 
 export const DEFAULTS = {
@@ -239,7 +241,8 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
   }
   const overrides = overridesFrom(input.env, input.flags ?? {}, issues);
   // Semantic checks need a schema-valid file; reporting them on top of type errors would be noise.
-  const accounts = issues.some((i) => i.origin === "file") ? [] : resolveAccounts(user, input.env, issues);
+  const accounts =
+    input.skipAccounts || issues.some((i) => i.origin === "file") ? [] : resolveAccounts(user, input.env, issues);
   if (user.storage?.driver === "redis" && !user.storage.url) {
     issues.push({ path: "storage.url", expected: 'a redis:// URL when driver is "redis"', found: "nothing", origin: "file" });
   }

@@ -194,6 +194,14 @@ describe("accounts", () => {
     expect(error.message).toContain("agcp.config.ts: accounts[1].refreshTokenEnv: expected environment variable NOT_SET");
   });
 
+  test("skipAccounts leaves accounts unresolved (demo mode), other errors still count", async () => {
+    const dir = project({ "agcp.config.ts": `export default { accounts: [{ refreshTokenEnv: "UNSET_VAR" }] }` });
+    expect((await load(dir, { skipAccounts: true })).config.accounts).toEqual([]);
+    await configError(load(dir));
+    const bad = project({ "agcp.config.ts": `export default { port: 0, accounts: [{ refreshTokenEnv: "UNSET_VAR" }] }` });
+    expect((await configError(load(bad, { skipAccounts: true }))).issues.map((i) => i.path)).toEqual(["port"]);
+  });
+
   test("refreshTokenEnv must be a variable name, and a pasted token is not echoed", async () => {
     const dir = project({ "agcp.config.ts": `export default { accounts: [{ refreshTokenEnv: "1//0gSECRET-TOKEN" }] }` });
     const error = await configError(load(dir));

@@ -70,6 +70,8 @@ export default withExamples(
           ...(args["log-level"] !== undefined && { logLevel: args["log-level"] }),
         },
         env: process.env,
+        // Demo accounts replace the configured ones, whose token env vars need not be set.
+        skipAccounts: Boolean(args.demo),
       });
       applyLogLevel(loaded.logLevel);
       if (usedFile) consola.info(`Config: ${usedFile}`);
