@@ -29,7 +29,6 @@ export interface GenerateEnvelope {
   model: string;
   project?: string;
   request: unknown;
-  [key: string]: unknown;
 }
 
 export interface GenerateOptions {

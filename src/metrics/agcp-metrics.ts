@@ -1,0 +1,21 @@
+import { Counter, Gauge, Histogram, Registry } from "./registry.ts";
+
+const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+
+/** The metrics agcp exports at /metrics. Labels use account labels, never emails or tokens. */
+export function createAgcpMetrics() {
+  const registry = new Registry();
+  return {
+    registry,
+    requests: registry.register(new Counter("agcp_requests_total", "Client requests by model, account and outcome.")),
+    upstreamLatency: registry.register(
+      new Histogram("agcp_upstream_latency_seconds", "Time from sending to upstream to its response headers.", SECONDS),
+    ),
+    ttfb: registry.register(new Histogram("agcp_time_to_first_byte_seconds", "Time from client request to first content byte.", SECONDS)),
+    upstreamErrors: registry.register(new Counter("agcp_upstream_errors_total", "Upstream errors by kind and account.")),
+    tokens: registry.register(new Counter("agcp_tokens_total", "Tokens used by model and direction (input, output, cache_read).")),
+    accounts: registry.register(new Gauge("agcp_accounts", "Accounts by status.")),
+  };
+}
+
+export type AgcpMetrics = ReturnType<typeof createAgcpMetrics>;

@@ -1,0 +1,43 @@
+import { H3, type H3Event } from "h3";
+import { ApiError } from "../anthropic/errors.ts";
+import { createApiKeyCheck } from "./auth.ts";
+import { errorResponse, toApiError } from "./errors.ts";
+import { countTokensHandler } from "./routes/count-tokens.ts";
+import { healthHandler } from "./routes/health.ts";
+import { messagesHandler } from "./routes/messages.ts";
+import { getModelHandler, listModelsHandler } from "./routes/models.ts";
+import type { Runtime } from "./runtime.ts";
+
+/** Paths that answer without the API key: probes that carry no data. */
+const OPEN_PATHS = new Set(["/health"]);
+
+/** Builds the HTTP app. Every error, from any route, leaves through `onError` in Anthropic's shape. */
+export function createApp(rt: Runtime): H3 {
+  const checkKey = createApiKeyCheck(rt.config.apiKey);
+  const app = new H3({
+    silent: true,
+    onRequest(event: H3Event) {
+      if (event.req.method === "HEAD" || OPEN_PATHS.has(event.url.pathname)) return;
+      checkKey(event.req.headers);
+    },
+    onError(error) {
+      const apiError = toApiError(error);
+      if (apiError.status >= 500 && apiError.type === "api_error") rt.log.error(error.cause ?? error);
+      return errorResponse(apiError);
+    },
+  });
+
+  app.post("/v1/messages", messagesHandler(rt));
+  app.post("/v1/messages/count_tokens", countTokensHandler(rt));
+  app.get("/v1/models", listModelsHandler(rt));
+  app.get("/v1/models/:id", getModelHandler(rt));
+  app.get("/health", healthHandler(rt));
+  // Claude Code probes its base URL and posts telemetry batches; both just need a 200.
+  app.on("HEAD", "/", () => new Response(null, { status: 200 }));
+  app.post("/api/event_logging/batch", () => ({ ok: true }));
+
+  app.all("/**", (event) => {
+    throw new ApiError("not_found_error", `No route for ${event.req.method} ${event.url.pathname}.`);
+  });
+  return app;
+}

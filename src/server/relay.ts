@@ -1,0 +1,200 @@
+import { ApiError } from "../anthropic/errors.ts";
+import type { MessagesRequest } from "../anthropic/types.ts";
+import type { ResolvedModel } from "../google/models.ts";
+import { toCloudCodeRequest, type CloudCodeRequest } from "../google/request.ts";
+import { formatDuration } from "../pool/explain.ts";
+import type { SelectionNone } from "../pool/types.ts";
+import { UpstreamError } from "../upstream/errors.ts";
+import type { Runtime } from "./runtime.ts";
+import { sleep } from "./sleep.ts";
+
+/** One request as the relay sees it: what to send, to which model, for which conversation. */
+export interface RelayJob {
+  req: MessagesRequest;
+  model: ResolvedModel;
+  sessionId: string;
+  /** Ask upstream for SSE (streaming clients, and thinking models even for non-streaming ones). */
+  upstreamStream: boolean;
+  signal: AbortSignal;
+}
+
+/** An upstream answer that arrived with a 2xx, handed to the consumer to read. */
+export interface Opened {
+  accountId: string;
+  attempt: number;
+  model: ResolvedModel;
+  response: Response;
+  conversion: CloudCodeRequest;
+  /** The consumer sets this once bytes went to the client: after that, no failover is possible. */
+  delivered: boolean;
+}
+
+export interface RelayHooks {
+  /** Called before the relay sleeps (throttle, reset wait, capacity backoff), e.g. to start pinging. */
+  onWait?(ms: number): void;
+}
+
+export interface RelayResult<T> {
+  value: T;
+  accountId: string;
+  attempts: number;
+}
+
+/**
+ * Sends a request to upstream through the pool, failing over between accounts until one answers
+ * with content. `consume` reads the answer; if it throws an UpstreamError before it delivered
+ * anything to the client (empty stream, drop before the first content), the relay tries again.
+ *
+ * Waiting is bounded: never more than `pool.maxWaitMs` in total, whatever the reason.
+ */
+export async function relay<T>(
+  rt: Runtime,
+  job: RelayJob,
+  hooks: RelayHooks,
+  consume: (opened: Opened) => Promise<T>,
+): Promise<RelayResult<T>> {
+  const { pool, config, log } = rt;
+  const tuning = config.pool;
+  const startedAt = Date.now();
+  const deadline = startedAt + tuning.maxWaitMs;
+  const maxAttempts = Math.max(tuning.minAttempts, pool.counts().total + 1);
+  const explain = log.level >= 4;
+
+  let model = job.model;
+  let fallbackTried = false;
+  let capacityRetries = 0;
+  let emptyRetries = 0;
+  let lastError: UpstreamError | undefined;
+
+  const wait = async (ms: number) => {
+    hooks.onWait?.(ms);
+    await sleep(ms, job.signal);
+  };
+  const canWait = (ms: number) => Date.now() + ms <= deadline;
+
+  for (let attempt = 1; attempt <= maxAttempts; ) {
+    const selection = pool.select(model.upstream, {
+      sessionId: job.sessionId,
+      explain,
+      maxWaitMs: Math.max(0, deadline - Date.now()),
+    });
+    if (explain) for (const s of selection.skipped) log.debug(`[pool] ${model.upstream}: skip ${s.accountId}: ${s.why}`);
+
+    if (!selection.ok) {
+      if (selection.waitMs !== undefined && canWait(selection.waitMs)) {
+        log.info(`[pool] every account is limited for ${model.upstream}; waiting ${formatDuration(selection.waitMs)} for the first reset`);
+        await wait(selection.waitMs);
+        continue;
+      }
+      const fallback = !fallbackTried ? fallbackFor(rt, job, model) : undefined;
+      if (fallback) {
+        fallbackTried = true;
+        log.info(`[pool] every account is limited for ${model.upstream}; falling back to ${fallback.upstream}`);
+        model = fallback;
+        continue;
+      }
+      throw allLimited(rt, model, selection, lastError);
+    }
+
+    if (selection.delayMs > 0) {
+      if (!canWait(selection.delayMs)) break;
+      await wait(selection.delayMs);
+    }
+    const accountId = selection.accountId;
+    if (explain) log.debug(`[pool] ${model.upstream}: chose ${accountId} (${selection.level}${selection.why ? `: ${selection.why}` : ""})`);
+    pool.consumeToken(accountId);
+    const credentials = rt.credentials.get(accountId);
+    if (!credentials) throw new ApiError("api_error", `Account ${accountId} has no credentials loaded.`);
+
+    let opened: Opened | undefined;
+    try {
+      const projectId = credentials.projectId ?? (await rt.upstream.discover(credentials)).projectId;
+      const conversion = toCloudCodeRequest(job.req, {
+        upstreamModel: model.upstream,
+        projectId,
+        sessionId: job.sessionId,
+        signatures: rt.signatures,
+      });
+      const sentAt = performance.now();
+      const response = await rt.upstream.generate(credentials, conversion.envelope, {
+        stream: job.upstreamStream || conversion.thinking,
+        signal: job.signal,
+        thinking: conversion.thinking,
+      });
+      rt.metrics.upstreamLatency.observe({ model: model.upstream }, (performance.now() - sentAt) / 1000);
+      opened = { accountId, attempt, model, response, conversion, delivered: false };
+      const value = await consume(opened);
+      pool.reportSuccess(accountId, model.upstream);
+      return { value, accountId, attempts: attempt };
+    } catch (err) {
+      if (job.signal.aborted) {
+        pool.refundToken(accountId);
+        throw job.signal.reason ?? err;
+      }
+      if (!(err instanceof UpstreamError)) {
+        // agcp's own failure (conversion, a bug): never the account's fault.
+        pool.refundToken(accountId);
+        throw err;
+      }
+      rt.metrics.upstreamErrors.inc({ kind: err.kind, account: accountId });
+      if (!opened?.delivered) pool.refundToken(accountId);
+      const outcome = pool.reportFailure(accountId, model.upstream, err);
+      log.warn(`[pool] ${accountId} → ${err.kind} on ${model.upstream} (attempt ${attempt}): ${err.message} [${describeOutcome(outcome)}]`);
+      if (opened?.delivered || err.kind === "bad_request") throw err;
+      lastError = err;
+      attempt++;
+
+      if (err.kind === "capacity") {
+        const delay = tuning.capacityRetryDelaysMs[capacityRetries++];
+        if (delay === undefined || !canWait(delay)) break;
+        await wait(delay);
+      } else if (err.kind === "empty_response") {
+        const delay = tuning.emptyResponseRetryDelaysMs[emptyRetries++];
+        if (delay === undefined) break;
+        await wait(delay);
+      }
+    }
+  }
+  throw lastError ?? new ApiError("api_error", `No upstream attempt succeeded for ${model.upstream}.`);
+}
+
+function fallbackFor(rt: Runtime, job: RelayJob, model: ResolvedModel): ResolvedModel | undefined {
+  const name = rt.config.models.fallback[model.upstream] ?? rt.config.models.fallback[job.req.model];
+  if (!name) return undefined;
+  try {
+    const fallback = rt.catalog.resolve(name);
+    return fallback.upstream === model.upstream ? undefined : fallback;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Every account is limited for this model, beyond what we may wait. The answer is a 429 (it is a
+ * rate limit) with `x-should-retry: false`: Anthropic's SDK — and so Claude Code — obeys that
+ * header, so the client stops instead of hammering, and the user reads when to come back.
+ */
+function allLimited(rt: Runtime, model: ResolvedModel, sel: SelectionNone, lastError?: UpstreamError): ApiError {
+  const counts = rt.pool.counts();
+  const now = Date.now();
+  let message: string;
+  if (sel.reason === "empty") message = "No accounts are configured.";
+  else if (sel.reason === "unavailable")
+    message = `None of the ${counts.total} accounts can serve requests (${counts.invalid} invalid, ${counts.disabled} disabled). Run \`agcp accounts verify\`.`;
+  else {
+    const resetAt = sel.earliestResetAt;
+    const when = resetAt ? `the first resets in ${formatDuration(resetAt - now)} (at ${new Date(resetAt).toISOString()})` : "no reset time is known";
+    message = `All ${counts.total} accounts are rate-limited or out of quota for ${model.upstream}; ${when}.`;
+  }
+  if (lastError) message += ` Last upstream error: ${lastError.message}`;
+  const headers: Record<string, string> = { "x-should-retry": "false" };
+  if (sel.earliestResetAt) headers["retry-after"] = String(Math.max(1, Math.ceil((sel.earliestResetAt - now) / 1000)));
+  const type = sel.reason === "cooling" ? "rate_limit_error" : "api_error";
+  return new ApiError(type, message, { headers, status: type === "api_error" ? 503 : 429 });
+}
+
+function describeOutcome(outcome: { action: string } & Record<string, unknown>): string {
+  const parts = [outcome.action];
+  if (typeof outcome.until === "number") parts.push(`until ${new Date(outcome.until).toISOString()}`);
+  return parts.join(" ");
+}

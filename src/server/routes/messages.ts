@@ -1,0 +1,163 @@
+import type { H3Event } from "h3";
+import { accumulateMessage } from "../../anthropic/accumulate.ts";
+import { parseMessagesRequest } from "../../anthropic/schema.ts";
+import { encodeEvent } from "../../anthropic/sse.ts";
+import type { AnthropicMessage, AnthropicStreamEvent, MessagesRequest, Usage } from "../../anthropic/types.ts";
+import type { ResolvedModel } from "../../google/models.ts";
+import { hasContent, toAnthropicMessage } from "../../google/response.ts";
+import { deriveSessionId } from "../../google/session.ts";
+import { createStreamTranslator, parseSse, type StreamTranslator } from "../../google/stream.ts";
+import type { CloudCodeResponse } from "../../google/types.ts";
+import { UpstreamError } from "../../upstream/errors.ts";
+import { readJsonBody } from "../body.ts";
+import { toApiError } from "../errors.ts";
+import { relay, type Opened } from "../relay.ts";
+import type { Runtime } from "../runtime.ts";
+import { SseChannel } from "../sse-channel.ts";
+
+/** Waits shorter than this (ladder throttles) do not commit a stream's headers early. */
+const COMMIT_WAIT_MS = 1000;
+
+/**
+ * POST /v1/messages: validate → map the model → relay through the pool → translate back.
+ * Streaming answers are held until the first content arrives so a failed or empty attempt can
+ * still move to another account unseen by the client.
+ */
+export function messagesHandler(rt: Runtime) {
+  return async (event: H3Event): Promise<Response> => {
+    const receivedAt = performance.now();
+    const req = parseMessagesRequest(await readJsonBody(event, rt.config.bodyLimit));
+    const model = rt.catalog.resolve(req.model);
+    const sessionId = deriveSessionId(req);
+    const ctx = { rt, req, model, sessionId, receivedAt };
+    return req.stream ? streamMessage(ctx, event.req.signal) : createMessage(ctx, event.req.signal);
+  };
+}
+
+interface MessageContext {
+  rt: Runtime;
+  req: MessagesRequest;
+  model: ResolvedModel;
+  sessionId: string;
+  receivedAt: number;
+}
+
+async function createMessage(ctx: MessageContext, signal: AbortSignal): Promise<Response> {
+  const { rt, req, model } = ctx;
+  const result = await relay(rt, { req, model, sessionId: ctx.sessionId, upstreamStream: false, signal }, {}, async (opened) => {
+    if (opened.conversion.thinking) return collectStream(ctx, opened);
+    const body = (await opened.response.json().catch(() => {
+      throw new UpstreamError({ kind: "network", message: "Upstream answer was cut off or not JSON." });
+    })) as { response?: CloudCodeResponse } & CloudCodeResponse;
+    const response = body.response ?? body;
+    if (!hasContent(response)) throw new UpstreamError({ kind: "empty_response", message: "Upstream answered with no content." });
+    return toAnthropicMessage(response, translationContext(ctx, opened));
+  });
+  record(ctx, result.accountId, "ok", result.value.usage);
+  rt.metrics.ttfb.observe({ model: model.upstream }, (performance.now() - ctx.receivedAt) / 1000);
+  return Response.json(result.value, { headers: decisionHeaders(result.accountId, result.attempts) });
+}
+
+/** Thinking models answer non-streaming clients through the stream, collected into one message. */
+async function collectStream(ctx: MessageContext, opened: Opened): Promise<AnthropicMessage> {
+  const translator = createStreamTranslator(translationContext(ctx, opened));
+  const events: AnthropicStreamEvent[] = translator.start();
+  await readUpstream(opened, (chunk) => {
+    for (const ev of translator.push(chunk)) events.push(ev);
+  });
+  if (!translator.hasContent) throw new UpstreamError({ kind: "empty_response", message: "Upstream stream had no content." });
+  for (const ev of translator.finish()) events.push(ev);
+  return accumulateMessage(events);
+}
+
+function streamMessage(ctx: MessageContext, clientSignal: AbortSignal): Promise<Response> {
+  const { rt, req, model } = ctx;
+  const channel = new SseChannel(rt.config.server.pingIntervalMs);
+  // A slow upstream must not leave the client staring at nothing: start pinging after one interval.
+  const slowTimer = setTimeout(() => channel.commit(), rt.config.server.pingIntervalMs);
+  const signal = AbortSignal.any([clientSignal, channel.abort.signal]);
+  let usage: Usage | undefined;
+
+  relay(rt, { req, model, sessionId: ctx.sessionId, upstreamStream: true, signal }, {
+    onWait: (ms) => {
+      if (ms >= COMMIT_WAIT_MS) channel.commit();
+    },
+  }, async (opened) => {
+    const translator = createStreamTranslator(translationContext(ctx, opened));
+    let pending = encodeAll(translator.start());
+    await readUpstream(opened, (chunk) => {
+      const text = encodeAll(translator.push(chunk));
+      if (opened.delivered) return channel.send(text);
+      pending += text;
+      if (!translator.hasContent) return;
+      clearTimeout(slowTimer);
+      opened.delivered = true;
+      rt.metrics.ttfb.observe({ model: opened.model.upstream }, (performance.now() - ctx.receivedAt) / 1000);
+      channel.send(pending, decisionHeaders(opened.accountId, opened.attempt));
+      pending = "";
+    });
+    if (!translator.hasContent) throw new UpstreamError({ kind: "empty_response", message: "Upstream stream had no content." });
+    const tail = translator.finish();
+    for (const ev of tail) if (ev.type === "message_delta") usage = ev.usage as Usage;
+    channel.send(encodeAll(tail));
+    channel.close();
+  })
+    .then((r) => record(ctx, r.accountId, "ok", usage))
+    .catch((err) => {
+      clearTimeout(slowTimer);
+      if (signal.aborted) {
+        record(ctx, "-", "client_abort");
+        return channel.close();
+      }
+      const apiError = toApiError(err);
+      if (apiError.type === "api_error" && apiError.status === 500) rt.log.error(err);
+      record(ctx, "-", apiError.type);
+      channel.fail(apiError);
+    });
+  return channel.response;
+}
+
+/** Feeds each upstream SSE chunk to `onChunk`; a broken stream becomes a network UpstreamError. */
+async function readUpstream(opened: Opened, onChunk: (chunk: CloudCodeResponse) => void): Promise<void> {
+  const body = opened.response.body;
+  if (!body) throw new UpstreamError({ kind: "empty_response", message: "Upstream answered with no body." });
+  try {
+    for await (const data of parseSse(body)) {
+      const wrapped = data as { response?: CloudCodeResponse };
+      onChunk(wrapped.response ?? (data as CloudCodeResponse));
+    }
+  } catch (err) {
+    if (err instanceof UpstreamError) throw err;
+    throw new UpstreamError({ kind: "network", message: `Upstream stream broke: ${(err as Error).message}` });
+  }
+}
+
+function translationContext(ctx: MessageContext, opened: Opened) {
+  return {
+    requestedModel: ctx.req.model,
+    toolNames: opened.conversion.toolNames,
+    signatures: ctx.rt.signatures,
+    family: opened.model.family,
+  };
+}
+
+function encodeAll(events: AnthropicStreamEvent[]): string {
+  let out = "";
+  for (const ev of events) out += encodeEvent(ev);
+  return out;
+}
+
+/** Explains the routing decision to the client; the label is whatever the user named the account. */
+function decisionHeaders(accountId: string, attempts: number): Record<string, string> {
+  return { "x-agcp-account": accountId, "x-agcp-attempts": String(attempts) };
+}
+
+function record(ctx: MessageContext, account: string, outcome: string, usage?: Partial<Usage>) {
+  const { metrics } = ctx.rt;
+  const model = ctx.model.upstream;
+  metrics.requests.inc({ model, account, outcome });
+  if (!usage) return;
+  if (usage.input_tokens) metrics.tokens.inc({ model, direction: "input" }, usage.input_tokens);
+  if (usage.output_tokens) metrics.tokens.inc({ model, direction: "output" }, usage.output_tokens);
+  if (usage.cache_read_input_tokens) metrics.tokens.inc({ model, direction: "cache_read" }, usage.cache_read_input_tokens);
+}

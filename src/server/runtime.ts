@@ -1,0 +1,73 @@
+import type { ConsolaInstance } from "consola";
+import type { ResolvedConfig } from "../config/resolve.ts";
+import { createSignatureCache, type SignatureCache } from "../google/signatures.ts";
+import { createAgcpMetrics, type AgcpMetrics } from "../metrics/agcp-metrics.ts";
+import { createPool, type Pool } from "../pool/pool.ts";
+import { createUpstreamClient, type UpstreamAccount, type UpstreamClient } from "../upstream/client.ts";
+import { createModelCatalog, type ModelCatalog } from "./catalog.ts";
+import { startQuotaRefresher, type QuotaRefresher } from "./quota-refresher.ts";
+
+/** Everything a route needs, built once per server from the resolved config. */
+export interface Runtime {
+  config: ResolvedConfig;
+  version: string;
+  log: ConsolaInstance;
+  pool: Pool;
+  upstream: UpstreamClient;
+  /** Account id → what upstream calls need. Tokens live only here and in the token cache. */
+  credentials: Map<string, UpstreamAccount>;
+  signatures: SignatureCache;
+  catalog: ModelCatalog;
+  metrics: AgcpMetrics;
+  quota: QuotaRefresher;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  version: string;
+  log: ConsolaInstance;
+  fetch?: typeof fetch;
+}
+
+export async function createRuntime(config: ResolvedConfig, opts: RuntimeOptions): Promise<Runtime> {
+  const accounts = config.accounts;
+  const pool = createPool({
+    accounts: accounts.map((a) => ({
+      id: a.label,
+      label: a.label,
+      enabled: a.enabled,
+      floors: { ...(a.quota.floor !== undefined && { default: a.quota.floor }), perModel: a.quota.models },
+    })),
+    tuning: config.pool,
+    strategy: config.strategy,
+    globalFloor: config.quota.floor,
+    modelFloors: config.quota.models,
+  });
+  const credentials = new Map<string, UpstreamAccount>(
+    accounts.map((a) => [a.label, { id: a.label, refreshToken: a.refreshToken, ...(a.projectId && { projectId: a.projectId }) }]),
+  );
+  const upstream = createUpstreamClient({ ...config.upstream, ...(opts.fetch && { fetch: opts.fetch }) });
+  const catalog = createModelCatalog(config.models.mapping);
+  const metrics = createAgcpMetrics();
+  metrics.accounts.collect(() => {
+    const c = pool.counts();
+    return (["available", "cooling", "invalid", "disabled"] as const).map((status) => [{ status }, c[status]]);
+  });
+  const quota = startQuotaRefresher({ pool, upstream, credentials, catalog, tuning: config.pool, log: opts.log });
+
+  return {
+    config,
+    version: opts.version,
+    log: opts.log,
+    pool,
+    upstream,
+    credentials,
+    signatures: createSignatureCache(),
+    catalog,
+    metrics,
+    quota,
+    async close() {
+      quota.stop();
+    },
+  };
+}
