@@ -113,6 +113,9 @@ function blockTokens(b: ContentBlock, countThinking: boolean): number {
     case "redacted_thinking":
       // Encrypted base64: about four characters per token of the hidden text.
       return countThinking ? Math.ceil(b.data.length / 4) : 0;
+    default:
+      // Hosted-tool blocks (web search results, ...): priced as their JSON.
+      return estimateTextTokens(JSON.stringify(b));
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { ApiError } from "./errors.ts";
-import type { CountTokensRequest, MessagesRequest } from "./types.ts";
+import { type CountTokensRequest, type MessagesRequest, SERVER_TOOL_BLOCK_TYPES } from "./types.ts";
 
 const textBlock = z.object({ type: z.literal("text"), text: z.string() });
 
@@ -60,6 +60,7 @@ const contentBlock = z.discriminatedUnion(
     }),
     z.object({ type: z.literal("thinking"), thinking: z.string(), signature: z.string() }),
     z.object({ type: z.literal("redacted_thinking"), data: z.string() }),
+    z.looseObject({ type: z.enum(SERVER_TOOL_BLOCK_TYPES) }),
   ],
   { error: () => "unknown content block type" },
 );

@@ -59,7 +59,31 @@ export interface RedactedThinkingBlock {
   data: string;
 }
 
+/**
+ * Blocks of Anthropic-hosted tools (web search, web fetch, code execution). They only appear in
+ * history resumed from a session that ran against Anthropic itself; accepted so such a session
+ * keeps working, and not forwarded (no upstream counterpart).
+ */
+export const SERVER_TOOL_BLOCK_TYPES = [
+  "server_tool_use",
+  "web_search_tool_result",
+  "web_fetch_tool_result",
+  "code_execution_tool_result",
+  "bash_code_execution_tool_result",
+  "text_editor_code_execution_tool_result",
+  "mcp_tool_use",
+  "mcp_tool_result",
+  "container_upload",
+  "search_result",
+] as const;
+
+export interface ServerToolBlock {
+  type: (typeof SERVER_TOOL_BLOCK_TYPES)[number];
+  [field: string]: unknown;
+}
+
 export type ContentBlock =
+  | ServerToolBlock
   | TextBlock
   | ImageBlock
   | DocumentBlock

@@ -238,6 +238,9 @@ function blockParts(
       case "tool_result":
         parts.push(...toolResultParts(b, bc, toolNameById));
         break;
+      default:
+        // Anthropic-hosted tool blocks from a resumed session: nothing upstream could pair them with.
+        break;
     }
   }
   return parts;

@@ -122,6 +122,29 @@ describe("parseMessagesRequest accepts what clients send", () => {
     expect(parseMessagesRequest({ ...base, thinking: { type: "adaptive" } }).thinking).toEqual({ type: "adaptive" });
   });
 
+  test("hosted-tool blocks from a resumed Anthropic session are accepted as they are", () => {
+    const req = parseMessagesRequest({
+      ...base,
+      messages: [
+        { role: "user", content: "search" },
+        {
+          role: "assistant",
+          content: [
+            { type: "server_tool_use", id: "srvtoolu_1", name: "web_search", input: { query: "q" } },
+            { type: "web_search_tool_result", tool_use_id: "srvtoolu_1", content: [{ type: "web_search_result", url: "https://x.test" }] },
+            { type: "text", text: "found" },
+          ],
+        },
+      ],
+    });
+    const blocks = req.messages[1]?.content;
+    expect(Array.isArray(blocks) && blocks[1]).toEqual({
+      type: "web_search_tool_result",
+      tool_use_id: "srvtoolu_1",
+      content: [{ type: "web_search_result", url: "https://x.test" }],
+    });
+  });
+
   test("metadata.user_id may be null", () => {
     expect(parseMessagesRequest({ ...base, metadata: { user_id: null } }).metadata).toEqual({ user_id: null });
   });

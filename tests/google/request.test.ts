@@ -205,6 +205,26 @@ describe("contents", () => {
     });
   }
 
+  test("hosted-tool blocks are not forwarded", () => {
+    const contents = contentsOf({
+      messages: [
+        { role: "user", content: "search" },
+        {
+          role: "assistant",
+          content: [
+            { type: "server_tool_use", id: "s1", name: "web_search", input: { query: "q" } },
+            { type: "web_search_tool_result", tool_use_id: "s1", content: [] },
+            { type: "text", text: "found it" },
+          ],
+        },
+      ],
+    });
+    expect(contents).toEqual([
+      { role: "user", parts: [{ text: "search" }] },
+      { role: "model", parts: [{ text: "found it" }] },
+    ]);
+  });
+
   test("no part is ever empty and cache_control never survives", () => {
     const body = {
       system: [{ type: "text", text: "s", cache_control: { type: "ephemeral" } }],
