@@ -67,7 +67,7 @@ export function toCloudCodeRequest(req: MessagesRequest, ctx: ToCloudCodeContext
   const tools = (req.tools ?? []).filter((t) => t.input_schema !== undefined || t.type === undefined || t.type === "custom");
   const toolNames = createToolNameMap(tools.map((t) => t.name));
 
-  const contents = buildContents(req, { family, toolNames, signatures: ctx.signatures });
+  let contents = buildContents(req, { family, toolNames, signatures: ctx.signatures });
 
   let thinking = req.thinking?.type === "enabled" || req.thinking?.type === "adaptive" || thinkingModel;
   let choice = req.tool_choice;
@@ -80,6 +80,11 @@ export function toCloudCodeRequest(req: MessagesRequest, ctx: ToCloudCodeContext
     if (toolLoopLostThinking(contents)) thinking = false;
     else if (forced && thinkingModel) choice = { type: "auto" };
     else if (forced) thinking = false;
+  }
+
+  // Without thinking, history thinking is useless to the model and only risks a signature check.
+  if (!thinking && contents.some((c) => c.parts.some((p) => p.thought === true))) {
+    contents = normaliseTurns(contents.map((c) => ({ role: c.role, parts: c.parts.filter((p) => p.thought !== true) })));
   }
 
   const generationConfig: GoogleGenerationConfig = { maxOutputTokens: req.max_tokens };
@@ -177,16 +182,27 @@ function buildContents(req: MessagesRequest, bc: BuildContext): GoogleContent[] 
     for (const b of m.content) if (b.type === "tool_use") toolNameById.set(b.id, b.name);
   }
 
-  const contents: GoogleContent[] = [];
+  const turns: GoogleContent[] = [];
   for (const m of req.messages) {
     const role = m.role === "assistant" ? "model" : "user";
     const parts = typeof m.content === "string" ? textParts(m.content) : blockParts(m.content, role, bc, toolNameById);
+    turns.push({ role, parts });
+  }
+  return normaliseTurns(turns);
+}
+
+/**
+ * Drops empty turns, merges neighbours of the same role, puts function responses first and makes
+ * the conversation start with the user: the shape upstream insists on.
+ */
+function normaliseTurns(turns: GoogleContent[]): GoogleContent[] {
+  const contents: GoogleContent[] = [];
+  for (const { role, parts } of turns) {
     if (!parts.length) continue;
     const last = contents[contents.length - 1];
-    if (last && last.role === role) last.parts.push(...parts);
+    if (last && last.role === role) last.parts = [...last.parts, ...parts];
     else contents.push({ role, parts });
   }
-
   for (const c of contents) if (c.role === "user") c.parts = functionResponsesFirst(c.parts);
   if (contents[0]?.role !== "user") contents.unshift({ role: "user", parts: [{ text: PLACEHOLDER_TEXT }] });
   return contents;

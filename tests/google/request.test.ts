@@ -243,6 +243,7 @@ describe("contents", () => {
 
 describe("thinking blocks in history", () => {
   const history = (signature: string) => ({
+    thinking: { type: "enabled", budget_tokens: 2048 },
     messages: [
       { role: "user", content: "q" },
       { role: "assistant", content: [{ type: "thinking", thinking: "let me see", signature }, { type: "text", text: "answer" }] },
@@ -265,6 +266,15 @@ describe("thinking blocks in history", () => {
       expect(model_?.parts).toEqual(kept ? [thought, { text: "answer" }] : [{ text: "answer" }]);
     });
   }
+  test("without thinking this turn, even valid history thinking stays home", () => {
+    const sigs = createSignatureCache();
+    sigs.rememberThinking("SIG", "claude");
+    const { thinking: _t, ...noThinking } = history("SIG");
+    const r = convert(noThinking, CLAUDE, sigs);
+    expect(r.thinking).toBe(false);
+    expect(r.envelope.request.contents[1]?.parts).toEqual([{ text: "answer" }]);
+  });
+
   test("unsigned and redacted thinking are dropped", () => {
     const sigs = createSignatureCache();
     sigs.rememberThinking("SIG", "claude");
