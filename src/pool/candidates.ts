@@ -70,7 +70,9 @@ export class Candidates {
     this.cols = columns.cols;
     this.blocks = columns.blocks;
     this.healthPerMs = t.health.recoveryPerHour / 3_600_000;
-    this.healthMax = t.health.max;
+    // Health counts only up to its starting value: otherwise every success makes the busiest
+    // account more attractive still, and one account drains while the others idle.
+    this.healthMax = Math.min(t.health.max, t.health.initial);
     this.tokensPerMs = t.bucket.refillPerMinute / 60_000;
     this.tokensMax = t.bucket.max;
     this.wHealth = w.health;
@@ -115,7 +117,7 @@ export class Candidates {
     return true;
   }
 
-  /** Hybrid score: health·w + (tokens/max·100)·w + quotaScore·w + min(idle s, cap)·w. */
+  /** Hybrid score: min(health, initial)·w + (tokens/max·100)·w + quotaScore·w + min(idle s, cap)·w. */
   score(slot: number): number {
     const now = this.now;
     const ao = slot * A_STRIDE;

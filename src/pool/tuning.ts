@@ -7,7 +7,11 @@ export const STRATEGIES: readonly StrategyName[] = ["hybrid", "sticky", "round-r
 
 export interface PoolTuning {
   hybrid: {
-    /** score = health*health + bucket*(tokens/max*100) + quota*quotaScore + lru*min(idleSeconds, lruCapSeconds) */
+    /**
+     * score = health*min(health, health.initial) + bucket*(tokens/max*100) + quota*quotaScore
+     *       + lru*min(idleSeconds, lruCapSeconds). Health above its starting value earns nothing, so
+     * success rewards cannot snowball one account into taking all the traffic.
+     */
     weights: { health: number; bucket: number; quota: number; lru: number };
     lruCapSeconds: number;
     /**
@@ -95,5 +99,6 @@ export const DEFAULT_TUNING: PoolTuning = {
   maxWaitMs: 2 * 60_000,
   minAttempts: 5,
   probeAfterMs: 15 * 60_000,
-  quotaRefresh: { intervalMs: 5 * 60_000, jitter: 0.2, concurrency: 4 },
+  // Refreshes must land before data goes stale (staleAfterMs), or floors lapse between them: 4 min ± 20 % < 5 min.
+  quotaRefresh: { intervalMs: 4 * 60_000, jitter: 0.2, concurrency: 4 },
 };
