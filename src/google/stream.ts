@@ -26,9 +26,11 @@ export async function* parseSse(body: ReadableStream<Uint8Array>): AsyncGenerato
   const reader = body.getReader();
   let buffer = "";
   let data: string[] = [];
+  let drained = false;
   try {
     for (;;) {
       const { done, value } = await reader.read();
+      if (done) drained = true;
       buffer += done ? decoder.decode() : decoder.decode(value, { stream: true });
       let start = 0;
       // Where the next CR is; searched again only once passed, so CR-free input stays linear.
@@ -66,6 +68,8 @@ export async function* parseSse(body: ReadableStream<Uint8Array>): AsyncGenerato
       if (event !== undefined) yield event;
     }
   } finally {
+    // The consumer stopped early (client gone, bad JSON): tell upstream we are not reading on.
+    if (!drained) await reader.cancel().catch(() => {});
     reader.releaseLock();
   }
 }

@@ -63,6 +63,20 @@ describe("parseSse", () => {
     expect(await collect(streamOf([new TextEncoder().encode(`data: [DONE]\n\ndata:\n\ndata: {"a":1}\n\n`)]))).toEqual([{ a: 1 }]);
   });
 
+  test("stopping early cancels the upstream body", async () => {
+    let cancelled = false;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        controller.enqueue(new TextEncoder().encode(`data: {"a":1}\n\n`));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    for await (const _ of parseSse(body)) break;
+    expect(cancelled).toBe(true);
+  });
+
   test("broken JSON throws a clear error", async () => {
     const body = streamOf([new TextEncoder().encode(`data: {"a":1}\n\ndata: {"broken\n\n`)]);
     const seen: unknown[] = [];
