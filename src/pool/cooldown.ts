@@ -168,10 +168,13 @@ export function applySuccess(state: AccountState, model: string, now: number, tu
   if (c && !isActive(c, now)) delete state.cooldowns[model];
 }
 
-/** When a long cooldown deserves a cheap quota probe: min(its end, probeAfterMs after the last look). */
-export function probeDueAt(c: Cooldown, probeAfterMs: number): number | undefined {
+/**
+ * When a long cooldown deserves a cheap quota probe: min(its end, probeAfterMs after the last look).
+ * One that ended long ago needs none: the regular quota refresh has taken over by then.
+ */
+export function probeDueAt(c: Cooldown, now: number, probeAfterMs: number): number | undefined {
   const long = c.reason === "quota_exhausted" || c.until - c.since >= probeAfterMs;
-  if (!long) return undefined;
+  if (!long || now - c.until >= probeAfterMs) return undefined;
   const lastLook = c.checkedAt ?? c.since;
   if (lastLook >= c.until) return undefined; // already confirmed after it ended
   return Math.min(c.until, lastLook + probeAfterMs);

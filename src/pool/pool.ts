@@ -222,7 +222,7 @@ export function createPool(options: PoolOptions): Pool {
         let dueAt = Number.POSITIVE_INFINITY;
         const models: string[] = [];
         for (const [model, c] of Object.entries(s.cooldowns)) {
-          const at = probeDueAt(c, tuning.probeAfterMs);
+          const at = probeDueAt(c, now, tuning.probeAfterMs);
           if (at === undefined || at > now) continue;
           models.push(model);
           dueAt = Math.min(dueAt, at);
