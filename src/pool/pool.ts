@@ -243,7 +243,7 @@ export function createPool(options: PoolOptions): Pool {
         const id = typeof persisted === "object" && persisted !== null ? (persisted as { id?: unknown }).id : undefined;
         const current = typeof id === "string" ? snap.get(id) : undefined;
         if (!current) continue;
-        snap.replace(restoreState(current, persisted));
+        snap.replace(restoreState(current, persisted, tuning));
         applied++;
       }
       return applied;

@@ -54,6 +54,9 @@ export interface RoutingMemory {
   affinity: Map<string, string>;
 }
 
+/** Models with derived columns; beyond this the least recently added is dropped (rebuilt on use). */
+export const MAX_MODEL_COLUMNS = 64;
+
 /** Sessions remembered for affinity; the oldest is forgotten beyond this. */
 export const MAX_AFFINITIES = 10_000;
 
@@ -164,6 +167,11 @@ export class PoolSnapshot {
   columns(model: string): ModelColumns {
     let m = this.models.get(model);
     if (!m) {
+      // Model names come from clients: never let them grow memory without bound.
+      if (this.models.size >= MAX_MODEL_COLUMNS) {
+        const oldest = this.models.keys().next();
+        if (!oldest.done) this.models.delete(oldest.value);
+      }
       m = { cols: new Float64Array(this.capacity * M_STRIDE), blocks: this.newBlocks(this.capacity) };
       for (let i = 0; i < this.states.length; i++) this.writeModel(m.cols, i, model);
       this.models.set(model, m);

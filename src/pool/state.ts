@@ -73,7 +73,7 @@ function readRecord<T>(v: unknown, read: (x: unknown) => T | undefined): Record<
  * a runtime "disabled" survives, and so does a disabled flag from configuration. Malformed
  * fields fall back to the configured state's values instead of poisoning selection.
  */
-export function restoreState(current: AccountState, persisted: unknown): AccountState {
+export function restoreState(current: AccountState, persisted: unknown, tuning: PoolTuning): AccountState {
   if (!isObj(persisted)) return current;
   const health = isObj(persisted.health) ? persisted.health : {};
   const bucket = isObj(persisted.bucket) ? persisted.bucket : {};
@@ -81,8 +81,14 @@ export function restoreState(current: AccountState, persisted: unknown): Account
     id: current.id,
     label: current.label,
     enabled: current.enabled && persisted.enabled !== false,
-    health: { score: num(health.score, current.health.score), updatedAt: num(health.updatedAt, current.health.updatedAt) },
-    bucket: { tokens: num(bucket.tokens, current.bucket.tokens), updatedAt: num(bucket.updatedAt, current.bucket.updatedAt) },
+    health: {
+      score: Math.min(tuning.health.max, Math.max(tuning.health.min, num(health.score, current.health.score))),
+      updatedAt: num(health.updatedAt, current.health.updatedAt),
+    },
+    bucket: {
+      tokens: Math.min(tuning.bucket.max, num(bucket.tokens, current.bucket.tokens)),
+      updatedAt: num(bucket.updatedAt, current.bucket.updatedAt),
+    },
     lastUsedAt: num(persisted.lastUsedAt, current.lastUsedAt),
     consecutiveFailures: num(persisted.consecutiveFailures, 0),
     cooldowns: readRecord(persisted.cooldowns, readCooldown),

@@ -100,3 +100,15 @@ test("a quota reset that lifts a whole block's scores is noticed even though not
   // After the reset their quota is unknown (score 50), which beats 40 %.
   expect(pool.select("m-a")).toMatchObject({ ok: true, accountId: "acct-65" });
 });
+
+test("accounts whose cooldown ends rejoin a block's summary without any change to them", () => {
+  const clock = fakeClock(T0);
+  const pool = createPool({ accounts: ids(128), now: clock, random: () => 0 });
+  for (let i = 1; i <= 128; i++) pool.setQuota(`acct-${i}`, { "m-a": { fraction: i <= 64 ? 0.4 : 0.9 } });
+  for (let i = 65; i <= 128; i++) {
+    pool.reportFailure(`acct-${i}`, "m-a", upstreamError("rate_limited", { status: 429, resetAt: T0 + 60_000 }));
+  }
+  expect(pool.select("m-a")).toMatchObject({ ok: true, accountId: "acct-1" });
+  clock.advance(60_000);
+  expect(pool.select("m-a")).toMatchObject({ ok: true, accountId: "acct-65" });
+});

@@ -114,3 +114,28 @@ describe("hybrid scoring", () => {
     expect(run([withHealth("a", 69), withHealth("b", 100)])).toMatchObject({ accountId: "b" });
   });
 });
+
+describe("explain", () => {
+  test("says why each other account was skipped, and only when asked", () => {
+    const states = [
+      account("low", lowQuota),
+      account("sick", unhealthy),
+      account("empty", drained),
+      account("ok"),
+      account("cold", cooled),
+    ];
+    const sel = run(states);
+    expect(sel).toMatchObject({ ok: true, accountId: "ok", level: "normal" });
+    if (!sel.ok) return;
+    expect(Object.fromEntries(sel.skipped.map((s) => [s.accountId, s.why]))).toEqual({
+      low: "quota 3.0% at or below floor 5.0%",
+      sick: "health 10 below 50",
+      empty: "token bucket empty (0.00 left)",
+      cold: expect.stringContaining(`cooling for ${MODEL} until ${new Date(T0 + 90_000).toISOString()} (in 1m30s) after rate_limited`),
+    });
+    expect(sel.why).toContain("hybrid on the normal level: 1 usable");
+    const quiet = selectAccount(new PoolSnapshot(states, { tuning }), { model: MODEL }, { strategy: "hybrid", now: T0, random: () => 0, tuning });
+    expect(quiet.skipped).toEqual([]);
+    expect(quiet.ok && quiet.why).toBe(undefined);
+  });
+});
