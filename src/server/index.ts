@@ -30,7 +30,9 @@ export async function startAgcp(config: ResolvedConfig, opts: StartOptions = {})
       hostname: config.host,
       // Long thinking streams can be quiet for a while between pings; Bun's default 10 s would cut them.
       idleTimeout: 255,
-      maxRequestBodySize: config.bodyLimit + 1024,
+      // readJsonBody enforces config.bodyLimit while reading, so memory stays bounded. Bun's own cap
+      // must not fire first: it answers a bare 413 with no body, which clients show as an unexplained error.
+      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
       fetch: (req) => app.fetch(req),
     });
   } catch (err) {
