@@ -66,7 +66,8 @@ const contentBlock = z.discriminatedUnion(
 );
 
 const message = z.object({
-  role: z.enum(["user", "assistant"]),
+  // Claude Code also sends mid-conversation "system" messages; they travel upstream as user text in place.
+  role: z.enum(["user", "assistant", "system"]),
   content: z.union([z.string(), z.array(contentBlock)]),
 });
 

@@ -93,7 +93,7 @@ export type ContentBlock =
   | RedactedThinkingBlock;
 
 export interface MessageParam {
-  role: "user" | "assistant";
+  role: "user" | "assistant" | "system";
   content: string | ContentBlock[];
 }
 

@@ -100,7 +100,7 @@ export function toCloudCodeRequest(req: MessagesRequest, ctx: ToCloudCodeContext
 
   const request: GoogleRequest = { contents, generationConfig, sessionId: ctx.sessionId };
 
-  const systemParts = systemText(req.system);
+  const systemParts = [...systemText(req.system), ...systemMessageText(req.messages)];
   if (systemParts.length) request.systemInstruction = { role: "user", parts: systemParts.map((text) => ({ text })) };
 
   if (tools.length) {
@@ -168,6 +168,23 @@ function systemText(system: MessagesRequest["system"]): string[] {
   return system.map((b) => b.text).filter((t) => t.trim() !== "");
 }
 
+/**
+ * Claude Code sends some instructions as `role: "system"` messages inside `messages`. Upstream has
+ * one system instruction, so they join it (in order) instead of posing as the user's words.
+ */
+function systemMessageText(messages: MessagesRequest["messages"]): string[] {
+  const out: string[] = [];
+  for (const m of messages) {
+    if (m.role !== "system") continue;
+    if (typeof m.content === "string") {
+      if (m.content.trim()) out.push(m.content);
+    } else {
+      for (const b of m.content) if (b.type === "text" && b.text.trim()) out.push(b.text);
+    }
+  }
+  return out;
+}
+
 interface BuildContext {
   family: ModelFamily;
   toolNames: ToolNameMap;
@@ -184,6 +201,7 @@ function buildContents(req: MessagesRequest, bc: BuildContext): GoogleContent[] 
 
   const turns: GoogleContent[] = [];
   for (const m of req.messages) {
+    if (m.role === "system") continue;
     const role = m.role === "assistant" ? "model" : "user";
     const parts = typeof m.content === "string" ? textParts(m.content) : blockParts(m.content, role, bc, toolNameById);
     turns.push({ role, parts });

@@ -45,7 +45,8 @@ export function generate(request: WireGenerateRequest, model: SimModel): Generat
   let finishReason: Generation["finishReason"] = "STOP";
 
   const lastUser = lastOf(request.contents, "user");
-  const userText = textOf(lastUser);
+  // The last text part is what the user just said; earlier parts are often client reminders.
+  const userText = lastTextOf(lastUser);
   const toolResults = (lastUser?.parts ?? []).flatMap((p) => (p.functionResponse ? [p.functionResponse] : []));
   const call = toolResults.length === 0 ? chooseToolCall(request, userText) : null;
 
@@ -108,12 +109,9 @@ function lastOf(contents: WireContent[], role: string): WireContent | undefined 
   return undefined;
 }
 
-function textOf(content: WireContent | undefined): string {
-  return (content?.parts ?? [])
-    .filter((p) => p.thought !== true && typeof p.text === "string")
-    .map((p) => p.text as string)
-    .join(" ")
-    .trim();
+function lastTextOf(content: WireContent | undefined): string {
+  const texts = (content?.parts ?? []).filter((p) => p.thought !== true && typeof p.text === "string");
+  return ((texts.at(-1)?.text as string | undefined) ?? "").trim();
 }
 
 function firstWords(text: string, n: number): string {

@@ -457,3 +457,20 @@ test("the input request is not mutated", () => {
   toCloudCodeRequest(req, { upstreamModel: CLAUDE, projectId: "p", sessionId: "s", signatures: createSignatureCache() });
   expect(JSON.stringify(req)).toBe(before);
 });
+
+describe("system-role messages (sent by Claude Code)", () => {
+  test("join the system instruction in order and leave the user's turn alone", () => {
+    const req = parseMessagesRequest({
+      model: "claude-sonnet-4-6",
+      max_tokens: 100,
+      system: "base prompt",
+      messages: [
+        { role: "user", content: "Say hello" },
+        { role: "system", content: [{ type: "text", text: "Available agent types for the Agent tool" }] },
+      ],
+    });
+    const { envelope } = toCloudCodeRequest(req, { upstreamModel: "claude-sonnet-4-6", projectId: "p", sessionId: "s", signatures: createSignatureCache() });
+    expect(envelope.request.systemInstruction?.parts.map((p) => p.text)).toEqual(["base prompt", "Available agent types for the Agent tool"]);
+    expect(envelope.request.contents).toEqual([{ role: "user", parts: [{ text: "Say hello" }] }]);
+  });
+});
