@@ -28,6 +28,7 @@ export async function handleGenerate(ctx: SimContext, streaming: boolean): Promi
   }
   const body = parsed.value;
   account.counters.lastRequestBody = body;
+  account.counters.lastGenerateBody = body;
   if (!isRecord(body)) {
     account.counters.badRequests++;
     return rpcError("INVALID_ARGUMENT", "Invalid JSON payload received. Expected an object.");

@@ -49,6 +49,7 @@ export function emptyCounters(): SimCounters {
     clientAborts: 0,
     sessionsSeen: 0,
     lastRequestBody: null,
+    lastGenerateBody: null,
   };
 }
 

@@ -80,6 +80,8 @@ export interface SimCounters {
   sessionsSeen: number;
   /** Parsed body of the last request that reached a v1internal method for this account. */
   lastRequestBody: unknown;
+  /** Parsed body of the last generate request (background quota calls do not replace it). */
+  lastGenerateBody: unknown;
 }
 
 export interface SimAccountView {

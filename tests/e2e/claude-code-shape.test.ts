@@ -85,7 +85,7 @@ test("a Claude Code turn streams back thinking and text, with the session id sen
   expect(said).toContain("reply to: Say hello.");
 
   const account = res.headers.get("x-agcp-account")!;
-  const sent = (await stack.control(`/accounts/${encodeURIComponent(account)}`)).counters.lastRequestBody;
+  const sent = (await stack.control(`/accounts/${encodeURIComponent(account)}`)).counters.lastGenerateBody;
   expect(sent.request.sessionId).toBe(SESSION);
   expect(sent.request.systemInstruction.parts.map((p: { text: string }) => p.text)).toContain("Agents available: general.");
   expect(JSON.stringify(sent)).not.toContain("cache_control");
