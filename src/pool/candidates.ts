@@ -55,6 +55,9 @@ export class Candidates {
   private readonly idleCapMs: number;
   private readonly unknownQuota: number;
   private readonly staleFactor: number;
+  /** Running best of a block-wise scan (fields, so scanning allocates nothing). */
+  private runSlot = -1;
+  private runScore = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly snapshot: PoolSnapshot,
@@ -177,66 +180,102 @@ export class Candidates {
    * saturate; quota only falls until it resets). So a block whose bound — min(cap, best score
    * when last scanned + rise since) — cannot beat the best so far is skipped. Changes, accounts
    * becoming usable and quota resets void a block's summary; scanning a block refreshes it.
+   *
+   * The block with the highest bound is scanned first: its best score is a floor for the answer,
+   * so the in-order pass that follows (which decides ties exactly like a plain scan) skips almost
+   * everything else.
    */
   private bestByBlocks(start: number, bestSlotIn: number, bestScoreIn: number): number {
     const n = this.size;
-    const now = this.now;
-    const cols = this.cols;
-    const acc = this.acc;
-    const blocks = this.blocks;
     const nBlocks = Math.ceil(n / BLOCK);
+    let top = -1;
+    let topBound = Number.NEGATIVE_INFINITY;
+    for (let b = 0; b < nBlocks; b++) {
+      const bound = this.boundOf(b);
+      if (bound !== Number.POSITIVE_INFINITY && bound > topBound) {
+        topBound = bound;
+        top = b;
+      }
+    }
+    let floor = Number.NEGATIVE_INFINITY;
+    if (top >= 0) {
+      this.runSlot = -1;
+      this.runScore = Number.NEGATIVE_INFINITY;
+      floor = this.scanBlock(top);
+    }
+    this.runSlot = bestSlotIn;
+    this.runScore = bestScoreIn;
     const firstBlock = start > 0 && start < n ? Math.floor(start / BLOCK) : 0;
-    const rise = this.maxRisePerMs;
-    const capBase = this.capBase;
-    const wQuota = this.wQuota;
-    let bestSlot = bestSlotIn;
-    let bestScore = bestScoreIn;
     for (let k = 0; k < nBlocks; k++) {
       let b = firstBlock + k;
       if (b >= nBlocks) b -= nBlocks;
-      const bo = b * B_STRIDE;
-      const at = blocks[bo + B_AT]!;
-      if (now >= at && now < blocks[bo + B_VALID_UNTIL]!) {
-        let bound = blocks[bo + B_MAX_SCORE]! + rise * (now - at);
-        const cap = blocks[bo + B_CAP]!;
-        if (cap < bound) bound = cap;
-        if (bound <= bestScore) continue;
-      }
-      let blockMax = Number.NEGATIVE_INFINITY;
-      let blockCap = Number.NEGATIVE_INFINITY;
-      let validUntil = Number.POSITIVE_INFINITY;
-      const hi = b * BLOCK + BLOCK < n ? b * BLOCK + BLOCK : n;
-      for (let slot = b * BLOCK; slot < hi; slot++) {
-        const mo = slot * M_STRIDE;
-        const ao = slot * A_STRIDE;
-        let release = cols[mo + M_HARD_UNTIL]!;
-        const floorUntil = cols[mo + M_FLOOR_UNTIL]!;
-        if (floorUntil > release) release = floorUntil;
-        const healthOk = acc[ao + A_HEALTH_OK_AT]!;
-        if (healthOk > release) release = healthOk;
-        const tokensOk = acc[ao + A_TOKENS_OK_AT]!;
-        if (tokensOk > release) release = tokensOk;
-        if (release > now) {
-          if (release < validUntil) validUntil = release;
-          continue;
-        }
-        const expires = cols[mo + M_QUOTA_EXPIRES]!;
-        if (expires > now && expires < validUntil) validUntil = expires;
-        const cap = capBase + wQuota * cols[mo + M_QUOTA]!;
-        if (cap > blockCap) blockCap = cap;
-        const s = this.score(slot);
-        if (s > blockMax) blockMax = s;
-        if (s > bestScore) {
-          bestScore = s;
-          bestSlot = slot;
-        }
-      }
-      blocks[bo + B_MAX_SCORE] = blockMax;
-      blocks[bo + B_AT] = now;
-      blocks[bo + B_CAP] = blockCap;
-      blocks[bo + B_VALID_UNTIL] = validUntil;
+      const bound = this.boundOf(b);
+      if (bound < floor || bound <= this.runScore) continue;
+      this.scanBlock(b);
     }
-    return bestSlot;
+    return this.runSlot;
+  }
+
+  /** Best score block `b` could reach now (+∞ when its summary is void, −∞ when nothing in it is usable). */
+  private boundOf(b: number): number {
+    const blocks = this.blocks;
+    const bo = b * B_STRIDE;
+    const at = blocks[bo + B_AT]!;
+    const now = this.now;
+    if (now < at || now >= blocks[bo + B_VALID_UNTIL]!) return Number.POSITIVE_INFINITY;
+    const bound = blocks[bo + B_MAX_SCORE]! + this.maxRisePerMs * (now - at);
+    const cap = blocks[bo + B_CAP]!;
+    return cap < bound ? cap : bound;
+  }
+
+  /** Scores every usable slot of block `b`, refreshes its summary, folds it into the running best; returns its max. */
+  private scanBlock(b: number): number {
+    const now = this.now;
+    const cols = this.cols;
+    const acc = this.acc;
+    const capBase = this.capBase;
+    const wQuota = this.wQuota;
+    let blockMax = Number.NEGATIVE_INFINITY;
+    let blockCap = Number.NEGATIVE_INFINITY;
+    let validUntil = Number.POSITIVE_INFINITY;
+    let runSlot = this.runSlot;
+    let runScore = this.runScore;
+    const lo = b * BLOCK;
+    const hi = lo + BLOCK < this.size ? lo + BLOCK : this.size;
+    for (let slot = lo; slot < hi; slot++) {
+      const mo = slot * M_STRIDE;
+      const ao = slot * A_STRIDE;
+      let release = cols[mo + M_HARD_UNTIL]!;
+      const floorUntil = cols[mo + M_FLOOR_UNTIL]!;
+      if (floorUntil > release) release = floorUntil;
+      const healthOk = acc[ao + A_HEALTH_OK_AT]!;
+      if (healthOk > release) release = healthOk;
+      const tokensOk = acc[ao + A_TOKENS_OK_AT]!;
+      if (tokensOk > release) release = tokensOk;
+      if (release > now) {
+        if (release < validUntil) validUntil = release;
+        continue;
+      }
+      const expires = cols[mo + M_QUOTA_EXPIRES]!;
+      if (expires > now && expires < validUntil) validUntil = expires;
+      const cap = capBase + wQuota * cols[mo + M_QUOTA]!;
+      if (cap > blockCap) blockCap = cap;
+      const s = this.score(slot);
+      if (s > blockMax) blockMax = s;
+      if (s > runScore) {
+        runScore = s;
+        runSlot = slot;
+      }
+    }
+    this.runSlot = runSlot;
+    this.runScore = runScore;
+    const bo = b * B_STRIDE;
+    const blocks = this.blocks;
+    blocks[bo + B_MAX_SCORE] = blockMax;
+    blocks[bo + B_AT] = now;
+    blocks[bo + B_CAP] = blockCap;
+    blocks[bo + B_VALID_UNTIL] = validUntil;
+    return blockMax;
   }
 
   /** First usable slot at or after `from`, wrapping; −1 if none. */
