@@ -9,7 +9,7 @@ import { M_HARD_UNTIL, M_STRIDE, type PoolSnapshot } from "./snapshot.ts";
 import { getStrategy } from "./strategies/index.ts";
 import type { Strategy } from "./strategy.ts";
 import type { PoolTuning, StrategyName } from "./tuning.ts";
-import type { Selection, SelectionNone, Skip } from "./types.ts";
+import type { Selection, SelectionNone } from "./types.ts";
 
 export interface SelectRequest {
   model: string;
@@ -27,8 +27,6 @@ export interface SelectContext extends FloorSettings {
   maxWaitMs?: number;
 }
 
-const NO_SKIPS: Skip[] = [];
-
 function delayFor(rung: number, t: PoolTuning): number {
   if (rung === 2) return t.ladder.emergencyDelayMs;
   if (rung === 3) return t.ladder.lastResortDelayMs;
@@ -39,7 +37,7 @@ export function selectAccount(pool: PoolSnapshot, req: SelectRequest, ctx: Selec
   const { now, tuning } = ctx;
   pool.configure({ tuning, globalFloor: ctx.globalFloor, modelFloors: ctx.modelFloors });
   if (pool.size === 0) {
-    return { ok: false, reason: "empty", message: "No accounts are configured; add one with `agcp accounts add`.", skipped: NO_SKIPS };
+    return { ok: false, reason: "empty", message: "No accounts are configured; add one with `agcp accounts add`.", skipped: [] };
   }
   const strategy = typeof ctx.strategy === "string" ? getStrategy(ctx.strategy) : ctx.strategy;
   const sessionKey = req.sessionId ?? "";
@@ -69,7 +67,7 @@ export function selectAccount(pool: PoolSnapshot, req: SelectRequest, ctx: Selec
       accountId,
       level: waiting ? "sticky-wait" : candidates.level,
       delayMs: waiting ? (pick.waitMs ?? 0) : delayFor(rung, tuning),
-      skipped: NO_SKIPS,
+      skipped: [],
     };
     if (req.explain) {
       selection.skipped = skippedOn(pool, req.model, rung, now, accountId);
@@ -95,7 +93,7 @@ function noneAvailable(pool: PoolSnapshot, req: SelectRequest, ctx: SelectContex
     cooled++;
     if (until < earliest) earliest = until;
   }
-  const skipped = req.explain ? skippedOn(pool, req.model, LADDER.length - 1, now) : NO_SKIPS;
+  const skipped = req.explain ? skippedOn(pool, req.model, LADDER.length - 1, now) : [];
   if (cooled === 0) {
     const invalid = pool.states.filter((s) => s.enabled && s.invalid).length;
     const disabled = pool.states.filter((s) => !s.enabled).length;
