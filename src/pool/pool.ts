@@ -56,6 +56,8 @@ export type ReportOutcome = FailureOutcome | { action: "ignored"; why: "unknown 
 export interface Pool {
   readonly strategy: StrategyName;
   readonly tuning: PoolTuning;
+  /** Number of accounts (cheap; counts() walks every account). */
+  readonly size: number;
   select(model: string, options?: SelectOptions): Selection;
   /** Spend one token and mark the account used; call right before sending. False for unknown ids. */
   consumeToken(id: string): boolean;
@@ -137,6 +139,9 @@ export function createPool(options: PoolOptions): Pool {
     get tuning() {
       return tuning;
     },
+    get size() {
+      return snap.size;
+    },
 
     select(model, opts = {}) {
       return selectAccount(
@@ -211,8 +216,7 @@ export function createPool(options: PoolOptions): Pool {
       return s ? viewAccount(snap, s, clock()) : undefined;
     },
     counts() {
-      const now = clock();
-      return countStatuses(snap.states.map((s) => viewAccount(snap, s, now)));
+      return countStatuses(snap, clock());
     },
 
     dueProbes(now = clock()) {

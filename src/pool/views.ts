@@ -16,7 +16,6 @@ export function viewAccount(pool: PoolSnapshot, s: AccountState, now: number): A
     nextResetAt = Math.min(nextResetAt, c.until);
   }
   const quota: AccountView["quota"] = {};
-  let lowQuota = false;
   for (const [model, entry] of Object.entries(s.quota)) {
     const q = liveQuota(entry, now);
     if (!q) continue;
@@ -24,25 +23,13 @@ export function viewAccount(pool: PoolSnapshot, s: AccountState, now: number): A
     const stale = !isFresh(q, now, t.quota);
     quota[model] = { fraction: q.fraction, fetchedAt: q.fetchedAt, stale, floor };
     if (q.resetAt !== undefined) quota[model].resetAt = q.resetAt;
-    if (!stale && q.fraction <= floor) {
-      lowQuota = true;
-      if (q.resetAt !== undefined) nextResetAt = Math.min(nextResetAt, q.resetAt);
-    }
+    if (!stale && q.fraction <= floor && q.resetAt !== undefined) nextResetAt = Math.min(nextResetAt, q.resetAt);
   }
-  const status: AccountStatus = !s.enabled
-    ? "disabled"
-    : s.invalid
-      ? "invalid"
-      : Object.keys(cooldowns).length > 0
-        ? "cooling"
-        : lowQuota
-          ? "low-quota"
-          : "available";
   const view: AccountView = {
     id: s.id,
     label: s.label,
     enabled: s.enabled,
-    status,
+    status: statusOf(pool, s, now),
     health: healthAt(s.health, now, t.health),
     tokens: tokensAt(s.bucket, now, t.bucket),
     lastUsedAt: s.lastUsedAt,
@@ -56,11 +43,24 @@ export function viewAccount(pool: PoolSnapshot, s: AccountState, now: number): A
   return view;
 }
 
-export function countStatuses(views: readonly AccountView[]): PoolCounts {
-  const counts: PoolCounts = { total: views.length, available: 0, cooling: 0, invalid: 0, disabled: 0 };
-  for (const v of views) {
-    if (v.status === "available" || v.status === "low-quota") counts.available++;
-    else counts[v.status]++;
+/** The status word alone, without building a view (counts run on every request). */
+export function statusOf(pool: PoolSnapshot, s: AccountState, now: number): AccountStatus {
+  if (!s.enabled) return "disabled";
+  if (s.invalid) return "invalid";
+  for (const c of Object.values(s.cooldowns)) if (isActive(c, now)) return "cooling";
+  for (const [model, entry] of Object.entries(s.quota)) {
+    const q = liveQuota(entry, now);
+    if (q && isFresh(q, now, pool.tuning.quota) && q.fraction <= pool.floorFor(s, model)) return "low-quota";
+  }
+  return "available";
+}
+
+export function countStatuses(pool: PoolSnapshot, now: number): PoolCounts {
+  const counts: PoolCounts = { total: pool.size, available: 0, cooling: 0, invalid: 0, disabled: 0 };
+  for (const s of pool.states) {
+    const status = statusOf(pool, s, now);
+    if (status === "available" || status === "low-quota") counts.available++;
+    else counts[status]++;
   }
   return counts;
 }

@@ -176,3 +176,13 @@ describe("persistence", () => {
     expect(pool.account("acct-1")).toMatchObject({ label: "acct-1", enabled: false });
   });
 });
+
+test("size is the number of accounts, kept in step with adds and removes", () => {
+  const { pool } = makePool(3);
+  expect(pool.size).toBe(3);
+  pool.addAccount({ id: "x" });
+  pool.removeAccount("acct-1");
+  pool.removeAccount("acct-2");
+  expect(pool.size).toBe(2);
+  expect(pool.counts().total).toBe(2);
+});
