@@ -86,6 +86,15 @@ export interface Pool {
   load(states: readonly unknown[]): number;
   /** Deep copy of every account's state, for persistence. */
   snapshot(): AccountState[];
+  /** Deep copy of one account's state (the state layer saves changed accounts one at a time). */
+  stateOf(id: string): AccountState | undefined;
+  /**
+   * Takes in an account's state as another agcp instance sees it: shape-checked like `load`, but
+   * `enabled` comes from it too (a re-enable must spread). Listeners are told. False if unknown.
+   */
+  applyRemote(state: unknown): boolean;
+  /** Where round-robin starts next; instances sharing a pool share one counter. */
+  setCursor(position: number): void;
   addAccount(cfg: AccountConfigLike): void;
   removeAccount(id: string): boolean;
   /** Makes the pool match a new account list (config reload): adds, removes, updates labels and floors. */
@@ -254,6 +263,23 @@ export function createPool(options: PoolOptions): Pool {
     },
 
     snapshot: () => structuredClone(snap.states),
+    stateOf(id) {
+      const s = snap.get(id);
+      return s ? structuredClone(s) : undefined;
+    },
+    applyRemote(remote) {
+      const id = typeof remote === "object" && remote !== null ? (remote as { id?: unknown }).id : undefined;
+      const current = typeof id === "string" ? snap.get(id) : undefined;
+      if (!current) return false;
+      const next = restoreState(current, remote, tuning);
+      next.enabled = (remote as { enabled?: unknown }).enabled !== false;
+      snap.replace(next);
+      for (const l of listeners) l(next.id);
+      return true;
+    },
+    setCursor(position) {
+      if (Number.isFinite(position) && position >= 0) snap.routing.cursor = Math.floor(position);
+    },
 
     addAccount(cfg) {
       snap.add(newAccountState(cfg, clock(), tuning));
