@@ -83,17 +83,35 @@ export function startQuotaRefresher(opts: QuotaRefresherOptions) {
     await Promise.all(workers);
   }
 
-  let running = false;
+  // First read right away so tiers and quota show up without waiting a tick; the interval does not
+  // start a second pass while it runs.
+  let running = true;
+  let ready = false;
+  const firstPass = Promise.resolve()
+    .then(tick)
+    .catch(() => {})
+    .finally(() => {
+      running = false;
+      ready = true;
+    });
   const timer = setInterval(() => {
     if (running || stopped) return;
     running = true;
     tick().finally(() => (running = false));
   }, 1000);
-  // First read right away so tiers and quota show up without waiting a tick.
-  queueMicrotask(() => void tick());
 
   return {
     refresh,
+    /**
+     * Resolves once every account was read once (or failed to be), or after `maxMs`, whichever is
+     * first. Until then routing runs blind: a burst spreads over exhausted accounts and ignores floors.
+     */
+    whenReady(maxMs: number): Promise<void> {
+      if (ready || stopped) return Promise.resolve();
+      let timeout: ReturnType<typeof setTimeout> | undefined;
+      const waited = new Promise<void>((r) => (timeout = setTimeout(r, maxMs)));
+      return Promise.race([firstPass, waited]).finally(() => clearTimeout(timeout));
+    },
     async refreshAll(): Promise<void> {
       await Promise.all([...credentials.keys()].map((id) => refresh(id)));
     },
