@@ -2,14 +2,18 @@ import { H3, type H3Event } from "h3";
 import { ApiError } from "../anthropic/errors.ts";
 import { createApiKeyCheck } from "./auth.ts";
 import { errorResponse, toApiError } from "./errors.ts";
+import { accountLimitsHandler } from "./routes/account-limits.ts";
+import { accountActionHandler, listAccountsHandler, putStrategyHandler, refreshQuotaHandler } from "./routes/api.ts";
+import { consoleHandler } from "./routes/console.ts";
 import { countTokensHandler } from "./routes/count-tokens.ts";
 import { healthHandler } from "./routes/health.ts";
 import { messagesHandler } from "./routes/messages.ts";
+import { metricsHandler } from "./routes/metrics.ts";
 import { getModelHandler, listModelsHandler } from "./routes/models.ts";
 import type { Runtime } from "./runtime.ts";
 
-/** Paths that answer without the API key: probes that carry no data. */
-const OPEN_PATHS = new Set(["/health"]);
+/** Paths that answer without the API key: probes and the console page, which carry no data. */
+const OPEN_PATHS = new Set(["/health", "/"]);
 
 /** Builds the HTTP app. Every error, from any route, leaves through `onError` in Anthropic's shape. */
 export function createApp(rt: Runtime): H3 {
@@ -35,6 +39,17 @@ export function createApp(rt: Runtime): H3 {
   // Claude Code probes its base URL and posts telemetry batches; both just need a 200.
   app.on("HEAD", "/", () => new Response(null, { status: 200 }));
   app.post("/api/event_logging/batch", () => ({ ok: true }));
+
+  // Monitoring and management (docs/monitoring.md).
+  app.get("/", consoleHandler());
+  app.get("/account-limits", accountLimitsHandler(rt));
+  app.get("/metrics", metricsHandler(rt));
+  app.get("/api/accounts", listAccountsHandler(rt));
+  app.put("/api/strategy", putStrategyHandler(rt));
+  app.post("/api/accounts/:id/enable", accountActionHandler(rt, "enable"));
+  app.post("/api/accounts/:id/disable", accountActionHandler(rt, "disable"));
+  app.post("/api/accounts/:id/reset", accountActionHandler(rt, "reset"));
+  app.post("/api/quota/refresh", refreshQuotaHandler(rt));
 
   app.all("/**", (event) => {
     throw new ApiError("not_found_error", `No route for ${event.req.method} ${event.url.pathname}.`);

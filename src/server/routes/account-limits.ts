@@ -1,0 +1,41 @@
+import type { H3Event } from "h3";
+import { invalidRequest } from "../../anthropic/errors.ts";
+import { buildLimitsReport, renderLimitsTable, type LimitsReport } from "../../console/limits.ts";
+import type { Runtime } from "../runtime.ts";
+
+/** The pool as it stands, from cached state only (no upstream call). */
+export function limitsReportFor(rt: Runtime, now = Date.now()): LimitsReport {
+  return buildLimitsReport({
+    accounts: rt.pool.accounts(),
+    strategy: rt.pool.strategy,
+    now,
+    bucketMax: rt.pool.tuning.bucket.max,
+  });
+}
+
+const TRUE_WORDS = new Set(["1", "true", "yes", ""]);
+
+/**
+ * GET /account-limits[?format=table|json][&refresh=1][&width=N]. Cached state answers at once;
+ * `refresh` reads every account's quota from upstream first, for when someone wants it exact.
+ */
+export function accountLimitsHandler(rt: Runtime) {
+  return async (event: H3Event) => {
+    const q = event.url.searchParams;
+    const format = q.get("format") ?? "json";
+    if (format !== "json" && format !== "table") {
+      throw invalidRequest(`format: expected "json" or "table", found ${JSON.stringify(format)}`);
+    }
+    const width = q.has("width") ? Number(q.get("width")) : undefined;
+    if (width !== undefined && !Number.isInteger(width)) {
+      throw invalidRequest(`width: expected an integer number of columns, found ${JSON.stringify(q.get("width"))}`);
+    }
+    const refresh = q.get("refresh");
+    if (refresh !== null && TRUE_WORDS.has(refresh.toLowerCase())) await rt.quota.refreshAll();
+    const report = limitsReportFor(rt);
+    if (format === "json") return report;
+    return new Response(renderLimitsTable(report, width !== undefined ? { width } : {}), {
+      headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" },
+    });
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * The management API the console (and scripts) use. Same API-key check and Anthropic-style
+ * errors as every other route; bodies are validated with zod and a bad one is a 400 that names
+ * the field.
+ */
+import { getRouterParam, type H3Event } from "h3";
+import { z } from "zod";
+import { ApiError, invalidRequest } from "../../anthropic/errors.ts";
+import type { AccountLimits } from "../../console/limits.ts";
+import { STRATEGIES, type StrategyName } from "../../pool/tuning.ts";
+import { readJsonBody } from "../body.ts";
+import type { Runtime } from "../runtime.ts";
+import { limitsReportFor } from "./account-limits.ts";
+
+const BODY_LIMIT = 16 * 1024;
+
+const strategyBody = z.object({ strategy: z.string() }).strict();
+
+function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const field = issue.path.join(".") || "body";
+  throw invalidRequest(`${field}: ${issue.message}`);
+}
+
+function parseStrategy(value: string): StrategyName {
+  if ((STRATEGIES as readonly string[]).includes(value)) return value as StrategyName;
+  throw invalidRequest(`strategy: expected one of ${STRATEGIES.map((s) => `"${s}"`).join(", ")}, found ${JSON.stringify(value)}`);
+}
+
+/** Switches the strategy at run time; the state layer, when present, also keeps it for the next start. */
+export async function changeStrategy(rt: Runtime, name: StrategyName): Promise<void> {
+  rt.pool.setStrategy(name);
+}
+
+function accountOr404(rt: Runtime, id: string): AccountLimits {
+  const found = limitsReportFor(rt).accounts.find((a) => a.id === id);
+  if (!found) throw new ApiError("not_found_error", `account: ${JSON.stringify(id)} not found`);
+  return found;
+}
+
+const idOf = (event: H3Event) => getRouterParam(event, "id", { decode: true }) ?? "";
+
+export function listAccountsHandler(rt: Runtime) {
+  return () => ({ ...limitsReportFor(rt), strategies: STRATEGIES });
+}
+
+export function putStrategyHandler(rt: Runtime) {
+  return async (event: H3Event) => {
+    const { strategy } = parseBody(strategyBody, await readJsonBody(event, BODY_LIMIT));
+    const name = parseStrategy(strategy);
+    await changeStrategy(rt, name);
+    return { strategy: rt.pool.strategy, strategies: STRATEGIES };
+  };
+}
+
+export function accountActionHandler(rt: Runtime, action: "enable" | "disable" | "reset") {
+  return (event: H3Event) => {
+    const id = idOf(event);
+    accountOr404(rt, id);
+    if (action === "reset") {
+      rt.pool.resetAccount(id);
+      // A reset drops quota data; read it again so the account does not show as unknown for minutes.
+      void rt.quota.refresh(id);
+    } else rt.pool.setEnabled(id, action === "enable");
+    return accountOr404(rt, id);
+  };
+}
+
+export function refreshQuotaHandler(rt: Runtime) {
+  return async () => {
+    await rt.quota.refreshAll();
+    return { ...limitsReportFor(rt), strategies: STRATEGIES };
+  };
+}
