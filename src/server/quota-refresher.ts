@@ -5,6 +5,12 @@ import type { UpstreamAccount, UpstreamClient } from "../upstream/client.ts";
 import { UpstreamError } from "../upstream/errors.ts";
 import type { ModelCatalog } from "./catalog.ts";
 
+/**
+ * How long a request right after start may wait for the first quota read (see `whenReady`):
+ * long enough for one round of upstream calls, short enough that a dead upstream cannot stall it.
+ */
+export const FIRST_READ_WAIT_MS = 2_000;
+
 export interface QuotaRefresherOptions {
   pool: Pool;
   upstream: UpstreamClient;
@@ -106,7 +112,7 @@ export function startQuotaRefresher(opts: QuotaRefresherOptions) {
      * Resolves once every account was read once (or failed to be), or after `maxMs`, whichever is
      * first. Until then routing runs blind: a burst spreads over exhausted accounts and ignores floors.
      */
-    whenReady(maxMs: number): Promise<void> {
+    whenReady(maxMs: number = FIRST_READ_WAIT_MS): Promise<void> {
       if (ready || stopped) return Promise.resolve();
       let timeout: ReturnType<typeof setTimeout> | undefined;
       const waited = new Promise<void>((r) => (timeout = setTimeout(r, maxMs)));

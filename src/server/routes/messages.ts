@@ -27,6 +27,9 @@ export function messagesHandler(rt: Runtime) {
   return async (event: H3Event): Promise<Response> => {
     const receivedAt = performance.now();
     const req = parseMessagesRequest(await readJsonBody(event, rt.config.bodyLimit));
+    // Until upstream's model list arrives, names resolve against the build-time list and may map to
+    // a model upstream does not offer (a 400 for the first requests after start): wait for it, bounded.
+    await rt.quota.whenReady();
     const model = rt.catalog.resolve(req.model);
     const sessionId = deriveSessionId(req);
     const ctx = { rt, req, model, sessionId, receivedAt };
