@@ -10,7 +10,11 @@ const MODEL = "claude-sonnet-4-6";
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack({ accounts: fullAccounts(3, "err"), config: { apiKey: API_KEY, bodyLimit: BODY_LIMIT } });
+  stack = await startStack({
+    accounts: fullAccounts(3, "err"),
+    // "ghost" maps to a model upstream does not offer: upstream itself answers 404.
+    config: { apiKey: API_KEY, bodyLimit: BODY_LIMIT, models: { exact: { ghost: "claude-ghost-9" } } },
+  });
 });
 afterAll(() => stack?.close());
 
@@ -88,6 +92,14 @@ describe("client-facing errors", () => {
     expect(errorBody(err).message).toContain("gpt-4o");
     expect(errorBody(err).message).toContain("claude-sonnet-4-6");
     expect(errorBody(err).message).toContain("gemini-3-flash");
+  });
+
+  test("a model upstream does not offer → 404 with upstream's words, no account cooled", async () => {
+    const err = await sdkError(stack.client.messages.create({ model: "ghost", max_tokens: 10, messages: [{ role: "user", content: "hi" }] }));
+    expect(err.status).toBe(404);
+    expect(errorBody(err).type).toBe("not_found_error");
+    expect(errorBody(err).message).toContain("claude-ghost-9");
+    for (const a of stack.agcp.runtime.pool.accounts()) expect(a.cooldowns).toEqual({});
   });
 
   test("oversized body → 413 request_too_large, whether just over or far over the limit", async () => {

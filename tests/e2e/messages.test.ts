@@ -234,3 +234,26 @@ describe("messages through the SDK", () => {
     expect(batch.status).toBe(200);
   });
 });
+
+describe("right after start", () => {
+  test("a build-time model name resolves against upstream's list, not a guess (no 400 in the first second)", async () => {
+    // claude-sonnet-4-5 is in agcp's build-time list but the simulator offers only 4-6: once upstream's
+    // list is known it maps by pattern. A request sent the instant agcp listens must get the same answer.
+    const fresh = await startStack({ accounts: fullAccounts(2, "cold") });
+    try {
+      const post = (stream: boolean) =>
+        fetch(`${fresh.url}/v1/messages`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "anthropic-version": "2023-06-01" },
+          body: JSON.stringify({ model: "claude-sonnet-4-5", stream, max_tokens: 32, messages: [{ role: "user", content: "first!" }] }),
+        });
+      const [plain, streamed] = await Promise.all([post(false), post(true)]);
+      expect(plain.status).toBe(200);
+      expect(((await plain.json()) as Anthropic.Message).model).toBe("claude-sonnet-4-5");
+      expect(streamed.status).toBe(200);
+      expect(await streamed.text()).toContain("message_stop");
+    } finally {
+      await fresh.close();
+    }
+  });
+});
