@@ -1,0 +1,171 @@
+// The console page driven in a real headless Chromium against a real agcp and simulator.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { startStack, type Stack } from "../support/stack.ts";
+import { expectNoSecrets, simSecrets } from "./helpers.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const KEY = "console-test-key";
+const haveChromium = existsSync(CHROMIUM);
+
+if (!haveChromium && process.env.CI) {
+  // CI installs chromium (.ci/run); a silent skip there would hide a broken console.
+  throw new Error(`${CHROMIUM} is missing but CI is set: install the Debian "chromium" package to run the console test.`);
+}
+
+/** Flags that keep an offline headless Chromium from trying to phone home. */
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+let stack: Stack;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!haveChromium) return;
+  // playwright gives every launch a fresh temporary profile of its own.
+  [stack, browser] = await Promise.all([
+    startStack({ config: { apiKey: KEY } }),
+    chromium.launch({ executablePath: CHROMIUM, args: ARGS }),
+  ]);
+  await fetch(`${stack.url}/account-limits?refresh=1`, { headers: { "x-api-key": KEY } });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+interface Opened {
+  context: BrowserContext;
+  page: Page;
+  problems: string[];
+  urls: string[];
+}
+
+async function open(withKey: boolean): Promise<Opened> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  if (withKey) await context.addInitScript((key) => sessionStorage.setItem("agcp.apiKey", key), KEY);
+  const page = await context.newPage();
+  const problems: string[] = [];
+  const urls: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error" || m.type() === "warning") problems.push(`${m.type()}: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+  page.on("request", (r) => urls.push(r.url()));
+  await page.goto(stack.url);
+  return { context, page, problems, urls };
+}
+
+async function limits(): Promise<any> {
+  return (await fetch(`${stack.url}/account-limits`, { headers: { "x-api-key": KEY } })).json();
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 5_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(25);
+  }
+}
+
+describe.skipIf(!haveChromium)("console in headless Chromium", () => {
+  test("loads with no console errors and shows every account with its quota bars", async () => {
+    const { context, page, problems, urls } = await open(true);
+    try {
+      await page.waitForSelector("article.card");
+      const report = await limits();
+      const cards = page.locator("article.card");
+      expect(await cards.count()).toBe(3);
+      for (const account of report.accounts) {
+        const card = page.locator(`article.card[data-account="${account.id}"]`);
+        expect(await card.locator("h2").textContent()).toBe(account.label);
+        expect(await card.locator(".tier").textContent()).toBe(account.tier);
+        expect(await card.locator(".status").textContent()).toBe(account.status);
+        expect(await card.locator(".quota-bar").count()).toBe(report.models.length);
+      }
+      expect(report.models.length).toBeGreaterThan(3);
+      // demo2 has 2% left on Opus: its bar says so and is drawn as low.
+      const opus = page.locator(`article.card[data-account="demo2@agcp.test"] [aria-label="claude-opus-4-6-thinking quota"]`);
+      expect(await opus.getAttribute("aria-valuenow")).toBe("2");
+      expect(await opus.getAttribute("class")).toContain("low");
+      expect(await page.locator("#summary").textContent()).toContain("3 accounts");
+
+      // The key travels in a header only.
+      for (const url of urls) expect(url).not.toContain(KEY);
+      expectNoSecrets(await page.content(), simSecrets(stack), "console DOM");
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 15_000);
+
+  test("changing the strategy in the page changes what /account-limits reports", async () => {
+    const { context, page, problems } = await open(true);
+    try {
+      await page.waitForSelector("article.card");
+      await until("strategy select enabled", async () => page.locator("#strategy").isEnabled());
+      await page.selectOption("#strategy", "sticky");
+      await until("sticky", async () => (await limits()).strategy === "sticky");
+      await page.selectOption("#strategy", "round-robin");
+      await until("round-robin", async () => (await limits()).strategy === "round-robin");
+      await until("page shows the confirmation", async () => (await page.locator("#message").textContent())?.includes("round-robin"));
+      expect(problems).toEqual([]);
+    } finally {
+      await page.selectOption("#strategy", "hybrid").catch(() => {});
+      await until("hybrid", async () => (await limits()).strategy === "hybrid");
+      await context.close();
+    }
+  }, 15_000);
+
+  test("keyboard: Tab reaches the strategy select and an account's Disable button; Enter toggles it", async () => {
+    const { context, page } = await open(true);
+    try {
+      await page.waitForSelector("article.card button[data-action]");
+      const focused = () => page.evaluate(() => document.activeElement?.id || document.activeElement?.getAttribute("aria-label") || "");
+      const seen: string[] = [];
+      for (let i = 0; i < 12 && !seen.includes("Disable demo1@agcp.test"); i++) {
+        await page.keyboard.press("Tab");
+        seen.push(await focused());
+      }
+      expect(seen).toContain("strategy");
+      expect(seen.at(-1)).toBe("Disable demo1@agcp.test");
+      await page.keyboard.press("Enter");
+      await until("demo1 disabled", async () => (await limits()).accounts[0].enabled === false);
+      // Focus survives the re-render: the same account's button (now Enable) keeps it.
+      await until("Enable button focused", async () => (await focused()) === "Enable demo1@agcp.test");
+      await page.keyboard.press("Enter");
+      await until("demo1 enabled", async () => (await limits()).accounts[0].enabled === true);
+    } finally {
+      await context.close();
+    }
+  }, 15_000);
+
+  test("without a key it asks for one, keeps it in sessionStorage, and then shows the accounts", async () => {
+    const { context, page, urls } = await open(false);
+    try {
+      await page.waitForSelector("#auth:not([hidden])");
+      expect(await page.locator("article.card").count()).toBe(0);
+      await page.fill("#api-key", KEY);
+      await page.click("#key-form button[type=submit]");
+      await page.waitForSelector("article.card");
+      expect(await page.locator("article.card").count()).toBe(3);
+      expect(await page.evaluate(() => sessionStorage.getItem("agcp.apiKey"))).toBe(KEY);
+      expect(await page.locator("#auth").isHidden()).toBe(true);
+      for (const url of urls) expect(url).not.toContain(KEY);
+    } finally {
+      await context.close();
+    }
+  }, 15_000);
+});
