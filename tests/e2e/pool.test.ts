@@ -121,7 +121,7 @@ describe("pool acceptance (real HTTP, simulator upstream)", () => {
     for (const a of accounts) await stack.control(`/accounts/${a.email}`, { body: { quota: { [MODEL]: 0 }, resetInMs: 5_000 } });
     const started = Date.now();
     const err = await stack.client.messages.create({ model: MODEL, max_tokens: 64, messages: [{ role: "user", content: "no wait" }] }).catch((e) => e);
-    expect(Date.now() - started).toBeLessThan(400);
+    expect(Date.now() - started).toBeLessThan(2_000); // the reset is 5 s away
     expect(err.status).toBe(429);
     expect(Number(err.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     expect(Number(err.headers.get("retry-after"))).toBeLessThanOrEqual(5);
@@ -181,6 +181,7 @@ describe("pool acceptance (real HTTP, simulator upstream)", () => {
     const invalid = await waitFor("rv1 to be marked invalid", () => stack.agcp.runtime.pool.account("rv1@agcp.test")?.invalid);
     expect(invalid.kind).toBe("auth_revoked");
     expect(invalid.reason).toMatch(/revoked|invalid_grant/i);
+    expect(invalid.reason).not.toContain(accounts[0]!.refreshToken);
     expect(stack.agcp.runtime.pool.account("rv1@agcp.test")!.status).toBe("invalid");
     expect((await generatesByAccount(stack))["rv1@agcp.test"]).toBe(0);
 
