@@ -166,6 +166,73 @@ describe("messages through the SDK", () => {
     expect(next.content.map((b) => (b.type === "text" ? b.text : "")).join("")).toContain("windy");
   });
 
+  test("Gemini tool round trip: the function call's thoughtSignature goes back upstream (Gemini 3 requires it)", async () => {
+    for (const stream of [false, true]) {
+      const params = {
+        model: "gemini-3-flash",
+        max_tokens: 1024,
+        tools: [WEATHER_TOOL],
+        messages: [{ role: "user" as const, content: "Use get_weather for Rome" }],
+      };
+      const first = stream ? await stack.client.messages.stream(params).finalMessage() : await stack.client.messages.create(params);
+      const call = first.content.find((b): b is Anthropic.ToolUseBlock => b.type === "tool_use");
+      expect(call).toBeDefined();
+      const { data: second, response } = await stack.client.messages
+        .create({
+          ...params,
+          messages: [
+            ...params.messages,
+            { role: "assistant", content: first.content },
+            { role: "user", content: [{ type: "tool_result", tool_use_id: call!.id, content: "hot" }] },
+          ],
+        })
+        .withResponse();
+      expect(second.content.map((b) => (b.type === "text" ? b.text : "")).join("")).toContain("hot");
+      const sent = await lastUpstreamBody(response.headers.get("x-agcp-account"));
+      const callPart = sent.request.contents[1].parts.find((p: any) => p.functionCall);
+      expect(callPart.thoughtSignature).toMatch(/^sim-gemini-/);
+    }
+  });
+
+  test("a conversation moving between model families drops foreign thinking instead of failing", async () => {
+    const thinking = { type: "enabled", budget_tokens: 1024 } as const;
+    for (const [from, to] of [
+      ["claude-opus-4-6-thinking", "gemini-3-flash"],
+      ["gemini-3-flash", "claude-opus-4-6-thinking"],
+    ] as const) {
+      const params = { max_tokens: 4096, thinking, tools: [WEATHER_TOOL], messages: [{ role: "user" as const, content: "Use get_weather for Oslo" }] };
+      const first = await stack.client.messages.create({ ...params, model: from });
+      const call = first.content.find((b): b is Anthropic.ToolUseBlock => b.type === "tool_use")!;
+      expect(first.content[0]?.type).toBe("thinking");
+      const second = await stack.client.messages.create({
+        ...params,
+        model: to,
+        messages: [
+          ...params.messages,
+          { role: "assistant", content: first.content },
+          { role: "user", content: [{ type: "tool_result", tool_use_id: call.id, content: "snow" }] },
+        ],
+      });
+      expect(second.content.map((b) => (b.type === "text" ? b.text : "")).join("")).toContain("snow");
+    }
+  });
+
+  test("a conversation's second turn reads the prompt from upstream's cache (same session, same account)", async () => {
+    const opening = "Let us talk about caching for a while";
+    const first = await stack.client.messages.create({ model: "claude-sonnet-4-6", max_tokens: 256, messages: [{ role: "user", content: opening }] });
+    expect(first.usage.cache_read_input_tokens ?? 0).toBe(0);
+    const second = await stack.client.messages.create({
+      model: "claude-sonnet-4-6",
+      max_tokens: 256,
+      messages: [
+        { role: "user", content: opening },
+        { role: "assistant", content: first.content },
+        { role: "user", content: "go on" },
+      ],
+    });
+    expect(second.usage.cache_read_input_tokens).toBeGreaterThan(0);
+  });
+
   test("image input (base64 PNG) reaches upstream as inline data", async () => {
     const { data, response } = await stack.client.messages
       .create({
