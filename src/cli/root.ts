@@ -10,6 +10,7 @@ export const subCommands = {
   start: () => import("./commands/start.ts").then((m) => m.default),
   init: () => import("./commands/init.ts").then((m) => m.default),
   sim: () => import("./commands/sim.ts").then((m) => m.default),
+  accounts: () => import("./commands/accounts.ts").then((m) => m.default),
 };
 
 export const rootCommand = withExamples(

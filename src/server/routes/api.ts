@@ -29,9 +29,31 @@ function parseStrategy(value: string): StrategyName {
   throw invalidRequest(`strategy: expected one of ${STRATEGIES.map((s) => `"${s}"`).join(", ")}, found ${JSON.stringify(value)}`);
 }
 
-/** Switches the strategy at run time; the state layer, when present, also keeps it for the next start. */
+/**
+ * The part of the state layer's RuntimeState these routes use. Read structurally so the routes work
+ * with or without a state layer wired into the runtime (tests build runtimes both ways).
+ */
+interface ManagedState {
+  setStrategy(name: StrategyName): Promise<void>;
+  accounts: { setEnabled(label: string, enabled: boolean): Promise<boolean> };
+}
+
+function stateOf(rt: Runtime): ManagedState | undefined {
+  return (rt as { state?: ManagedState }).state;
+}
+
+/** Switches the strategy now and, through the state layer, for other instances and the next start. */
 export async function changeStrategy(rt: Runtime, name: StrategyName): Promise<void> {
-  rt.pool.setStrategy(name);
+  const state = stateOf(rt);
+  if (state) await state.setStrategy(name);
+  else rt.pool.setStrategy(name);
+}
+
+/** Enables or disables an account now; the state layer keeps the choice (stored accounts' own flag included). */
+export async function changeEnabled(rt: Runtime, id: string, enabled: boolean): Promise<void> {
+  const state = stateOf(rt);
+  if (state) await state.accounts.setEnabled(id, enabled);
+  else rt.pool.setEnabled(id, enabled);
 }
 
 function accountOr404(rt: Runtime, id: string): AccountLimits {
@@ -56,14 +78,16 @@ export function putStrategyHandler(rt: Runtime) {
 }
 
 export function accountActionHandler(rt: Runtime, action: "enable" | "disable" | "reset") {
-  return (event: H3Event) => {
+  return async (event: H3Event) => {
     const id = idOf(event);
     accountOr404(rt, id);
     if (action === "reset") {
       rt.pool.resetAccount(id);
       // A reset drops quota data; read it again so the account does not show as unknown for minutes.
       void rt.quota.refresh(id);
-    } else rt.pool.setEnabled(id, action === "enable");
+    } else {
+      await changeEnabled(rt, id, action === "enable");
+    }
     return accountOr404(rt, id);
   };
 }
