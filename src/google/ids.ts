@@ -11,3 +11,12 @@ export const randomId: IdSource = (prefix) => {
   for (const b of bytes) out += ALPHABET[b % 62];
   return out;
 };
+
+/**
+ * Clients expect `toolu_…` ids. Upstream's own id is kept inside the new one so the same call keeps
+ * the same id on every turn, and the id we send back upstream (call and response alike) stays consistent.
+ */
+export function toolUseId(upstreamId: string | undefined, newId: IdSource): string {
+  if (!upstreamId) return newId("toolu");
+  return upstreamId.startsWith("toolu_") ? upstreamId : `toolu_${upstreamId}`;
+}

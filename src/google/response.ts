@@ -3,7 +3,7 @@
  * streaming path (./stream.ts) shares the stop-reason and usage rules below.
  */
 import type { AnthropicMessage, ResponseContentBlock, StopReason, ThinkingBlock, Usage } from "../anthropic/types.ts";
-import { type IdSource, randomId } from "./ids.ts";
+import { type IdSource, randomId, toolUseId } from "./ids.ts";
 import type { SignatureCache } from "./signatures.ts";
 import type { ToolNameMap } from "./tool-names.ts";
 import type { CloudCodeResponse, GoogleUsageMetadata, ModelFamily } from "./types.ts";
@@ -27,7 +27,7 @@ export function toAnthropicMessage(response: CloudCodeResponse, ctx: ToAnthropic
   for (const part of candidate?.content?.parts ?? []) {
     const last = content[content.length - 1];
     if (part.functionCall) {
-      const id = part.functionCall.id || newId("toolu");
+      const id = toolUseId(part.functionCall.id, newId);
       if (part.thoughtSignature && ctx.family === "gemini") ctx.signatures.rememberToolCall(id, part.thoughtSignature);
       content.push({ type: "tool_use", id, name: ctx.toolNames.toOriginal(part.functionCall.name), input: part.functionCall.args ?? {} });
       sawToolUse = true;

@@ -4,7 +4,7 @@
  * translator does constant work per part (this is the proxy's hot path).
  */
 import type { AnthropicStreamEvent, StopReason } from "../anthropic/types.ts";
-import { type IdSource, randomId } from "./ids.ts";
+import { type IdSource, randomId, toolUseId } from "./ids.ts";
 import { stopReason, toUsage } from "./response.ts";
 import type { SignatureCache } from "./signatures.ts";
 import type { ToolNameMap } from "./tool-names.ts";
@@ -173,7 +173,7 @@ class Translator implements StreamTranslator {
       if (part.functionCall) {
         this.close(out);
         const call = part.functionCall;
-        const id = call.id || this.newId("toolu");
+        const id = toolUseId(call.id, this.newId);
         if (part.thoughtSignature && this.ctx.family === "gemini") this.ctx.signatures.rememberToolCall(id, part.thoughtSignature);
         const index = ++this.index;
         this.blocks++;

@@ -66,7 +66,7 @@ describe("toAnthropicMessage", () => {
     );
     expect(message.content).toEqual([
       { type: "tool_use", id: "toolu_1", name: "mcp__x__do.it", input: { a: 1 } },
-      { type: "tool_use", id: "call_7", name: "Other", input: {} },
+      { type: "tool_use", id: "toolu_call_7", name: "Other", input: {} },
       { type: "tool_use", id: "toolu_2", name: "NoArgs", input: {} },
     ]);
     expect(message.stop_reason).toBe("tool_use");
@@ -76,6 +76,7 @@ describe("toAnthropicMessage", () => {
   test("claude function-call signatures are not kept for gemini round trips", () => {
     const { signatures } = convert([{ functionCall: { name: "X", args: {}, id: "c1" }, thoughtSignature: "FC" }]);
     expect(signatures.toolCallSignature("c1")).toBeUndefined();
+    expect(signatures.toolCallSignature("toolu_c1")).toBeUndefined();
   });
 
   const stops: Array<[string, string, boolean]> = [
