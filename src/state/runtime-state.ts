@@ -1,0 +1,222 @@
+/**
+ * The state layer as a running server uses it: restores the pool and the run-time strategy,
+ * keeps saving, and offers the changes the console makes (strategy, accounts) as one call each,
+ * applied to the pool, the credentials and the store together.
+ */
+import type { Pool } from "../pool/pool.ts";
+import type { StrategyName } from "../pool/tuning.ts";
+import type { AccountConfigLike } from "../pool/types.ts";
+import type { UpstreamAccount } from "../upstream/client.ts";
+import { startupStrategy } from "./settings.ts";
+import type { StateStore } from "./store.ts";
+import { StateError, type NewStoredAccount, type StateLog, type StateStatus, type StoredAccount } from "./types.ts";
+
+/** An account as the console lists it. Never carries the refresh token. */
+export interface ManagedAccount {
+  label: string;
+  email?: string;
+  projectId?: string;
+  enabled: boolean;
+  /** "config": from agcp.config.ts (cannot be removed at run time); "stored": added at run time. */
+  source: "config" | "stored";
+  addedAt?: number;
+}
+
+export interface ConfiguredAccount {
+  label: string;
+  email?: string;
+  projectId?: string;
+}
+
+export interface RuntimeState {
+  readonly store: StateStore;
+  /** The pool the server should use (see StateStore.attach). */
+  readonly pool: Pool;
+  status(): StateStatus;
+  /** Switches the pool's strategy now, on every instance sharing the store, and after restarts. */
+  setStrategy(name: StrategyName): Promise<void>;
+  accounts: {
+    list(): Promise<ManagedAccount[]>;
+    /** Adds (or re-logs) a stored account; routable at once. Labels of configured accounts are refused. */
+    add(input: NewStoredAccount): Promise<ManagedAccount>;
+    /** Removes a stored account. Configured accounts are refused (edit agcp.config.ts). */
+    remove(label: string): Promise<boolean>;
+    /** Works for both kinds; a configured account's choice is kept in its routing state. */
+    setEnabled(label: string, enabled: boolean): Promise<boolean>;
+  };
+  /** Flushes and closes the store. */
+  close(): Promise<void>;
+}
+
+export interface RuntimeStateOptions {
+  store: StateStore;
+  /** Created with the configured accounts plus `storedAccountsBeside(...)`. */
+  pool: Pool;
+  credentials: Map<string, UpstreamAccount>;
+  configAccounts: readonly ConfiguredAccount[];
+  configuredStrategy: StrategyName;
+  log: StateLog;
+}
+
+/** Stored accounts that can join the pool: a configured account with the same label wins. */
+export function storedAccountsBeside(
+  configLabels: Iterable<string>,
+  stored: readonly StoredAccount[],
+  log?: StateLog,
+): StoredAccount[] {
+  const taken = new Set(configLabels);
+  return stored.filter((a) => {
+    if (!taken.has(a.label)) return true;
+    log?.warn(`Account "${a.label}" is both in agcp.config.ts and added with \`agcp accounts add\`; using the config's.`);
+    return false;
+  });
+}
+
+/**
+ * The stored accounts to add to the pool at startup. Never fails startup: a store that cannot be
+ * read (Redis away) yields none now, and they are added when the store comes back.
+ */
+export async function storedAccountsFor(store: StateStore, configLabels: Iterable<string>, log: StateLog): Promise<StoredAccount[]> {
+  try {
+    return storedAccountsBeside(configLabels, await store.accounts.list(), log);
+  } catch (err) {
+    log.warn(`Could not read accounts added with \`agcp accounts add\` from ${store.location}: ${(err as Error).message}`);
+    return [];
+  }
+}
+
+export function poolConfigOf(a: StoredAccount): AccountConfigLike {
+  return { id: a.label, label: a.label, enabled: a.enabled };
+}
+
+export function credentialsOf(a: StoredAccount): UpstreamAccount {
+  return { id: a.label, refreshToken: a.refreshToken, ...(a.projectId && { projectId: a.projectId }) };
+}
+
+export async function connectRuntimeState(opts: RuntimeStateOptions): Promise<RuntimeState> {
+  const { store, credentials, log } = opts;
+  const configLabels = new Set(opts.configAccounts.map((a) => a.label));
+  const base = opts.pool;
+
+  async function restoreStrategy(initial: boolean): Promise<void> {
+    const pick = startupStrategy(await store.settings.get(), opts.configuredStrategy);
+    if (pick.outdated && initial) {
+      log.info(`Strategy ${pick.name} from the configuration replaces the one chosen at run time earlier.`);
+      await store.settings.clearStrategy().catch(() => {});
+    }
+    if (pick.from === "stored" && base.strategy !== pick.name) {
+      base.setStrategy(pick.name);
+      if (initial) {
+        log.info(
+          `Strategy ${pick.name} (chosen at run time; a different strategy in agcp.config.ts, --strategy or AGCP_STRATEGY overrides it).`,
+        );
+      }
+    }
+  }
+
+  await restoreStrategy(true).catch((err: Error) => log.warn(`Could not read run-time settings from ${store.location}: ${err.message}`));
+  await store.loadInto(base);
+  const pool = store.attach(base);
+
+  /** Makes the pool and credentials match the stored accounts (another instance or the CLI changed them). */
+  async function syncStored(): Promise<void> {
+    const stored = storedAccountsBeside(configLabels, await store.accounts.list());
+    const wanted = new Map(stored.map((a) => [a.label, a]));
+    for (const id of [...credentials.keys()]) {
+      if (configLabels.has(id) || wanted.has(id)) continue;
+      pool.removeAccount(id);
+      credentials.delete(id);
+    }
+    for (const a of stored) {
+      credentials.set(a.label, credentialsOf(a));
+      if (!pool.stateOf(a.label)) pool.addAccount(poolConfigOf(a));
+      else if (pool.account(a.label)?.enabled !== a.enabled) pool.setEnabled(a.label, a.enabled);
+    }
+  }
+
+  const stopListening = store.onRemote((event) => {
+    const work =
+      event === "accounts" ? syncStored() : event === "settings" ? restoreStrategy(false) : Promise.all([syncStored(), restoreStrategy(false)]);
+    work.catch((err: Error) => log.warn(`Could not apply a change from another agcp instance: ${err.message}`));
+  });
+
+  const summary = async (): Promise<ManagedAccount[]> => {
+    const stored = await store.accounts.list();
+    const views = new Map(pool.accounts().map((v) => [v.id, v]));
+    const fromConfig: ManagedAccount[] = opts.configAccounts.map((a) => ({
+      label: a.label,
+      ...(a.email !== undefined && { email: a.email }),
+      ...(a.projectId !== undefined && { projectId: a.projectId }),
+      enabled: views.get(a.label)?.enabled ?? false,
+      source: "config",
+    }));
+    const fromStore: ManagedAccount[] = storedAccountsBeside(configLabels, stored).map((a) => managed(a));
+    return [...fromConfig, ...fromStore];
+  };
+
+  return {
+    store,
+    pool,
+    status: () => store.status(),
+
+    async setStrategy(name) {
+      pool.setStrategy(name);
+      await store.settings.setStrategy(name, opts.configuredStrategy);
+    },
+
+    accounts: {
+      list: summary,
+
+      async add(input) {
+        const label = (input.label ?? input.email ?? "").trim();
+        if (configLabels.has(label)) {
+          throw new StateError("conflict", `"${label}" is an account in agcp.config.ts; choose another label.`);
+        }
+        const { account } = await store.accounts.add(input);
+        credentials.set(account.label, credentialsOf(account));
+        if (!pool.stateOf(account.label)) pool.addAccount(poolConfigOf(account));
+        else {
+          // A re-login fixes what made the account invalid; its quota cooldowns still hold.
+          if (pool.account(account.label)?.invalid) pool.resetAccount(account.label);
+          pool.setEnabled(account.label, account.enabled);
+        }
+        return managed(account);
+      },
+
+      async remove(label) {
+        if (configLabels.has(label)) {
+          throw new StateError("conflict", `"${label}" is configured in agcp.config.ts; remove it there.`);
+        }
+        const removed = await store.accounts.remove(label);
+        if (!removed) return false;
+        pool.removeAccount(label);
+        credentials.delete(label);
+        await store.forget(label).catch(() => {});
+        return true;
+      },
+
+      async setEnabled(label, enabled) {
+        if (!pool.stateOf(label)) return false;
+        if (!configLabels.has(label)) await store.accounts.setEnabled(label, enabled);
+        pool.setEnabled(label, enabled);
+        return true;
+      },
+    },
+
+    async close() {
+      stopListening();
+      await store.close();
+    },
+  };
+}
+
+function managed(a: StoredAccount): ManagedAccount {
+  return {
+    label: a.label,
+    ...(a.email !== undefined && { email: a.email }),
+    ...(a.projectId !== undefined && { projectId: a.projectId }),
+    enabled: a.enabled,
+    source: "stored",
+    addedAt: a.addedAt,
+  };
+}
