@@ -3,6 +3,7 @@ import type { ResolvedConfig } from "../config/resolve.ts";
 import { createSignatureCache, type SignatureCache } from "../google/signatures.ts";
 import { createAgcpMetrics, type AgcpMetrics } from "../metrics/agcp-metrics.ts";
 import { createPool, type Pool } from "../pool/pool.ts";
+import { connectRuntimeState, credentialsOf, openStateStore, poolConfigOf, storedAccountsFor, type RuntimeState } from "../state/index.ts";
 import { createUpstreamClient, type UpstreamAccount, type UpstreamClient } from "../upstream/client.ts";
 import { createModelCatalog, type ModelCatalog } from "./catalog.ts";
 import { startQuotaRefresher, type QuotaRefresher } from "./quota-refresher.ts";
@@ -20,6 +21,8 @@ export interface Runtime {
   catalog: ModelCatalog;
   metrics: AgcpMetrics;
   quota: QuotaRefresher;
+  /** Saved and shared pool state; strategy and account changes made at run time (console). */
+  state: RuntimeState;
   close(): Promise<void>;
 }
 
@@ -31,13 +34,19 @@ export interface RuntimeOptions {
 
 export async function createRuntime(config: ResolvedConfig, opts: RuntimeOptions): Promise<Runtime> {
   const accounts = config.accounts;
-  const pool = createPool({
-    accounts: accounts.map((a) => ({
-      id: a.label,
-      label: a.label,
-      enabled: a.enabled,
-      floors: { ...(a.quota.floor !== undefined && { default: a.quota.floor }), perModel: a.quota.models },
-    })),
+  const store = await openStateStore({ storage: config.storage, log: opts.log });
+  // Accounts added with `agcp accounts add` join the configured ones; config wins on a label clash.
+  const stored = await storedAccountsFor(store, accounts.map((a) => a.label), opts.log);
+  const basePool = createPool({
+    accounts: [
+      ...accounts.map((a) => ({
+        id: a.label,
+        label: a.label,
+        enabled: a.enabled,
+        floors: { ...(a.quota.floor !== undefined && { default: a.quota.floor }), perModel: a.quota.models },
+      })),
+      ...stored.map(poolConfigOf),
+    ],
     tuning: config.pool,
     strategy: config.strategy,
     globalFloor: config.quota.floor,
@@ -46,6 +55,17 @@ export async function createRuntime(config: ResolvedConfig, opts: RuntimeOptions
   const credentials = new Map<string, UpstreamAccount>(
     accounts.map((a) => [a.label, { id: a.label, refreshToken: a.refreshToken, ...(a.projectId && { projectId: a.projectId }) }]),
   );
+  for (const a of stored) credentials.set(a.label, credentialsOf(a));
+  // Restores saved state and the run-time strategy, then saves changes in the background.
+  const state = await connectRuntimeState({
+    store,
+    pool: basePool,
+    credentials,
+    configAccounts: accounts,
+    configuredStrategy: config.strategy,
+    log: opts.log,
+  });
+  const pool = state.pool;
   const upstream = createUpstreamClient({ ...config.upstream, ...(opts.fetch && { fetch: opts.fetch }) });
   const catalog = createModelCatalog(config.models.mapping);
   const metrics = createAgcpMetrics();
@@ -66,8 +86,10 @@ export async function createRuntime(config: ResolvedConfig, opts: RuntimeOptions
     catalog,
     metrics,
     quota,
+    state,
     async close() {
       quota.stop();
+      await state.close();
     },
   };
 }
