@@ -186,6 +186,34 @@ describe("agcp accounts list / verify / enable / disable / remove", () => {
     expect(unknown.all).toContain('No account "nobody". Known accounts: configured, new1@agcp.test, pasted.');
   });
 
+  test("a server on the same state store routes to added accounts, and its console changes reach the CLI", async () => {
+    const server = await startStack({
+      accounts: demoAccounts(1),
+      simulator: { sim, url: simUrl },
+      config: { apiKey: KEY },
+      tweak: (c) => ({
+        ...c,
+        storage: { ...c.storage, driver: "fs", dir: join(dir, "state") },
+        upstream: { ...c.upstream, oauth: { ...c.upstream.oauth, clientId: "agcp-cli-test" } },
+      }),
+    });
+    const call = (path: string, init: RequestInit = {}) =>
+      fetch(`${server.url}${path}`, { ...init, headers: { "x-api-key": KEY, "content-type": "application/json" } });
+    try {
+      const report = await (await call("/account-limits?refresh=1")).json();
+      expect(report.accounts.map((a: { label: string }) => a.label)).toEqual(["demo1@agcp.test", "new1@agcp.test", "pasted"]);
+      expect(report.accounts[2].tier).toBe("pro");
+      expect((await call("/api/strategy", { method: "PUT", body: JSON.stringify({ strategy: "sticky" }) })).status).toBe(200);
+      expect((await call("/api/accounts/pasted/disable", { method: "POST" })).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+    const list = await accounts(["list"]);
+    expect(list.stdout).toMatch(/· strategy sticky$/m);
+    expect(list.stdout).toMatch(/^pasted\s.*disabled$/m);
+    expect((await accounts(["enable", "pasted"])).code).toBe(0);
+  });
+
   test("remove forgets an added account", async () => {
     const r = await accounts(["remove", "new1@agcp.test"]);
     expect(r.code).toBe(0);

@@ -29,31 +29,14 @@ function parseStrategy(value: string): StrategyName {
   throw invalidRequest(`strategy: expected one of ${STRATEGIES.map((s) => `"${s}"`).join(", ")}, found ${JSON.stringify(value)}`);
 }
 
-/**
- * The part of the state layer's RuntimeState these routes use. Read structurally so the routes work
- * with or without a state layer wired into the runtime (tests build runtimes both ways).
- */
-interface ManagedState {
-  setStrategy(name: StrategyName): Promise<void>;
-  accounts: { setEnabled(label: string, enabled: boolean): Promise<boolean> };
-}
-
-function stateOf(rt: Runtime): ManagedState | undefined {
-  return (rt as { state?: ManagedState }).state;
-}
-
 /** Switches the strategy now and, through the state layer, for other instances and the next start. */
 export async function changeStrategy(rt: Runtime, name: StrategyName): Promise<void> {
-  const state = stateOf(rt);
-  if (state) await state.setStrategy(name);
-  else rt.pool.setStrategy(name);
+  await rt.state.setStrategy(name);
 }
 
 /** Enables or disables an account now; the state layer keeps the choice (stored accounts' own flag included). */
 export async function changeEnabled(rt: Runtime, id: string, enabled: boolean): Promise<void> {
-  const state = stateOf(rt);
-  if (state) await state.accounts.setEnabled(id, enabled);
-  else rt.pool.setEnabled(id, enabled);
+  await rt.state.accounts.setEnabled(id, enabled);
 }
 
 function accountOr404(rt: Runtime, id: string): AccountLimits {
