@@ -55,6 +55,9 @@ async function createMessage(ctx: MessageContext, signal: AbortSignal): Promise<
     const response = body.response ?? body;
     if (!hasContent(response)) throw new UpstreamError({ kind: "empty_response", message: "Upstream answered with no content." });
     return toAnthropicMessage(response, translationContext(ctx, opened));
+  }).catch((err) => {
+    record(ctx, "-", signal.aborted ? "client_abort" : toApiError(err).type);
+    throw err;
   });
   record(ctx, result.accountId, "ok", result.value.usage);
   rt.metrics.ttfb.observe({ model: model.upstream }, (performance.now() - ctx.receivedAt) / 1000);
