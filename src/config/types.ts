@@ -150,7 +150,7 @@ export interface AgcpPoolOptions {
   probeAfterMs?: number;
   /** Background quota refresh. */
   quotaRefresh?: {
-    /** Interval. Default: 300000 (5 min). */
+    /** Interval. Default: 240000 (4 min, so data is re-read before it counts as stale at 5 min). */
     intervalMs?: number;
     /** Random spread as a fraction of the interval. Default: 0.2. */
     jitter?: number;
