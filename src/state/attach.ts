@@ -8,7 +8,7 @@
  * they arrive, every token taken goes through the shared bucket, and an outage ends in a resync.
  */
 import type { Pool } from "../pool/pool.ts";
-import type { AccountState } from "../pool/types.ts";
+import type { AccountState, SelectionLevel } from "../pool/types.ts";
 import type { StoreContext } from "./context.ts";
 import { IO_CONCURRENCY } from "./context.ts";
 import { applyDelta, diffState, type AccountDelta } from "./delta.ts";
@@ -32,6 +32,12 @@ export interface Attachment {
   /** The pool the server should use: the same pool, with shared-fact writes flushed early and (Redis) shared buckets. */
   pool: Pool;
   flush(): Promise<void>;
+  /**
+   * Redis: whether the token just taken for `id` (consumeToken) was really there in the shared
+   * bucket, one round trip after the take. False means another instance spent it first: give it
+   * back and select again. Resolves true at once without Redis or while it is away.
+   */
+  granted(id: string, level: SelectionLevel): Promise<boolean>;
   pending(): number;
   lastFlushAt(): number | undefined;
   lastError(): string | undefined;
@@ -147,21 +153,41 @@ export function attachPool(ctx: StoreContext, pool: Pool, opts: AttachOptions): 
 
   // ---- shared buckets (Redis) ----------------------------------------------------------------
 
+  /** Per account, whether the latest take found a token in the shared bucket (see `granted`). */
+  const pendingTakes = new Map<string, Promise<boolean>>();
+
   const shareBucket = (id: string, mode: "take" | "refund") => {
     if (!link?.online) return;
-    link.bucket(id, mode, pool.tuning.bucket, now()).then(
+    const t = pool.tuning.bucket;
+    const answered = link.bucket(id, mode, t, now()).then(
       (answer) => {
         const state = pool.stateOf(id);
-        if (!state) return;
-        // The shared bucket is the truth: the next select here sees what every instance spent.
-        state.bucket = { tokens: answer.tokens, updatedAt: answer.at };
-        applyQuietly(state);
-        if (mode === "take" && pool.strategy === "round-robin") pool.setCursor(answer.cursor);
+        if (state) {
+          // The shared bucket is the truth: the next select here sees what every instance spent.
+          state.bucket = { tokens: answer.tokens, updatedAt: answer.at };
+          applyQuietly(state);
+          if (mode === "take" && pool.strategy === "round-robin") pool.setCursor(answer.cursor);
+        }
+        return answer.before >= t.cost;
       },
-      // Offline: the link has said so once; the local bucket keeps limiting this instance.
-      (err: Error) => log.debug(`[state] shared bucket ${mode}: ${err.message}`),
+      (err: Error) => {
+        // Offline: the link has said so once; the local bucket keeps limiting this instance.
+        log.debug(`[state] shared bucket ${mode}: ${err.message}`);
+        return true;
+      },
     );
+    if (mode !== "take") return;
+    pendingTakes.set(id, answered);
+    void answered.then(() => {
+      if (pendingTakes.get(id) === answered) pendingTakes.delete(id);
+    });
   };
+
+  function granted(id: string, level: SelectionLevel): Promise<boolean> {
+    // The last rung ignores buckets on purpose; everything else needs a token someone has not spent.
+    if (level === "last-resort") return Promise.resolve(true);
+    return pendingTakes.get(id) ?? Promise.resolve(true);
+  }
 
   // ---- the pool handed to the server ---------------------------------------------------------
 
@@ -253,6 +279,7 @@ export function attachPool(ctx: StoreContext, pool: Pool, opts: AttachOptions): 
   return {
     pool: wrapped,
     flush,
+    granted,
     pending: () => dirty.size,
     lastFlushAt: () => lastFlushAt,
     lastError: () => lastError,

@@ -119,7 +119,9 @@ export async function openBackend(opts: BackendOptions): Promise<Backend> {
     maxRetriesPerRequest: 1,
     connectTimeout: 2_000,
     retryStrategy: (times: number) => Math.min(100 * times, 1_000),
-    enableAutoPipelining: true,
+    // No auto-pipelining: it defers sends to setImmediate, which under load held shared-bucket
+    // answers back for several requests and let instances overspend.
+    enableAutoPipelining: false,
   });
   const client = driver.getInstance?.() as Redis;
   const storage = createStorage({ driver });

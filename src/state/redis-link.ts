@@ -39,7 +39,7 @@ if ARGV[6] == 'take' then cursor = redis.call('INCR', KEYS[2]) end
 if (before >= cost) ~= (tokens >= cost) then
   redis.call('PUBLISH', ARGV[7], cjson.encode({v = 1, t = 'bucket', from = ARGV[9], id = ARGV[8], tokens = tokens, at = at}))
 end
-return {tostring(tokens), tostring(at), cursor}
+return {tostring(tokens), tostring(at), cursor, tostring(before)}
 `;
 
 export interface BucketAnswer {
@@ -47,6 +47,8 @@ export interface BucketAnswer {
   at: number;
   /** Takes so far across every instance (round-robin's shared position); 0 for refunds. */
   cursor: number;
+  /** Tokens before this take or refund (after refill). */
+  before: number;
 }
 
 export interface RedisLinkOptions {
@@ -76,7 +78,7 @@ type BucketCommand = (
   bucketKey: string,
   cursorKey: string,
   ...args: Array<string | number>
-) => Promise<[string, string, number]>;
+) => Promise<[string, string, number, string]>;
 
 export async function openRedisLink(opts: RedisLinkOptions): Promise<RedisLink> {
   const { client, prefix, location, instanceId, log } = opts;
@@ -152,7 +154,7 @@ export async function openRedisLink(opts: RedisLinkOptions): Promise<RedisLink> 
       await client.publish(channel, JSON.stringify(message));
     },
     async bucket(id, mode, t, now) {
-      const [tokens, at, cursor] = await bucketCommand(
+      const [tokens, at, cursor, before] = await bucketCommand(
         bucketKey(id),
         cursorKey,
         now,
@@ -165,7 +167,7 @@ export async function openRedisLink(opts: RedisLinkOptions): Promise<RedisLink> 
         id,
         instanceId,
       );
-      return { tokens: Number(tokens), at: Number(at), cursor: Number(cursor) };
+      return { tokens: Number(tokens), at: Number(at), cursor: Number(cursor), before: Number(before) };
     },
     onMessage(listener) {
       messageListeners.add(listener);

@@ -5,7 +5,7 @@
  */
 import type { Pool } from "../pool/pool.ts";
 import type { StrategyName } from "../pool/tuning.ts";
-import type { AccountConfigLike } from "../pool/types.ts";
+import type { AccountConfigLike, SelectionLevel } from "../pool/types.ts";
 import type { UpstreamAccount } from "../upstream/client.ts";
 import { startupStrategy } from "./settings.ts";
 import type { StateStore } from "./store.ts";
@@ -33,6 +33,12 @@ export interface RuntimeState {
   /** The pool the server should use (see StateStore.attach). */
   readonly pool: Pool;
   status(): StateStatus;
+  /**
+   * For the relay, right after `pool.consumeToken(id)`: false when several instances share the
+   * pool and another one spent this account's last token first (refund it and select again).
+   * Resolves at once (true) unless the store is Redis.
+   */
+  tokenGranted(id: string, level: SelectionLevel): Promise<boolean>;
   /** Switches the pool's strategy now, on every instance sharing the store, and after restarts. */
   setStrategy(name: StrategyName): Promise<void>;
   accounts: {
@@ -158,6 +164,7 @@ export async function connectRuntimeState(opts: RuntimeStateOptions): Promise<Ru
     store,
     pool,
     status: () => store.status(),
+    tokenGranted: (id, level) => store.tokenGranted(id, level),
 
     async setStrategy(name) {
       pool.setStrategy(name);

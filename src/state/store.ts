@@ -7,6 +7,7 @@ import { hostname } from "node:os";
 import type { Driver } from "unstorage";
 import type { ResolvedStorage } from "../config/resolve.ts";
 import type { Pool } from "../pool/pool.ts";
+import type { SelectionLevel } from "../pool/types.ts";
 import { createAccountStore, type AccountStore } from "./accounts.ts";
 import { attachPool, type Attachment } from "./attach.ts";
 import { openBackend, type DriverName } from "./backend.ts";
@@ -49,6 +50,12 @@ export interface StateStore {
    * (the same pool; on Redis its token buckets and round-robin position are shared). One pool per store.
    */
   attach(pool: Pool): Pool;
+  /**
+   * Redis: resolves once the shared bucket has answered the token just taken with consumeToken;
+   * false means another instance spent it first (give it back, select again). True at once
+   * without Redis, while it is away, and on the last-resort level (which ignores buckets).
+   */
+  tokenGranted(id: string, level: SelectionLevel): Promise<boolean>;
   /** Writes every pending change now (shutdown). Never throws: failures are logged. */
   flush(): Promise<void>;
   /** Deletes an account's saved routing state (after the account itself was removed). */
@@ -125,6 +132,10 @@ export async function openStateStore(opts: OpenStateOptions): Promise<StateStore
         onResync: () => emit("resync"),
       });
       return attachment.pool;
+    },
+
+    tokenGranted(id, level) {
+      return attachment ? attachment.granted(id, level) : Promise.resolve(true);
     },
 
     async flush() {
