@@ -10,7 +10,7 @@ import { UpstreamError } from "../upstream/errors.ts";
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof HTTPError) {
-    if (err.cause instanceof ApiError || err.cause instanceof UpstreamError) return toApiError(err.cause);
+    if (err.cause instanceof ApiError || err.cause instanceof UpstreamError || isStackOverflow(err.cause)) return toApiError(err.cause);
     if (err.status === 404) return new ApiError("not_found_error", err.message || "Not found");
     if (err.status === 405) return new ApiError("not_found_error", err.message || "Method not allowed", { status: 405 });
     if (err.status === 413) return new ApiError("request_too_large", err.message || "Request body too large");
@@ -18,7 +18,16 @@ export function toApiError(err: unknown): ApiError {
     return internal(err.cause ?? err);
   }
   if (err instanceof UpstreamError) return fromUpstream(err);
+  if (isStackOverflow(err)) return new ApiError("invalid_request_error", "Request is nested too deeply to process.");
   return internal(err);
+}
+
+/**
+ * Only a request can drive agcp's recursion (JSON serialising, schema walks) this deep, e.g. a
+ * tool input nested 100,000 levels: the request's problem, not a server failure.
+ */
+function isStackOverflow(err: unknown): boolean {
+  return err instanceof RangeError && /call stack/i.test(err.message);
 }
 
 const UPSTREAM_TO_CLIENT: Record<UpstreamError["kind"], ApiErrorType> = {
