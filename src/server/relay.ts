@@ -65,7 +65,7 @@ export async function relay<T>(
   await rt.quota.whenReady(STARTUP_QUOTA_WAIT_MS);
   const startedAt = Date.now();
   const deadline = startedAt + tuning.maxWaitMs;
-  const maxAttempts = Math.max(tuning.minAttempts, pool.counts().total + 1);
+  const maxAttempts = Math.max(tuning.minAttempts, pool.size + 1);
   const explain = log.level >= 4;
 
   let model = job.model;
