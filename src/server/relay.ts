@@ -8,13 +8,6 @@ import { UpstreamError } from "../upstream/errors.ts";
 import type { Runtime } from "./runtime.ts";
 import { sleep } from "./sleep.ts";
 
-/**
- * Right after start, requests wait (this long at most) for the first quota read: without it, the
- * pool cannot tell exhausted or below-floor accounts from full ones, and a burst of concurrent
- * requests lands several times on each exhausted account before its first 429 comes back.
- */
-const STARTUP_QUOTA_WAIT_MS = 2_000;
-
 /** One request as the relay sees it: what to send, to which model, for which conversation. */
 export interface RelayJob {
   req: MessagesRequest;
@@ -62,7 +55,6 @@ export async function relay<T>(
 ): Promise<RelayResult<T>> {
   const { pool, config, log } = rt;
   const tuning = config.pool;
-  await rt.quota.whenReady(STARTUP_QUOTA_WAIT_MS);
   const startedAt = Date.now();
   const deadline = startedAt + tuning.maxWaitMs;
   const maxAttempts = Math.max(tuning.minAttempts, pool.size + 1);

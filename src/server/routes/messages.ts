@@ -27,8 +27,10 @@ export function messagesHandler(rt: Runtime) {
   return async (event: H3Event): Promise<Response> => {
     const receivedAt = performance.now();
     const req = parseMessagesRequest(await readJsonBody(event, rt.config.bodyLimit));
-    // Until upstream's model list arrives, names resolve against the build-time list and may map to
-    // a model upstream does not offer (a 400 for the first requests after start): wait for it, bounded.
+    // Right after start, wait (bounded) for the first quota read. Without it, names resolve against
+    // the build-time model list and may map to a model upstream does not offer, and the pool cannot
+    // tell exhausted or below-floor accounts from full ones, so a burst lands on each exhausted
+    // account several times before its first 429 comes back. Resolved at once after that.
     await rt.quota.whenReady();
     const model = rt.catalog.resolve(req.model);
     const sessionId = deriveSessionId(req);
