@@ -22,55 +22,111 @@ export class SseParseError extends Error {
  * final event without its blank line. Broken JSON throws SseParseError.
  */
 export async function* parseSse(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown> {
+  for await (const batch of parseSseBatches(body)) yield* batch;
+}
+
+/**
+ * Like parseSse, but yields every event completed by one network read together. A proxy that
+ * forwards per batch wakes up and writes once per read instead of once per event.
+ */
+export async function* parseSseBatches(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown[]> {
   const decoder = new TextDecoder();
+  const sse = new SseDecoder();
   const reader = body.getReader();
-  let buffer = "";
-  let data: string[] = [];
   let drained = false;
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) drained = true;
-      buffer += done ? decoder.decode() : decoder.decode(value, { stream: true });
-      let start = 0;
-      // Where the next CR is; searched again only once passed, so CR-free input stays linear.
-      let cr = -2;
-      for (;;) {
-        const lf = buffer.indexOf("\n", start);
-        if (cr !== -1 && cr < start) cr = buffer.indexOf("\r", start);
-        const end = lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr);
-        if (end === -1) break;
-        let next = end + 1;
-        if (buffer.charCodeAt(end) === 13) {
-          // A CR at the very end of what we have may be the first half of a CRLF.
-          if (end === buffer.length - 1 && !done) break;
-          if (buffer.charCodeAt(end + 1) === 10) next++;
-        }
-        const line = buffer.slice(start, end);
-        start = next;
-        if (line === "") {
-          if (data.length) {
-            const event = parseData(data);
-            data = [];
-            if (event !== undefined) yield event;
-          }
-        } else if (line.startsWith("data:")) {
-          data.push(line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5));
-        }
-        // Comments (":…") and other fields (event:, id:, retry:) carry nothing we need.
-      }
-      buffer = buffer.slice(start);
+      const events = done ? sse.end(decoder.decode()) : sse.push(decoder.decode(value, { stream: true }));
+      if (events.length > 0) yield events;
+      // Events before a broken one went out above; now the break.
+      if (sse.failure) throw sse.failure;
       if (done) break;
-    }
-    if (buffer.startsWith("data:")) data.push(buffer.charCodeAt(5) === 32 ? buffer.slice(6) : buffer.slice(5));
-    if (data.length) {
-      const event = parseData(data);
-      if (event !== undefined) yield event;
     }
   } finally {
     // The consumer stopped early (client gone, bad JSON): tell upstream we are not reading on.
     if (!drained) await reader.cancel().catch(() => {});
     reader.releaseLock();
+  }
+}
+
+/**
+ * Incremental SSE decoder: feed it text as it arrives; it returns the events that text completed.
+ * At an event whose data is not JSON it returns the events before it and sets `failure`.
+ */
+export class SseDecoder {
+  private buffer = "";
+  private data: string[] = [];
+  failure: SseParseError | undefined;
+
+  push(text: string): unknown[] {
+    return this.scan(text, false);
+  }
+
+  /** The stream ended: whatever is left, even without its blank line, is the last event. */
+  end(text = ""): unknown[] {
+    const out = this.scan(text, true);
+    const rest = this.buffer;
+    this.buffer = "";
+    if (rest.startsWith("data:")) this.data.push(rest.charCodeAt(5) === 32 ? rest.slice(6) : rest.slice(5));
+    if (this.data.length && !this.failure) {
+      try {
+        const event = parseData(this.data);
+        if (event !== undefined) out.push(event);
+      } catch (err) {
+        if (!(err instanceof SseParseError)) throw err;
+        this.failure = err;
+      }
+      this.data = [];
+    }
+    return out;
+  }
+
+  private scan(text: string, done: boolean): unknown[] {
+    const out: unknown[] = [];
+    if (this.failure) return out;
+    try {
+      this.scanInto(out, text, done);
+    } catch (err) {
+      if (!(err instanceof SseParseError)) throw err;
+      this.failure = err;
+      this.buffer = "";
+      this.data = [];
+    }
+    return out;
+  }
+
+  private scanInto(out: unknown[], text: string, done: boolean): void {
+    const buffer = this.buffer + text;
+    let start = 0;
+    // Where the next CR is; searched again only once passed, so CR-free input stays linear.
+    let cr = -2;
+    for (;;) {
+      const lf = buffer.indexOf("\n", start);
+      if (cr !== -1 && cr < start) cr = buffer.indexOf("\r", start);
+      const end = lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr);
+      if (end === -1) break;
+      let next = end + 1;
+      if (buffer.charCodeAt(end) === 13) {
+        // A CR at the very end of what we have may be the first half of a CRLF.
+        if (end === buffer.length - 1 && !done) break;
+        if (buffer.charCodeAt(end + 1) === 10) next++;
+      }
+      const line = buffer.slice(start, end);
+      start = next;
+      if (line === "") {
+        if (this.data.length) {
+          const event = parseData(this.data);
+          this.data = [];
+          if (event !== undefined) out.push(event);
+        }
+      } else if (line.startsWith("data:")) {
+        this.data.push(line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5));
+      }
+      // Comments (":…") and other fields (event:, id:, retry:) carry nothing we need.
+    }
+    this.buffer = buffer.slice(start);
   }
 }
 

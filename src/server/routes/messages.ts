@@ -6,7 +6,7 @@ import type { AnthropicMessage, AnthropicStreamEvent, MessagesRequest, Usage } f
 import type { ResolvedModel } from "../../google/models.ts";
 import { hasContent, toAnthropicMessage } from "../../google/response.ts";
 import { deriveSessionId } from "../../google/session.ts";
-import { createStreamTranslator, parseSse, type StreamTranslator } from "../../google/stream.ts";
+import { createStreamTranslator, parseSseBatches, type StreamTranslator } from "../../google/stream.ts";
 import type { CloudCodeResponse } from "../../google/types.ts";
 import { UpstreamError } from "../../upstream/errors.ts";
 import { readJsonBody } from "../body.ts";
@@ -70,8 +70,8 @@ async function createMessage(ctx: MessageContext, signal: AbortSignal): Promise<
 async function collectStream(ctx: MessageContext, opened: Opened): Promise<AnthropicMessage> {
   const translator = createStreamTranslator(translationContext(ctx, opened));
   const events: AnthropicStreamEvent[] = translator.start();
-  await readUpstream(opened, (chunk) => {
-    for (const ev of translator.push(chunk)) events.push(ev);
+  await readUpstream(opened, (chunks) => {
+    for (const chunk of chunks) for (const ev of translator.push(chunk)) events.push(ev);
   });
   if (!translator.hasContent) throw new UpstreamError({ kind: "empty_response", message: "Upstream stream had no content." });
   for (const ev of translator.finish()) events.push(ev);
@@ -93,9 +93,11 @@ function streamMessage(ctx: MessageContext, clientSignal: AbortSignal): Promise<
   }, async (opened) => {
     const translator = createStreamTranslator(translationContext(ctx, opened));
     let pending = encodeAll(translator.start());
-    await readUpstream(opened, (chunk) => {
-      const text = encodeAll(translator.push(chunk));
-      if (opened.delivered) return channel.send(text);
+    // One write per upstream read, however many events it carried.
+    await readUpstream(opened, (chunks) => {
+      let text = "";
+      for (const chunk of chunks) text += encodeAll(translator.push(chunk));
+      if (opened.delivered) return text === "" ? undefined : channel.send(text);
       pending += text;
       if (!translator.hasContent) return;
       clearTimeout(slowTimer);
@@ -125,14 +127,13 @@ function streamMessage(ctx: MessageContext, clientSignal: AbortSignal): Promise<
   return channel.response;
 }
 
-/** Feeds each upstream SSE chunk to `onChunk`; a broken stream becomes a network UpstreamError. */
-async function readUpstream(opened: Opened, onChunk: (chunk: CloudCodeResponse) => void): Promise<void> {
+/** Feeds the upstream SSE chunks of each network read to `onChunks`; a broken stream becomes a network UpstreamError. */
+async function readUpstream(opened: Opened, onChunks: (chunks: CloudCodeResponse[]) => void): Promise<void> {
   const body = opened.response.body;
   if (!body) throw new UpstreamError({ kind: "empty_response", message: "Upstream answered with no body." });
   try {
-    for await (const data of parseSse(body)) {
-      const wrapped = data as { response?: CloudCodeResponse };
-      onChunk(wrapped.response ?? (data as CloudCodeResponse));
+    for await (const batch of parseSseBatches(body)) {
+      onChunks(batch.map((data) => (data as { response?: CloudCodeResponse }).response ?? (data as CloudCodeResponse)));
     }
   } catch (err) {
     if (err instanceof UpstreamError) throw err;
