@@ -24,9 +24,10 @@ export function createApp(rt: Runtime): H3 {
       if (event.req.method === "HEAD" || OPEN_PATHS.has(event.url.pathname)) return;
       checkKey(event.req.headers);
     },
-    onError(error) {
+    onError(error, event) {
       const apiError = toApiError(error);
-      if (apiError.status >= 500 && apiError.type === "api_error") rt.log.error(error.cause ?? error);
+      // A client that hung up is not a server failure; logging it would flood the log under load.
+      if (apiError.status >= 500 && apiError.type === "api_error" && !event.req.signal.aborted) rt.log.error(error.cause ?? error);
       return errorResponse(apiError);
     },
   });

@@ -73,8 +73,12 @@ test(`${STREAMS} concurrent streams left mid-answer (raw fetch and the SDK): eac
   await expectAllAbortedUpstream(STREAMS);
 });
 
-test("non-streaming clients that give up while upstream is slow: each upstream request is aborted too", async () => {
+test("non-streaming clients that give up while upstream is slow: each upstream request is aborted too, and nothing is logged as an error", async () => {
   await stack.control("/faults", { method: "PATCH", body: { latencyMs: 2_000 } });
+  const log = stack.agcp.runtime.log;
+  const logged: unknown[] = [];
+  const original = log.error;
+  log.error = (...args: unknown[]) => void logged.push(args);
   await within(
     10_000,
     "leaving non-streaming requests",
@@ -89,6 +93,8 @@ test("non-streaming clients that give up while upstream is slow: each upstream r
     }),
   );
   await expectAllAbortedUpstream(20);
+  log.error = original;
+  expect(logged).toEqual([]);
 });
 
 test("after all that leaving, the server still answers", async () => {
