@@ -78,7 +78,7 @@ test("non-streaming clients that give up while upstream is slow: each upstream r
   const log = stack.agcp.runtime.log;
   const logged: unknown[] = [];
   const original = log.error;
-  log.error = (...args: unknown[]) => void logged.push(args);
+  log.error = Object.assign((...args: unknown[]) => void logged.push(args), { raw: original.raw });
   await within(
     10_000,
     "leaving non-streaming requests",
