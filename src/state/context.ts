@@ -73,6 +73,8 @@ export function createContext(init: {
     },
 
     async read(kind, key) {
+      // ioredis's own words for this ("Stream isn't writeable...") would puzzle anyone reading the log.
+      if (link && !link.online) throw new Error("Redis is not connected");
       const raw = await backend.storage.getItemRaw(key);
       if (raw === null || raw === undefined) return undefined;
       const decoded = decodeDocument(kind, raw, init.migrations);
@@ -82,6 +84,7 @@ export function createContext(init: {
     },
 
     async write(kind, key, value) {
+      if (link && !link.online) throw new Error("Redis is not connected");
       await backend.storage.setItem(key, encodeDocument(kind, value));
     },
 

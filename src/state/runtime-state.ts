@@ -39,7 +39,7 @@ export interface RuntimeState {
    * Resolves at once (true) unless the store is Redis.
    */
   tokenGranted(id: string, level: SelectionLevel): Promise<boolean>;
-  /** Switches the pool's strategy now, on every instance sharing the store, and after restarts. */
+  /** Switches the pool's strategy now, on every instance sharing the store, and after restarts (a failed save is logged, not thrown). */
   setStrategy(name: StrategyName): Promise<void>;
   accounts: {
     list(): Promise<ManagedAccount[]>;
@@ -120,6 +120,7 @@ export async function connectRuntimeState(opts: RuntimeStateOptions): Promise<Ru
     }
   }
 
+  log.info(`State: ${store.driver} (${store.location})`);
   await restoreStrategy(true).catch((err: Error) => log.warn(`Could not read run-time settings from ${store.location}: ${err.message}`));
   await store.loadInto(base);
   const pool = store.attach(base);
@@ -168,7 +169,10 @@ export async function connectRuntimeState(opts: RuntimeStateOptions): Promise<Ru
 
     async setStrategy(name) {
       pool.setStrategy(name);
-      await store.settings.setStrategy(name, opts.configuredStrategy);
+      // The switch has happened; failing to remember it must not make it look as if it had not.
+      await store.settings
+        .setStrategy(name, opts.configuredStrategy)
+        .catch((err: Error) => log.warn(`Strategy ${name} is in effect but could not be saved to ${store.location}: ${err.message}`));
     },
 
     accounts: {
@@ -204,8 +208,13 @@ export async function connectRuntimeState(opts: RuntimeStateOptions): Promise<Ru
 
       async setEnabled(label, enabled) {
         if (!pool.stateOf(label)) return false;
-        if (!configLabels.has(label)) await store.accounts.setEnabled(label, enabled);
+        // In effect at once; the routing state carrying it is saved in the background like any change.
         pool.setEnabled(label, enabled);
+        if (!configLabels.has(label)) {
+          await store.accounts
+            .setEnabled(label, enabled)
+            .catch((err: Error) => log.warn(`"${label}" is ${enabled ? "enabled" : "disabled"} now but could not be saved to ${store.location}: ${err.message}`));
+        }
         return true;
       },
     },
