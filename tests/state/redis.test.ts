@@ -5,6 +5,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import Redis from "ioredis";
 import { createPool, type Pool } from "../../src/pool/pool.ts";
+import { connectRuntimeState } from "../../src/state/runtime-state.ts";
 import { openStateStore, type StateStore } from "../../src/state/store.ts";
 import { MODEL, upstreamError } from "../pool/helpers.ts";
 import { captureLog, startRedis, storage, tuningWith, until, type CapturedLog, type RedisServer } from "./helpers.ts";
@@ -190,6 +191,43 @@ describe.skipIf(!redis)("redis: several instances, one pool", () => {
     expect(await client.exists(`${prefix}:pool:a`)).toBe(0);
     client.disconnect();
     await x.store.close();
+  });
+
+  test("accounts added and strategies switched on one instance (or by the CLI) reach the others at once", async () => {
+    prefix = `t${++prefixCounter}`;
+    const runtime = async () => {
+      const log = captureLog();
+      const store = await openStateStore({ storage: storage({ driver: "redis", url: server.url, prefix }), log });
+      const credentials = new Map([["cfg", { id: "cfg", refreshToken: "1//cfg" }]]);
+      const state = await connectRuntimeState({
+        store,
+        pool: createPool({ accounts: [{ id: "cfg" }] }),
+        credentials,
+        configAccounts: [{ label: "cfg" }],
+        configuredStrategy: "hybrid",
+        log,
+      });
+      return { state, credentials };
+    };
+    const [x, y] = [await runtime(), await runtime()];
+    await x.state.accounts.add({ email: "new@x.io", refreshToken: "1//new" });
+    await until("y to route to the new account", () => y.state.pool.account("new@x.io") && y.credentials.get("new@x.io"));
+    expect(y.credentials.get("new@x.io")!.refreshToken).toBe("1//new");
+
+    // The `agcp accounts` CLI: a store of its own, no pool.
+    const cli = await openStateStore({ storage: storage({ driver: "redis", url: server.url, prefix }), log: captureLog() });
+    await cli.accounts.add({ label: "from-cli", refreshToken: "1//cli" });
+    await cli.accounts.setEnabled("new@x.io", false);
+    await cli.close();
+    await until("both to add from-cli", () => x.state.pool.account("from-cli") && y.state.pool.account("from-cli"));
+    await until("both to disable new@x.io", () => !x.state.pool.account("new@x.io")!.enabled && !y.state.pool.account("new@x.io")!.enabled);
+
+    await x.state.setStrategy("round-robin");
+    await until("y to switch strategy", () => y.state.pool.strategy === "round-robin");
+    expect(await y.state.accounts.remove("from-cli")).toBe(true);
+    await until("x to drop from-cli", () => !x.state.pool.account("from-cli") && !x.credentials.has("from-cli"));
+    expect(x.state.pool.account("cfg")).toBeDefined();
+    await Promise.all([x.state.close(), y.state.close()]);
   });
 
   // Last: it kills and restarts the server.
