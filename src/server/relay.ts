@@ -64,6 +64,7 @@ export async function relay<T>(
   let fallbackTried = false;
   let capacityRetries = 0;
   let emptyRetries = 0;
+  let refusals = 0;
   let lastError: UpstreamError | undefined;
 
   const wait = async (ms: number) => {
@@ -103,6 +104,13 @@ export async function relay<T>(
     const accountId = selection.accountId;
     if (explain) log.debug(`[pool] ${model.upstream}: chose ${accountId} (${selection.level}${selection.why ? `: ${selection.why}` : ""})`);
     pool.consumeToken(accountId);
+    // With several instances the shared bucket (Redis) has the last word; a refusal has already
+    // emptied the local bucket, so the next selection looks elsewhere. Bounded, in case the store
+    // keeps refusing.
+    if (!(await rt.state.tokenGranted(accountId, selection.level)) && refusals++ < maxAttempts) {
+      pool.refundToken(accountId);
+      continue;
+    }
     const credentials = rt.credentials.get(accountId);
     if (!credentials) throw new ApiError("api_error", `Account ${accountId} has no credentials loaded.`);
 
