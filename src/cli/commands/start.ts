@@ -86,8 +86,6 @@ export default withExamples(
         closeSim = () => Promise.resolve(sim.close());
         config = withDemoUpstream(config, simUrl, accounts);
         consola.info(`Simulator (fake Google upstream, ${accounts.length} accounts): ${simUrl}`);
-      } else if (!config.accounts.some((a) => a.enabled)) {
-        throw new UsageError(NO_ACCOUNTS_HELP);
       }
 
       const { startAgcp } = await import("../../server/index.ts");
@@ -99,8 +97,18 @@ export default withExamples(
         throw explainListenError(error, config);
       }
 
-      const enabled = config.accounts.filter((a) => a.enabled).length;
-      consola.success(`agcp listening on ${server.url} (${enabled} account${enabled === 1 ? "" : "s"}, strategy ${config.strategy})`);
+      // Accounts come from the config and from the state store (`agcp accounts add`): only the
+      // running pool knows whether any is left to route to.
+      const counts = server.runtime.pool.counts();
+      const enabled = counts.total - counts.disabled;
+      if (enabled === 0) {
+        await server.close();
+        await closeSim?.();
+        throw new UsageError(NO_ACCOUNTS_HELP);
+      }
+      consola.success(
+        `agcp listening on ${server.url} (${enabled} account${enabled === 1 ? "" : "s"}, strategy ${server.runtime.pool.strategy})`,
+      );
       if (args.demo) plain.log(`\n${tryItText(server.url, config.apiKey !== undefined)}\n`);
 
       exitOnSignals({
