@@ -103,7 +103,8 @@ const system = z.union([z.string(), z.array(textBlock)]);
 
 const messagesRequest = z.object({
   model: z.string().min(1),
-  messages: z.array(message),
+  // Anthropic's API refuses an empty conversation too; upstream would answer it with a 400.
+  messages: z.array(message).min(1),
   system: system.optional(),
   max_tokens: z.number().int().min(1),
   stream: z.boolean().optional(),
@@ -119,7 +120,7 @@ const messagesRequest = z.object({
 
 const countTokensRequest = z.object({
   model: z.string().min(1),
-  messages: z.array(message),
+  messages: z.array(message).min(1),
   system: system.optional(),
   tools: z.array(tool).optional(),
   tool_choice: toolChoice.optional(),
@@ -175,7 +176,7 @@ function formatIssue(issue: z.core.$ZodIssue, body: unknown, prefix: readonly Pr
       return `${where}: expected ${unionExpectation(issue)}, got ${describe(found)}`;
     }
     case "too_small":
-      return issue.origin === "string"
+      return issue.origin === "string" || (issue.origin === "array" && Number(issue.minimum) === 1)
         ? `${where}: must not be empty`
         : `${where}: must be at least ${String(issue.minimum)}, got ${describeValue(found)}`;
     case "too_big":

@@ -27,6 +27,7 @@ describe("parseMessagesRequest rejects with the field path", () => {
     ["block without type", user([{ text: "a" }]), "messages.0.content.0.type: missing content block type"],
     ["block that is not an object", user([5]), "messages.0.content.0: expected an object, got number"],
     ["bad role", { ...base, messages: [{ role: "tool", content: "x" }] }, 'messages.0.role: expected one of "user", "assistant", "system", got "tool"'],
+    ["empty conversation", { ...base, messages: [] }, "messages: must not be empty"],
     ["content of wrong type", user(5), "messages.0.content: expected a string or an array, got number"],
     ["text without text", user([{ type: "text" }]), "messages.0.content.0.text: Field required"],
     ["unknown tool_choice", { ...base, tool_choice: { type: "bogus" } }, 'tool_choice.type: unknown tool_choice type "bogus"'],

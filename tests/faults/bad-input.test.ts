@@ -75,6 +75,7 @@ describe("bad input", () => {
       { max_tokens: -1 },
       { max_tokens: 1.5 },
       { messages: "hello" },
+      { messages: [] },
       { messages: [{ role: "robot", content: "hi" }] },
       { messages: [{ role: "user" }] },
       { messages: [{ role: "user", content: 7 }] },
