@@ -2,7 +2,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { readdirSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { onlyCooldown, startAgcpOn, startSim } from "./agcp-helpers.ts";
+import { onlyCooldown, startAgcpOn, startSim, type Agcp } from "./agcp-helpers.ts";
 import { removeTempDirs, tempDir } from "./helpers.ts";
 
 afterAll(removeTempDirs);
@@ -33,6 +33,46 @@ describe("agcp with the fs driver", () => {
       expect(after.some((r) => r.ok && r.account === one)).toBe(true);
       expect(second.agcp.runtime.pool.account(one)!.status).toBe("available");
       await second.close();
+    } finally {
+      await sim.close();
+    }
+  });
+
+  test("/account-limits after a restart shows the same cooldowns, health and quota; expired cooldowns are gone", async () => {
+    const sim = await startSim(2);
+    const [one, two] = sim.accounts.map((a) => a.email) as [string, string];
+    const dir = tempDir();
+    const limits = async (a: Agcp) => (await fetch(`${a.agcp.url}/account-limits`)).json();
+    // What must survive: per account, health, cooldowns and remaining quota (tokens refill with time, so not those).
+    const essence = (report: any) =>
+      Object.fromEntries(
+        report.accounts.map((x: any) => [
+          x.id,
+          { health: x.health, cooldowns: x.cooldowns, quota: Object.fromEntries(Object.entries(x.quota).map(([m, q]: [string, any]) => [m, q.remaining])) },
+        ]),
+      );
+    try {
+      await sim.patch(one, { quota: 0, resetInMs: 60_000 });
+      await sim.patch(two, { quota: 0, resetInMs: 300 });
+      const first = await startAgcpOn(sim, { driver: "fs", dir });
+      // Exhausted quota with a reset time cools each account until then, without spending a request.
+      await first.agcp.runtime.quota.refreshAll();
+      const before = essence(await limits(first));
+      expect(before[one].cooldowns.length).toBeGreaterThan(0);
+      expect(before[two].cooldowns.length).toBeGreaterThan(0);
+      expect(Object.keys(before[one].quota).length).toBeGreaterThan(0);
+      await first.close();
+
+      await Bun.sleep(400); // two's cooldown ends while agcp is down
+      const second = await startAgcpOn(sim, { driver: "fs", dir });
+      try {
+        const after = essence(await limits(second));
+        expect(after[one]).toEqual(before[one]);
+        expect(after[two].health).toBe(before[two].health);
+        expect(after[two].cooldowns).toEqual([]);
+      } finally {
+        await second.close();
+      }
     } finally {
       await sim.close();
     }
