@@ -14,7 +14,7 @@ import type {
   ToolResultBlock,
 } from "../anthropic/types.ts";
 import { isThinkingModel, modelFamily } from "./models.ts";
-import { sanitizeToolSchema } from "./schema-sanitize.ts";
+import { sanitizeToolSchemaCached } from "./schema-sanitize.ts";
 import type { SignatureCache } from "./signatures.ts";
 import { createToolNameMap, type ToolNameMap } from "./tool-names.ts";
 import type {
@@ -107,7 +107,7 @@ export function toCloudCodeRequest(req: MessagesRequest, ctx: ToCloudCodeContext
     const functionDeclarations: GoogleFunctionDeclaration[] = tools.map((t) => {
       const decl: GoogleFunctionDeclaration = {
         name: toolNames.toUpstream(t.name),
-        parameters: sanitizeToolSchema(t.input_schema ?? { type: "object", properties: {} }),
+        parameters: sanitizeToolSchemaCached(t.input_schema ?? { type: "object", properties: {} }),
       };
       if (t.description) decl.description = t.description;
       return decl;
