@@ -1,7 +1,8 @@
 /**
  * A minimal Prometheus text-format registry. Hand-written rather than a dependency because
- * the format is a few lines and the binary should stay lean; series are keyed by their
- * label string so an increment is one Map lookup on the hot path.
+ * the format is a few lines and the binary should stay lean; series are keyed by their raw
+ * label names and values, so an increment is one Map lookup on the hot path and the escaped
+ * Prometheus label string is built once, when a series first appears.
  */
 type Labels = Record<string, string>;
 
@@ -19,10 +20,10 @@ abstract class Metric<T> {
   ) {}
 
   protected get(labels: Labels | undefined, init: () => T): Series<T> {
-    const key = labels ? formatLabels(labels) : "";
+    const key = labels ? seriesKey(labels) : "";
     let s = this.series.get(key);
     if (!s) {
-      s = { labels: key, value: init() };
+      s = { labels: labels ? formatLabels(labels) : "", value: init() };
       this.series.set(key, s);
     }
     return s;
@@ -108,6 +109,13 @@ export class Registry {
     }
     return lines.join("\n") + "\n";
   }
+}
+
+/** Names and values joined by control characters that label names cannot hold and label values never do in practice. */
+function seriesKey(labels: Labels): string {
+  let key = "";
+  for (const k in labels) key += `${k}\u0000${labels[k]}\u0001`;
+  return key;
 }
 
 function formatLabels(labels: Labels): string {
