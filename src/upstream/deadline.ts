@@ -24,8 +24,14 @@ export async function fetchWithDeadline(
 ): Promise<Attempt> {
   const { timeoutMs, signal: callerSignal } = options;
   callerSignal?.throwIfAborted();
+  // One controller that both the deadline and the caller abort: cheaper than AbortSignal.any per
+  // request. The caller's link stays while a body is left unread here (a stream must still end
+  // when the caller goes away) and is dropped otherwise, so a long-lived caller signal collects nothing.
   const deadline = new AbortController();
-  const signal = callerSignal ? AbortSignal.any([callerSignal, deadline.signal]) : deadline.signal;
+  const signal = deadline.signal;
+  const forward = () => deadline.abort(callerSignal?.reason);
+  callerSignal?.addEventListener("abort", forward, { once: true });
+  let linked = false;
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -37,11 +43,15 @@ export async function fetchWithDeadline(
   };
   try {
     const res = await doFetch(url, { ...init, signal });
-    if (res.ok && options.readBody !== "always") return { kind: "answered", res, bodyText: "" };
+    if (res.ok && options.readBody !== "always") {
+      linked = true;
+      return { kind: "answered", res, bodyText: "" };
+    }
     return { kind: "answered", res, bodyText: await res.text() };
   } catch (error) {
     return fail(error);
   } finally {
     clearTimeout(timer);
+    if (!linked) callerSignal?.removeEventListener("abort", forward);
   }
 }
