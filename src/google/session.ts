@@ -4,7 +4,6 @@
  * otherwise the id is derived from what never changes between turns: the system prompt and the
  * first user message.
  */
-import { createHash } from "node:crypto";
 import type { MessagesRequest } from "../anthropic/types.ts";
 
 const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
@@ -17,21 +16,21 @@ export function deriveSessionId(req: Pick<MessagesRequest, "system" | "messages"
     const match = SESSION_IN_USER_ID.exec(userId);
     if (match?.[1]) return match[1].toLowerCase();
   }
-  const hash = createHash("sha256");
-  hash.update("agcp-session\0");
+  // One string hashed in one native call: a hasher object fed piece by piece costs twice as much.
+  let text = "agcp-session\0";
   const system = req.system;
-  if (typeof system === "string") hash.update(system);
+  if (typeof system === "string") text += system;
   else if (system) {
     // Some clients put per-request metadata in a system block of its own; it is not conversation identity.
-    for (const b of system) if (!b.text.startsWith("x-anthropic-billing-header")) hash.update(b.text).update("\0");
+    for (const b of system) if (!b.text.startsWith("x-anthropic-billing-header")) text += `${b.text}\0`;
   }
-  hash.update("\0\0");
+  text += "\0\0";
   const first = req.messages.find((m) => m.role === "user");
   if (first) {
-    if (typeof first.content === "string") hash.update(first.content);
-    else for (const b of first.content) if (b.type === "text") hash.update(b.text).update("\0");
+    if (typeof first.content === "string") text += first.content;
+    else for (const b of first.content) if (b.type === "text") text += `${b.text}\0`;
   }
-  return asUuid(hash.digest("hex"));
+  return asUuid(Bun.CryptoHasher.hash("sha256", text, "hex"));
 }
 
 /** Formats 128 bits of the hash as a version-4-shaped uuid, the form upstream's own clients send. */
