@@ -47,6 +47,7 @@ export function selectAccount(pool: PoolSnapshot, req: SelectRequest, ctx: Selec
     routing: pool.routing,
     tuning,
     random: ctx.random,
+    maxWaitMs: ctx.maxWaitMs ?? tuning.maxWaitMs,
   };
 
   for (let rung = 0; rung < LADDER.length; rung++) {

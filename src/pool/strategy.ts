@@ -11,6 +11,8 @@ export interface PickContext {
   routing: RoutingMemory;
   tuning: PoolTuning;
   random: () => number;
+  /** The longest the caller may still wait; a strategy must not ask for more. */
+  maxWaitMs: number;
 }
 
 export interface Pick {

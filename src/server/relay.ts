@@ -98,21 +98,25 @@ export async function relay<T>(
     }
 
     if (selection.delayMs > 0) {
-      if (!canWait(selection.delayMs)) break;
+      // A throttle or a sticky wait that does not fit in what is left is the same as no account.
+      if (!canWait(selection.delayMs)) {
+        throw allLimited(rt, model, { ok: false, reason: "cooling", message: "", skipped: [], earliestResetAt: Date.now() + selection.delayMs }, lastError);
+      }
       await wait(selection.delayMs);
     }
     const accountId = selection.accountId;
     if (explain) log.debug(`[pool] ${model.upstream}: chose ${accountId} (${selection.level}${selection.why ? `: ${selection.why}` : ""})`);
+    const credentials = rt.credentials.get(accountId);
+    if (!credentials) throw new ApiError("api_error", `Account ${accountId} has no credentials loaded.`);
     pool.consumeToken(accountId);
     // With several instances the shared bucket (Redis) has the last word; a refusal has already
     // emptied the local bucket, so the next selection looks elsewhere. Bounded, in case the store
-    // keeps refusing.
-    if (!(await rt.state.tokenGranted(accountId, selection.level)) && refusals++ < maxAttempts) {
+    // keeps refusing. A store that fails to answer is a store that is away: serve on local state.
+    const granted = await rt.state.tokenGranted(accountId, selection.level).catch(() => true);
+    if (!granted && refusals++ < maxAttempts) {
       pool.refundToken(accountId);
       continue;
     }
-    const credentials = rt.credentials.get(accountId);
-    if (!credentials) throw new ApiError("api_error", `Account ${accountId} has no credentials loaded.`);
 
     let opened: Opened | undefined;
     try {
@@ -158,7 +162,7 @@ export async function relay<T>(
         await wait(delay);
       } else if (err.kind === "empty_response") {
         const delay = tuning.emptyResponseRetryDelaysMs[emptyRetries++];
-        if (delay === undefined) break;
+        if (delay === undefined || !canWait(delay)) break;
         await wait(delay);
       }
     }

@@ -56,6 +56,15 @@ describe("sticky", () => {
     expect(pool.select(MODEL, { sessionId: "s" })).toMatchObject({ ok: true, accountId: "acct-1", level: "normal" });
   });
 
+  test("does not ask to wait longer than the caller may still wait", () => {
+    const { pool, clock } = makePool(2, { strategy: "sticky" });
+    drive(pool, 1, { sessionId: "s" });
+    pool.reportFailure("acct-2", MODEL, upstreamError("quota_exhausted", { status: 429, resetAt: clock() + 3_600_000 }));
+    pool.reportFailure("acct-1", MODEL, upstreamError("rate_limited", { status: 429, resetAt: clock() + 90_000 }));
+    const sel = pool.select(MODEL, { sessionId: "s", maxWaitMs: 30_000 });
+    expect(sel.ok && sel.level === "sticky-wait").toBe(false);
+  });
+
   test("does not wait when the reset is further than 2 minutes away", () => {
     const { pool, clock } = makePool(1, { strategy: "sticky" });
     drive(pool, 1, { sessionId: "s" });

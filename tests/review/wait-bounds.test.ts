@@ -45,7 +45,7 @@ test("hybrid: the only account limited beyond pool.maxWaitMs → 429 rate_limit_
   }
 });
 
-test.failing("sticky: a sticky-wait longer than what is left of pool.maxWaitMs → the same 429 as hybrid, not a 500", async () => {
+test("sticky: a sticky-wait longer than what is left of pool.maxWaitMs → the same 429 as hybrid, not a 500", async () => {
   stack = await exhaustedStack({ strategy: "sticky", pool: { maxWaitMs: 1_000, sticky: { maxWaitMs: 10_000 } } });
   for (let i = 0; i < 2; i++) {
     const t0 = performance.now();
@@ -60,7 +60,7 @@ test.failing("sticky: a sticky-wait longer than what is left of pool.maxWaitMs �
   }
 });
 
-test.failing("a ladder throttle that does not fit in pool.maxWaitMs → not a 500 'No upstream attempt succeeded'", async () => {
+test("a ladder throttle that does not fit in pool.maxWaitMs → not a 500 'No upstream attempt succeeded'", async () => {
   // Empty buckets: the only rung left is last-resort, whose 500 ms throttle exceeds maxWaitMs.
   stack = await startStack({
     accounts: [{ email: EMAIL, refreshToken: "sim-refresh-wait" }],
@@ -71,7 +71,7 @@ test.failing("a ladder throttle that does not fit in pool.maxWaitMs → not a 50
   expect([200, 429]).toContain(r.status);
 });
 
-test.failing("empty-response retries stay inside pool.maxWaitMs", async () => {
+test("empty-response retries stay inside pool.maxWaitMs", async () => {
   stack = await startStack({
     accounts: [{ email: EMAIL, refreshToken: "sim-refresh-wait" }, { email: "wait2@agcp.test", refreshToken: "sim-refresh-wait2" }],
     config: { pool: { maxWaitMs: 200 } },

@@ -13,7 +13,8 @@ export const sticky = defineStrategy({
     if (other >= 0) return { slot: other };
     if (c.rung === 0 && current >= 0) {
       const waitMs = c.hardUntil(current) - c.now;
-      if (waitMs > 0 && waitMs <= ctx.tuning.sticky.maxWaitMs) return { slot: current, waitMs };
+      // Within the sticky limit and within what the request may still wait; otherwise let the ladder go on.
+      if (waitMs > 0 && waitMs <= Math.min(ctx.tuning.sticky.maxWaitMs, ctx.maxWaitMs)) return { slot: current, waitMs };
     }
     return undefined;
   },
