@@ -29,7 +29,7 @@ export function classifyUpstreamError(answer: UpstreamAnswer): UpstreamError {
   const rpc = readRpcError(body);
   const reason = rpcReason(rpc);
   const rawMessage = rpc?.message || shorten(bodyText) || `upstream answered HTTP ${status}`;
-  const message = redactSecrets(shorten(rawMessage, 1000), answer.secrets);
+  const message = shorten(redactSecrets(rawMessage, answer.secrets), 1000);
   const model = rpcMetadata(rpc, "model") ?? answer.model;
   const resetAt = parseResetTime({ headers, body, message: bodyText.slice(0, 4000), now });
   const haystack = `${rawMessage} ${rpc?.status ?? ""}`;
@@ -105,7 +105,7 @@ export function classifyTokenError(answer: TokenAnswer): UpstreamError {
   const code = isRecord(body) && typeof body.error === "string" ? body.error : undefined;
   const description =
     isRecord(body) && typeof body.error_description === "string" ? body.error_description : undefined;
-  const detail = redactSecrets(shorten(description ?? code ?? bodyText, 300), answer.secrets);
+  const detail = shorten(redactSecrets(description ?? code ?? bodyText, answer.secrets), 300);
   const make = (kind: UpstreamErrorKind, message: string) =>
     new UpstreamError({ kind, message, status, reason: code });
 
@@ -141,7 +141,7 @@ export function classifyNetworkError(error: unknown, context: NetworkErrorContex
   const text = error instanceof Error ? error.message : String(error);
   return new UpstreamError({
     kind: "network",
-    message: redactSecrets(shorten(`network error${where}: ${text}`, 300), context.secrets),
+    message: shorten(redactSecrets(`network error${where}: ${text}`, context.secrets), 300),
     reason: code,
   });
 }

@@ -254,3 +254,18 @@ describe("classifyNetworkError", () => {
     expect(classifyNetworkError(original)).toBe(original);
   });
 });
+
+describe("redaction happens before shortening", () => {
+  test("a token cut by the length limit leaves no prefix behind", () => {
+    // Not shaped like a Google token, so only the exact-secret redaction can catch it.
+    const token = "opaque-secret-" + "z".repeat(200);
+    const message = "y".repeat(990) + " " + token;
+    const err = classifyUpstreamError({
+      status: 500,
+      bodyText: JSON.stringify({ error: { code: 500, status: "INTERNAL", message } }),
+      now: 0,
+      secrets: [token],
+    });
+    expect(err.message).not.toContain("opaque");
+  });
+});
