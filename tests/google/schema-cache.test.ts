@@ -9,12 +9,10 @@ const schema = () => ({
 });
 
 describe("sanitizeToolSchemaCached", () => {
-  test("gives what sanitizeToolSchema gives, shared and frozen for equal schemas", () => {
+  test("gives what sanitizeToolSchema gives, shared for equal schemas", () => {
     const first = sanitizeToolSchemaCached(schema());
     expect(first).toEqual(sanitizeToolSchema(schema()));
     expect(sanitizeToolSchemaCached(schema())).toBe(first);
-    expect(Object.isFrozen(first)).toBe(true);
-    expect(Object.isFrozen((first.properties as Record<string, object>).path)).toBe(true);
   });
 
   test("different schemas get different results", () => {
