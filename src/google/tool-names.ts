@@ -14,7 +14,11 @@ export interface ToolNameMap {
   toOriginal(upstream: string): string;
 }
 
+/** What upstream accepts as it is; most names (Read, Bash, mcp__x__y) pass this test and need no rewriting. */
+const VALID_NAME = /^[a-zA-Z_][a-zA-Z0-9_-]{0,63}$/;
+
 export function cleanToolName(name: string): string {
+  if (VALID_NAME.test(name)) return name;
   let out = name.replace(/[^a-zA-Z0-9_-]/g, "_");
   if (!/^[a-zA-Z_]/.test(out)) out = `_${out}`;
   return out.slice(0, MAX_TOOL_NAME_LENGTH);
