@@ -196,7 +196,7 @@ export interface AgcpUpstreamOptions {
   };
   /** How agcp identifies itself upstream. Default: the Antigravity client's values. */
   identity?: { userAgent?: string; clientName?: string; clientVersion?: string };
-  /** Longest wait for response headers of one upstream request. Default: 60000. */
+  /** Longest wait for response headers of one upstream request, and between chunks of a running stream. Default: 60000. */
   requestTimeoutMs?: number;
   /** Access tokens are refreshed this long before they expire. Default: 300000 (5 min). */
   refreshSkewMs?: number;

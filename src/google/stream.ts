@@ -159,6 +159,8 @@ export interface StreamTranslator {
   finish(): AnthropicStreamEvent[];
   /** Whether any content block was produced; false means upstream's answer was empty. */
   readonly hasContent: boolean;
+  /** Whether upstream said the answer is complete (a finishReason); a stream that ends without one was cut. */
+  readonly complete: boolean;
 }
 
 type OpenBlock = "none" | "text" | "thinking";
@@ -185,6 +187,10 @@ class Translator implements StreamTranslator {
     this.ctx = ctx;
     this.newId = ctx.newId ?? randomId;
     this.messageId = this.newId("msg");
+  }
+
+  get complete(): boolean {
+    return this.finishReason !== undefined;
   }
 
   get hasContent(): boolean {

@@ -24,7 +24,7 @@ export interface UpstreamOptions {
   hosts: string[];
   oauth: UpstreamOAuthOptions;
   identity: UpstreamIdentity;
-  /** Longest wait for response headers; a stream that has started may run as long as it likes. */
+  /** Longest wait for response headers, and (enforced by the reader) between chunks of a running stream. */
   requestTimeoutMs: number;
   /** Refresh an access token this long before it expires. */
   refreshSkewMs: number;

@@ -266,3 +266,16 @@ describe("stream translator", () => {
     }
   });
 });
+
+describe("stream translator completeness", () => {
+  const fresh = () => createStreamTranslator({ requestedModel: "m", toolNames: createToolNameMap(), signatures: createSignatureCache(), family: "claude" });
+  test("content without a finishReason is not complete; the chunk with one makes it so", () => {
+    const t = fresh();
+    t.start();
+    t.push({ response: { candidates: [{ content: { role: "model", parts: [{ text: "half an" }] } }] } } as CloudCodeChunk);
+    expect(t.hasContent).toBe(true);
+    expect(t.complete).toBe(false);
+    t.push({ response: { candidates: [{ content: { role: "model", parts: [{ text: " answer" }] }, finishReason: "STOP" }] } } as CloudCodeChunk);
+    expect(t.complete).toBe(true);
+  });
+});

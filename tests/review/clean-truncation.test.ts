@@ -32,7 +32,7 @@ function truncatingFront(simUrl: string) {
   });
 }
 
-test.failing("a stream cut cleanly before finishReason ends with event: error, not message_stop with end_turn", async () => {
+test("a stream cut cleanly before finishReason ends with event: error, not message_stop with end_turn", async () => {
   stack = await startStack({
     accounts: [{ email: "trunc@agcp.test", refreshToken: "sim-refresh-trunc" }],
     tweak: (c) => {

@@ -6,7 +6,7 @@ import type { AnthropicMessage, AnthropicStreamEvent, MessagesRequest, Usage } f
 import type { ResolvedModel } from "../../google/models.ts";
 import { hasContent, toAnthropicMessage } from "../../google/response.ts";
 import { deriveSessionId } from "../../google/session.ts";
-import { createStreamTranslator, parseSseBatches, type StreamTranslator } from "../../google/stream.ts";
+import { createStreamTranslator, SseDecoder, type StreamTranslator } from "../../google/stream.ts";
 import type { CloudCodeResponse } from "../../google/types.ts";
 import { UpstreamError } from "../../upstream/errors.ts";
 import { readJsonBody } from "../body.ts";
@@ -70,10 +70,10 @@ async function createMessage(ctx: MessageContext, signal: AbortSignal): Promise<
 async function collectStream(ctx: MessageContext, opened: Opened): Promise<AnthropicMessage> {
   const translator = createStreamTranslator(translationContext(ctx, opened));
   const events: AnthropicStreamEvent[] = translator.start();
-  await readUpstream(opened, (chunks) => {
+  await readUpstream(ctx, opened, (chunks) => {
     for (const chunk of chunks) for (const ev of translator.push(chunk)) events.push(ev);
   });
-  if (!translator.hasContent) throw new UpstreamError({ kind: "empty_response", message: "Upstream stream had no content." });
+  assertComplete(translator);
   for (const ev of translator.finish()) events.push(ev);
   return accumulateMessage(events);
 }
@@ -96,7 +96,7 @@ function streamMessage(ctx: MessageContext, clientSignal: AbortSignal): Promise<
     const translator = createStreamTranslator(translationContext(ctx, opened));
     let pending = encodeAll(translator.start());
     // One write per upstream read, however many events it carried.
-    await readUpstream(opened, (chunks) => {
+    await readUpstream(ctx, opened, (chunks) => {
       let text = "";
       for (const chunk of chunks) text += encodeAll(translator.push(chunk));
       if (opened.delivered) return text === "" ? undefined : channel.send(text);
@@ -108,7 +108,7 @@ function streamMessage(ctx: MessageContext, clientSignal: AbortSignal): Promise<
       channel.send(pending, decisionHeaders(opened.accountId, opened.attempt));
       pending = "";
     });
-    if (!translator.hasContent) throw new UpstreamError({ kind: "empty_response", message: "Upstream stream had no content." });
+    assertComplete(translator);
     const tail = translator.finish();
     for (const ev of tail) if (ev.type === "message_delta") usage = ev.usage as Usage;
     channel.send(encodeAll(tail));
@@ -129,17 +129,53 @@ function streamMessage(ctx: MessageContext, clientSignal: AbortSignal): Promise<
   return channel.response;
 }
 
-/** Feeds the upstream SSE chunks of each network read to `onChunks`; a broken stream becomes a network UpstreamError. */
-async function readUpstream(opened: Opened, onChunks: (chunks: CloudCodeResponse[]) => void): Promise<void> {
+/**
+ * An upstream stream that ended without content is an empty response (retried); one that ended
+ * after content but before upstream said it was finished was cut, and must not pass for a whole answer.
+ */
+function assertComplete(translator: StreamTranslator): void {
+  if (!translator.hasContent) throw new UpstreamError({ kind: "empty_response", message: "Upstream stream had no content." });
+  if (!translator.complete) throw new UpstreamError({ kind: "network", message: "Upstream stream ended before the answer was finished." });
+}
+
+/**
+ * Feeds the upstream SSE chunks of each network read to `onChunks`. A broken stream, or one that
+ * stays silent longer than upstream.requestTimeoutMs between reads, becomes a network UpstreamError
+ * (pings would otherwise keep every timeout along the way from ever firing).
+ */
+async function readUpstream(ctx: MessageContext, opened: Opened, onChunks: (chunks: CloudCodeResponse[]) => void): Promise<void> {
   const body = opened.response.body;
   if (!body) throw new UpstreamError({ kind: "empty_response", message: "Upstream answered with no body." });
+  const idleMs = ctx.rt.config.upstream.requestTimeoutMs;
+  const reader = body.getReader();
+  const text = new TextDecoder();
+  const sse = new SseDecoder();
+  let silent = false;
+  let timer = setTimeout(onSilence, idleMs);
+  function onSilence() {
+    silent = true;
+    reader.cancel().catch(() => {});
+  }
+  const deliver = (events: unknown[]) => {
+    if (events.length > 0) onChunks(events.map((data) => (data as { response?: CloudCodeResponse }).response ?? (data as CloudCodeResponse)));
+    if (sse.failure) throw new UpstreamError({ kind: "network", message: `Upstream stream broke: ${sse.failure.message}` });
+  };
   try {
-    for await (const batch of parseSseBatches(body)) {
-      onChunks(batch.map((data) => (data as { response?: CloudCodeResponse }).response ?? (data as CloudCodeResponse)));
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (silent) throw new UpstreamError({ kind: "network", message: `Upstream sent nothing for ${idleMs} ms mid-stream.` });
+      if (done) return deliver(sse.end(text.decode()));
+      clearTimeout(timer);
+      timer = setTimeout(onSilence, idleMs);
+      deliver(sse.push(text.decode(value, { stream: true })));
     }
   } catch (err) {
+    await reader.cancel().catch(() => {});
     if (err instanceof UpstreamError) throw err;
     throw new UpstreamError({ kind: "network", message: `Upstream stream broke: ${(err as Error).message}` });
+  } finally {
+    clearTimeout(timer);
+    reader.releaseLock();
   }
 }
 
