@@ -89,11 +89,10 @@ const report = renderReport(results);
 writeFileSync(out, `${report}\n`);
 console.log(report);
 progress(`wrote ${out}`);
-if (!process.env.BENCH_OUT) updatePerformanceDoc(report);
+if (!process.env.BENCH_OUT) for (const doc of ["README.md", "docs/performance.md"]) updateTargetsTable(join(REPO, doc), report);
 
-/** Keeps the targets table in docs/performance.md (the README section) in step with the latest run. */
-function updatePerformanceDoc(markdown: string): void {
-  const doc = join(REPO, "docs/performance.md");
+/** Keeps the targets table between the bench markers of a document in step with the latest run. */
+function updateTargetsTable(doc: string, markdown: string): void {
   const begin = "<!-- bench:targets:begin -->";
   const end = "<!-- bench:targets:end -->";
   const text = existsSync(doc) ? readFileSync(doc, "utf8") : "";
