@@ -9,6 +9,7 @@
 import { createPool, type Pool } from "../src/pool/pool.ts";
 import { STRATEGIES, DEFAULT_TUNING, type StrategyName } from "../src/pool/tuning.ts";
 import { UpstreamError } from "../src/upstream/errors.ts";
+import { mulberry32 } from "../tests/support/loopback.ts";
 
 export interface SelectionBenchRow {
   strategy: StrategyName;
@@ -26,17 +27,6 @@ const SIZES = [10, 1_000, 10_000];
 /** Simulated time between selections: 100 requests per second, each taking a token. */
 const STEP_MS = 10;
 
-/** Small deterministic PRNG so every run builds the same pool. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function mixedPool(n: number, strategy: StrategyName, clock: { now: number }): Pool {
   const rnd = mulberry32(n);

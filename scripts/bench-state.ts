@@ -11,7 +11,7 @@
  * Redis rows need redis-server on PATH (started on a free loopback port) or AGCP_BENCH_REDIS_URL.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { startRedisServer } from "../tests/support/loopback.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ResolvedStorage } from "../src/config/resolve.ts";
@@ -76,55 +76,6 @@ async function timeRequests(pool: Pool, requests: number, store?: StateStore, ch
     await tick();
   }
   return ((performance.now() - start) * 1000) / requests;
-}
-
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function pingable(port: number): Promise<boolean> {
-  return await new Promise((resolve) => {
-    const socket = connect({ port, host: "127.0.0.1" }, () => socket.write("PING\r\n"));
-    socket.setTimeout(500, () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once("data", (d) => {
-      socket.destroy();
-      resolve(d.toString().startsWith("+PONG"));
-    });
-    socket.once("error", () => resolve(false));
-  });
-}
-
-async function startRedisServer(): Promise<{ url: string; stop(): Promise<void> } | undefined> {
-  const bin = Bun.which("redis-server");
-  if (!bin) return undefined;
-  const port = await freePort();
-  const proc = Bun.spawn([bin, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
-    stdout: "ignore",
-    stderr: "ignore",
-  });
-  const stop = async () => {
-    proc.kill("SIGKILL");
-    await proc.exited;
-  };
-  const deadline = Date.now() + 5_000;
-  while (!(await pingable(port))) {
-    if (Date.now() > deadline) {
-      await stop();
-      return undefined;
-    }
-    await Bun.sleep(20);
-  }
-  return { url: `redis://127.0.0.1:${port}`, stop };
 }
 
 function median(xs: number[]): number {

@@ -1,5 +1,4 @@
 import { mkdtempSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -40,17 +39,7 @@ export async function runCli(args: string[], opts: { cwd?: string; env?: Record<
 }
 
 /** A port that was free a moment ago (the OS picks it). */
-export async function freePort(): Promise<number> {
-  return await new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const address = srv.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      srv.close(() => resolvePort(port));
-    });
-  });
-}
+export { freePort } from "../support/loopback.ts";
 
 /** Poll `url` until it answers 200 or `timeoutMs` passes. */
 export async function waitForOk(url: string, timeoutMs: number): Promise<Response> {

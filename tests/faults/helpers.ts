@@ -9,17 +9,7 @@ export function accounts(n: number, prefix: string): SimAccountInit[] {
   return Array.from({ length: n }, (_, i) => ({ email: `${prefix}${i + 1}@agcp.test`, refreshToken: `sim-refresh-${prefix}-${i + 1}` }));
 }
 
-/** Small deterministic PRNG: the same seed gives the same run every time. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from "../support/loopback.ts";
 
 /** Runs `count` jobs with at most `concurrency` in flight; results in job order. */
 export async function pooled<T>(count: number, concurrency: number, job: (i: number) => Promise<T>): Promise<T[]> {

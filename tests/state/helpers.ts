@@ -1,10 +1,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_TUNING, type PoolTuning } from "../../src/pool/tuning.ts";
 import type { ResolvedStorage } from "../../src/config/resolve.ts";
 import type { StateLog } from "../../src/state/types.ts";
+import { freePort, startRedisServer, type RedisServer } from "../support/loopback.ts";
+
+export { freePort, type RedisServer };
 
 export const tempDirs: string[] = [];
 
@@ -48,17 +50,6 @@ export function tuningWith(edit: (t: PoolTuning) => void): PoolTuning {
   return t;
 }
 
-export async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 /** Polls `check` until it returns a truthy value; returns it, or throws naming `what`. */
 export async function until<T>(what: string, check: () => T | Promise<T>, timeoutMs = 3_000, everyMs = 10): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -71,31 +62,6 @@ export async function until<T>(what: string, check: () => T | Promise<T>, timeou
 }
 
 // ---- a real redis-server per test file ---------------------------------------------------------
-
-export interface RedisServer {
-  url: string;
-  port: number;
-  /** SIGKILL, like a crash. */
-  kill(): Promise<void>;
-  /** Starts again on the same port (empty: no persistence). */
-  restart(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-async function pingable(port: number): Promise<boolean> {
-  return await new Promise((resolve) => {
-    const socket = connect({ port, host: "127.0.0.1" }, () => socket.write("PING\r\n"));
-    socket.setTimeout(500, () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once("data", (d) => {
-      socket.destroy();
-      resolve(d.toString().startsWith("+PONG"));
-    });
-    socket.once("error", () => resolve(false));
-  });
-}
 
 /**
  * Starts `redis-server` on a free loopback port, without persistence. Returns undefined only
@@ -112,21 +78,5 @@ export async function startRedis(): Promise<RedisServer | undefined> {
     console.warn("[tests/state] redis-server not found: skipping the Redis tests (they never skip in CI).");
     return undefined;
   }
-  const port = await freePort();
-  let proc: ReturnType<typeof Bun.spawn> | undefined;
-  const start = async () => {
-    proc = Bun.spawn([bin, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
-      stdout: "ignore",
-      stderr: "ignore",
-    });
-    await until(`redis-server on port ${port}`, () => pingable(port), 5_000, 20);
-  };
-  const kill = async () => {
-    if (!proc) return;
-    proc.kill("SIGKILL");
-    await proc.exited;
-    proc = undefined;
-  };
-  await start();
-  return { url: `redis://127.0.0.1:${port}`, port, kill, restart: start, stop: kill };
+  return startRedisServer();
 }
