@@ -1,7 +1,7 @@
 /** Child processes for the benchmarks: one server each, driven over stdin/stdout line by line. */
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
+export { freePort } from "../tests/support/loopback.ts";
 
 export const REPO = join(import.meta.dir, "..");
 const SERVER_SCRIPT = join(import.meta.dir, "bench-server.ts");
@@ -98,15 +98,3 @@ export function cpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
 }
 
-/** A loopback port that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const address = srv.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
