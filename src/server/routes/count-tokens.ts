@@ -8,6 +8,8 @@ import type { Runtime } from "../runtime.ts";
 export function countTokensHandler(rt: Runtime) {
   return async (event: H3Event) => {
     const req = parseCountTokensRequest(await readJsonBody(event, rt.config.bodyLimit));
+    // Same bounded wait as /v1/messages: the model list must be upstream's before names are judged.
+    await rt.quota.whenReady();
     rt.catalog.resolve(req.model);
     return { input_tokens: countTokens(req) };
   };
