@@ -59,19 +59,24 @@ export async function waitForOk(url: string, timeoutMs: number): Promise<Respons
 }
 
 export interface RunningCli {
-  proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
+  proc: Bun.Subprocess<"ignore" | "pipe", "pipe", "pipe">;
   /** Everything printed so far (stdout + stderr). */
   output(): string;
+  /** Waits for the exit and for the last output. */
+  finish(): Promise<{ code: number; text: string }>;
   /** Resolves with the first match of `re` in the output, or rejects after `timeoutMs`. */
   waitFor(re: RegExp, timeoutMs: number): Promise<RegExpMatchArray>;
 }
 
 /** Start a long-running CLI command and collect its output as it comes. */
-export function spawnCli(args: string[], opts: { cwd?: string; env?: Record<string, string>; bin?: string[] } = {}): RunningCli {
+export function spawnCli(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string>; bin?: string[]; stdin?: "ignore" | "pipe" } = {},
+): RunningCli {
   const proc = Bun.spawn([...(opts.bin ?? [process.execPath, MAIN]), ...args], {
     cwd: opts.cwd ?? tempDir(),
     env: cleanEnv(opts.env),
-    stdin: "ignore",
+    stdin: opts.stdin ?? "ignore",
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -84,6 +89,11 @@ export function spawnCli(args: string[], opts: { cwd?: string; env?: Record<stri
   return {
     proc,
     output: () => text,
+    async finish() {
+      const code = await proc.exited;
+      await drained;
+      return { code, text };
+    },
     async waitFor(re, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {

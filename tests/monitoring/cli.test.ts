@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createSimulator, demoAccounts, type Simulator } from "../../src/sim/index.ts";
-import { cleanEnv, MAIN, runCli, tempDir, type CliResult } from "../cli/helpers.ts";
+import { cleanEnv, MAIN, runCli, spawnCli, tempDir, type CliResult } from "../cli/helpers.ts";
 import { startStack, type Stack } from "../support/stack.ts";
 import { expectNoSecrets } from "./helpers.ts";
 
@@ -57,35 +57,17 @@ async function accounts(args: string[], extraEnv: Record<string, string> = {}): 
 
 /** Starts `agcp accounts add` with a stdin we can write to, and hands back its sign-in URL. */
 async function startAdd(args: string[]) {
-  const proc = Bun.spawn([process.execPath, MAIN, "accounts", "add", "--no-browser", "--callback-port", "0", ...args], {
-    cwd: dir,
-    env: cleanEnv(env),
-    stdin: "pipe",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  let text = "";
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
-    const decoder = new TextDecoder();
-    for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
-  };
-  const drained = Promise.all([pump(proc.stdout), pump(proc.stderr)]);
-  const deadline = Date.now() + 10_000;
-  let url: string | undefined;
-  while (!url && Date.now() < deadline) {
-    url = /(http:\/\/\S+\/o\/oauth2\/v2\/auth\?\S+)/.exec(text)?.[1];
-    if (!url) await Bun.sleep(20);
-  }
-  if (!url) throw new Error(`no authorize URL in:\n${text}`);
+  const cli = spawnCli(["accounts", "add", "--no-browser", "--callback-port", "0", ...args], { cwd: dir, env, stdin: "pipe" });
+  const url = (await cli.waitFor(/(http:\/\/\S+\/o\/oauth2\/v2\/auth\?\S+)/, 10_000))[1]!;
+  const proc = cli.proc as Bun.Subprocess<"pipe", "pipe", "pipe">;
   return {
     proc,
     url,
-    output: () => text,
+    output: cli.output,
     async finish() {
-      const code = await proc.exited;
-      await drained;
-      outputs.push(text);
-      return { code, text };
+      const done = await cli.finish();
+      outputs.push(done.text);
+      return done;
     },
   };
 }
