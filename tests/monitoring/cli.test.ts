@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createSimulator, demoAccounts, type Simulator } from "../../src/sim/index.ts";
-import { cleanEnv, MAIN, runCli, spawnCli, tempDir, type CliResult } from "../cli/helpers.ts";
+import { runCli, spawnCli, tempDir, type CliResult } from "../cli/helpers.ts";
 import { startStack, type Stack } from "../support/stack.ts";
 import { expectNoSecrets } from "./helpers.ts";
 
