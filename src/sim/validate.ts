@@ -1,7 +1,7 @@
 import { GEMINI_25_MAX_THINKING_BUDGET, modelFamily } from "./models.ts";
 import { SKIP_SIGNATURE_SENTINEL, signatureFamily, verifyThought } from "./signature.ts";
 import type { SimModel } from "./types.ts";
-import { isRecord, type WireContent, type WireGenerateRequest, type WireSchema } from "./wire.ts";
+import { isRecord, type WireContent, type WireGenerateRequest } from "./wire.ts";
 
 /**
  * Checks a generate request the way upstream would, so proxy translation bugs surface as the
