@@ -83,7 +83,7 @@ export async function openBackend(opts: BackendOptions): Promise<Backend> {
     return {
       driver: "memory",
       storage,
-      location: "memory (forgotten on exit)",
+      location: "process memory, forgotten on exit",
       describe: (key) => `memory key ${key}`,
       async moveAside(key) {
         // Nothing to keep for later inspection: the process holds the only copy.
