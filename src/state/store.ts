@@ -12,7 +12,8 @@ import { createAccountStore, type AccountStore } from "./accounts.ts";
 import { attachPool, type Attachment } from "./attach.ts";
 import { openBackend, type DriverName } from "./backend.ts";
 import { createContext } from "./context.ts";
-import { poolKey } from "./keys.ts";
+import { watchFiles } from "./fs-watch.ts";
+import { ACCOUNTS_KEY, poolKey, SETTINGS_KEY } from "./keys.ts";
 import { MIGRATIONS, type Migration } from "./documents.ts";
 import { openRedisLink, type RedisLink } from "./redis-link.ts";
 import { createSettingsStore, type SettingsStore } from "./settings.ts";
@@ -32,6 +33,8 @@ export interface OpenStateOptions {
   /** How soon a shared fact (cooldown, invalid flag, quota, enabled) is written after it changed. Default min(100, flushIntervalMs). */
   urgentDelayMs?: number;
   migrations?: readonly Migration[];
+  /** fs: how often the accounts and settings files are checked for changes made by another process (the CLI). Default 1000. */
+  watchIntervalMs?: number;
 }
 
 /** Something another instance changed that this one should read again. */
@@ -97,6 +100,7 @@ export async function openStateStore(opts: OpenStateOptions): Promise<StateStore
     }
   };
   let attachment: Attachment | undefined;
+  let stopWatching: (() => void) | undefined;
 
   link?.onMessage((message) => {
     if (message.t === "accounts" || message.t === "settings") emit(message.t);
@@ -167,11 +171,17 @@ export async function openStateStore(opts: OpenStateOptions): Promise<StateStore
 
     onRemote(listener) {
       remoteListeners.add(listener);
+      // Redis announces changes on its channel; with files, another process (the CLI) just writes them.
+      if (backend.driver === "fs" && !opts.driver && !stopWatching) {
+        const files = { accounts: backend.describe(ACCOUNTS_KEY), settings: backend.describe(SETTINGS_KEY) };
+        stopWatching = watchFiles<"accounts" | "settings">(files, opts.watchIntervalMs ?? 1_000, emit);
+      }
       return () => remoteListeners.delete(listener);
     },
 
     close() {
       closing ??= (async () => {
+        stopWatching?.();
         attachment?.detach();
         await store.flush();
         const left = attachment?.pending() ?? 0;

@@ -3,7 +3,8 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { readdirSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { onlyCooldown, startAgcpOn, startSim, type Agcp } from "./agcp-helpers.ts";
-import { removeTempDirs, tempDir } from "./helpers.ts";
+import { captureLog, removeTempDirs, storage, tempDir, until } from "./helpers.ts";
+import { openStateStore } from "../../src/state/store.ts";
 
 afterAll(removeTempDirs);
 
@@ -141,6 +142,31 @@ describe("agcp with the fs driver", () => {
       expect(third.agcp.runtime.pool.account(three.email)).toBeUndefined();
       await third.close();
     } finally {
+      await sim.close();
+    }
+  });
+
+  test("a running server on the fs store picks up what another process (the CLI) changes, within a second or so", async () => {
+    const sim = await startSim(2);
+    const [, two] = sim.accounts as [unknown, { email: string; refreshToken: string }];
+    const dir = tempDir();
+    const onlyFirst = (c: Parameters<NonNullable<Parameters<typeof startAgcpOn>[2]>>[0]) => ({ ...c, accounts: c.accounts.slice(0, 1) });
+    const server = await startAgcpOn(sim, { driver: "fs", dir }, onlyFirst);
+    // What `agcp accounts add|disable|remove` does: a store of its own on the same folder, no server involved.
+    const cli = await openStateStore({ storage: storage({ driver: "fs", dir }), log: captureLog() });
+    try {
+      const pool = server.agcp.runtime.pool;
+      expect(pool.account(two.email)).toBeUndefined();
+      await cli.accounts.add({ email: two.email, refreshToken: two.refreshToken });
+      await until("the server to see the added account", () => pool.account(two.email), 3_000, 20);
+      expect(server.agcp.runtime.credentials.get(two.email)?.refreshToken).toBe(two.refreshToken);
+      await cli.accounts.setEnabled(two.email, false);
+      await until("the server to see it disabled", () => pool.account(two.email)?.enabled === false, 3_000, 20);
+      await cli.accounts.remove(two.email);
+      await until("the server to drop it", () => pool.account(two.email) === undefined, 3_000, 20);
+    } finally {
+      await cli.close();
+      await server.close();
       await sim.close();
     }
   });

@@ -14,7 +14,7 @@ export function openAccountsStore(config: ResolvedConfig, log: ConsolaInstance):
 
 /** How soon a running server sees a change made here, in the user's terms. */
 export function pickupNote(driver: ResolvedConfig["storage"]["driver"]): string {
-  return driver === "redis"
-    ? "Running agcp instances sharing this Redis store pick the change up at once."
-    : "A running agcp picks the change up when it restarts.";
+  if (driver === "redis") return "Running agcp instances sharing this Redis store pick the change up at once.";
+  if (driver === "fs") return "A running agcp on this state folder picks the change up within a second.";
+  return "With memory storage nothing is shared: a running agcp does not see this change.";
 }
