@@ -13,5 +13,6 @@ export type {
   SimModel,
   SimOptions,
   SimStats,
+  SimTotals,
   SimTier,
 } from "./types.ts";

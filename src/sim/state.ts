@@ -1,5 +1,5 @@
 import { randomBytes, createHash } from "node:crypto";
-import type { SimAccountInit, SimAccountView, SimCounters, SimFault, SimModel, SimStats, SimTier } from "./types.ts";
+import type { SimAccountInit, SimAccountView, SimCounters, SimFault, SimModel, SimStats, SimTier, SimTotals } from "./types.ts";
 
 export interface SimConfig {
   models: SimModel[];
@@ -35,6 +35,8 @@ export interface AuthCode {
 
 const RATE_WINDOW_MS = 60_000;
 const SESSION_MEMORY = 1000;
+
+const SUMMED = ["successfulGenerates", "unauthorized", "forbidden", "badRequests", "serverErrors", "inflight", "clientAborts"] as const satisfies readonly (keyof SimTotals)[];
 
 export function emptyCounters(): SimCounters {
   return {
@@ -268,29 +270,12 @@ export class SimState {
   }
 
   stats(): SimStats {
-    const stats: SimStats = {
-      accounts: this.accounts.size,
-      requests: {},
-      successfulGenerates: 0,
-      rateLimited: {},
-      unauthorized: 0,
-      forbidden: 0,
-      badRequests: 0,
-      serverErrors: 0,
-      inflight: 0,
-      clientAborts: 0,
-      unattributed: this.unattributed,
-    };
+    const { sessionsSeen: _s, lastRequestBody: _r, lastGenerateBody: _g, ...zero } = emptyCounters();
+    const stats: SimStats = { accounts: this.accounts.size, ...zero, unattributed: this.unattributed };
     for (const { counters: c } of this.accounts.values()) {
       for (const [k, v] of Object.entries(c.requests)) stats.requests[k] = (stats.requests[k] ?? 0) + v;
       for (const [k, v] of Object.entries(c.rateLimited)) stats.rateLimited[k] = (stats.rateLimited[k] ?? 0) + v;
-      stats.successfulGenerates += c.successfulGenerates;
-      stats.unauthorized += c.unauthorized;
-      stats.forbidden += c.forbidden;
-      stats.badRequests += c.badRequests;
-      stats.serverErrors += c.serverErrors;
-      stats.inflight += c.inflight;
-      stats.clientAborts += c.clientAborts;
+      for (const k of SUMMED) stats[k] += c[k];
     }
     return stats;
   }

@@ -99,17 +99,11 @@ export interface SimAccountView {
   counters: SimCounters;
 }
 
-export interface SimStats {
+/** Counters that add up across accounts (the rest describe one account's last request). */
+export type SimTotals = Omit<SimCounters, "sessionsSeen" | "lastRequestBody" | "lastGenerateBody">;
+
+export interface SimStats extends SimTotals {
   accounts: number;
-  requests: Record<string, number>;
-  successfulGenerates: number;
-  rateLimited: Record<string, number>;
-  unauthorized: number;
-  forbidden: number;
-  badRequests: number;
-  serverErrors: number;
-  inflight: number;
-  clientAborts: number;
   /** Requests that matched no account (unknown token, OAuth, control API excluded). */
   unattributed: number;
 }
