@@ -1,28 +1,12 @@
 /** Small, pure text helpers shared by the limits table, the CLI and the console's server side. */
-
-/**
- * A countdown short enough for a table cell, with zero-padded minor units so columns of them
- * line up: 45s, 3m05s, 1h02m, 2d03h.
- */
-export function formatCountdown(ms: number): string {
-  const total = Math.max(0, Math.ceil(ms / 1000));
-  const d = Math.floor(total / 86_400);
-  const h = Math.floor((total % 86_400) / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = total % 60;
-  const two = (n: number) => String(n).padStart(2, "0");
-  if (d > 0) return `${d}d${two(h)}h`;
-  if (h > 0) return `${h}h${two(m)}m`;
-  if (m > 0) return `${m}m${two(s)}s`;
-  return `${s}s`;
-}
+import { formatDuration } from "../pool/explain.ts";
 
 /** "never", "just now", "12s ago", "1h02m ago". */
 export function formatAgo(at: number | undefined, now: number): string {
   if (!at) return "never";
   const ms = now - at;
   if (ms < 1000) return "just now";
-  return `${formatCountdown(ms)} ago`;
+  return `${formatDuration(ms)} ago`;
 }
 
 /** Whole percent, never rounding a non-empty quota down to a misleading 0% or up to 100%. */

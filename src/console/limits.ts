@@ -7,7 +7,8 @@
  * because AccountView carries none.
  */
 import type { AccountStatus, AccountView, InvalidKind } from "../pool/types.ts";
-import { formatAgo, formatCountdown, formatPercent, renderColumns, truncate, type Align } from "./format.ts";
+import { formatDuration } from "../pool/explain.ts";
+import { formatAgo, formatPercent, renderColumns, truncate, type Align } from "./format.ts";
 
 export interface LimitsInput {
   accounts: readonly AccountView[];
@@ -159,7 +160,7 @@ export function quotaCellText(account: AccountLimits, model: string, now: number
   if (!q) return "-";
   const text = formatPercent(q.remaining);
   // The reset only matters where the account is held back for the model.
-  if (q.remaining <= q.floor && q.resetAt) return `${text} (resets in ${formatCountdown(Date.parse(q.resetAt) - now)})`;
+  if (q.remaining <= q.floor && q.resetAt) return `${text} (resets in ${formatDuration(Date.parse(q.resetAt) - now)})`;
   return text;
 }
 
@@ -186,7 +187,7 @@ function accountsTable(r: LimitsReport, now: number, width: number): string[] {
     String(a.health),
     String(Math.floor(a.tokens)),
     formatAgo(a.lastUsedAt ? Date.parse(a.lastUsedAt) : undefined, now),
-    a.nextResetAt ? `in ${formatCountdown(Date.parse(a.nextResetAt) - now)}` : "-",
+    a.nextResetAt ? `in ${formatDuration(Date.parse(a.nextResetAt) - now)}` : "-",
     a.reason ? `${a.status}: ${a.reason}` : a.status,
   ]);
   // STATUS goes last and is the one column cut to fit: its reason can be a whole upstream sentence.

@@ -6,14 +6,21 @@ import { isBelowFloor, liveQuota } from "./quota.ts";
 import type { PoolSnapshot } from "./snapshot.ts";
 import type { AccountState } from "./types.ts";
 
+/**
+ * A duration short enough for a log line or a table cell, with zero-padded minor units so
+ * columns of them line up: 45s, 3m05s, 1h02m, 2d03h.
+ */
 export function formatDuration(ms: number): string {
-  const s = Math.max(0, Math.ceil(ms / 1000));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = s % 60;
-  if (h > 0) return m > 0 ? `${h}h${m}m` : `${h}h`;
-  if (m > 0) return sec > 0 ? `${m}m${sec}s` : `${m}m`;
-  return `${sec}s`;
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  const d = Math.floor(total / 86_400);
+  const h = Math.floor((total % 86_400) / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const two = (n: number) => String(n).padStart(2, "0");
+  if (d > 0) return `${d}d${two(h)}h`;
+  if (h > 0) return `${h}h${two(m)}m`;
+  if (m > 0) return `${m}m${two(s)}s`;
+  return `${s}s`;
 }
 
 export function formatInstant(at: number, now: number): string {

@@ -1,6 +1,7 @@
 // The /account-limits report and table as pure functions: golden output with a fixed clock.
 import { describe, expect, test } from "bun:test";
-import { formatAgo, formatCountdown, formatPercent, truncate } from "../../src/console/format.ts";
+import { formatAgo, formatPercent, truncate } from "../../src/console/format.ts";
+import { formatDuration } from "../../src/pool/explain.ts";
 import { buildLimitsReport, quotaCellText, renderLimitsTable } from "../../src/console/limits.ts";
 import { createPool } from "../../src/pool/pool.ts";
 import type { AccountView } from "../../src/pool/types.ts";
@@ -193,12 +194,12 @@ describe("limits table", () => {
 
 describe("formatting helpers", () => {
   test("countdowns pad their minor unit", () => {
-    expect(formatCountdown(0)).toBe("0s");
-    expect(formatCountdown(999)).toBe("1s");
-    expect(formatCountdown(65_000)).toBe("1m05s");
-    expect(formatCountdown(HOUR + 2 * MIN)).toBe("1h02m");
-    expect(formatCountdown(27 * HOUR)).toBe("1d03h");
-    expect(formatCountdown(-5)).toBe("0s");
+    expect(formatDuration(0)).toBe("0s");
+    expect(formatDuration(999)).toBe("1s");
+    expect(formatDuration(65_000)).toBe("1m05s");
+    expect(formatDuration(HOUR + 2 * MIN)).toBe("1h02m");
+    expect(formatDuration(27 * HOUR)).toBe("1d03h");
+    expect(formatDuration(-5)).toBe("0s");
   });
   test("ago, percent, truncate", () => {
     expect(formatAgo(0, NOW)).toBe("never");
