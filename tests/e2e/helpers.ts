@@ -1,4 +1,4 @@
-import type { SimAccountInit } from "../../src/sim/index.ts";
+import type { SimAccountInit, SimAccountView, SimCounters } from "../../src/sim/index.ts";
 import type { Stack } from "../support/stack.ts";
 
 /** n accounts with full quota and no rate limit, so routing is decided by agcp alone. */
@@ -6,18 +6,8 @@ export function fullAccounts(n: number, prefix = "acct"): SimAccountInit[] {
   return Array.from({ length: n }, (_, i) => ({ email: `${prefix}${i + 1}@agcp.test`, refreshToken: `sim-refresh-${prefix}-${i + 1}` }));
 }
 
-export interface SimAccountCounters {
-  email: string;
-  counters: {
-    requests: Record<string, number>;
-    successfulGenerates: number;
-    rateLimited: Record<string, number>;
-    clientAborts: number;
-    inflight: number;
-    lastRequestBody: any;
-    lastGenerateBody: any;
-  };
-}
+/** The simulator's account view, with the recorded request bodies left loose for tests to dig into. */
+export type SimAccountCounters = SimAccountView & { counters: SimCounters & { lastRequestBody: any; lastGenerateBody: any } };
 
 export async function simAccounts(stack: Stack): Promise<SimAccountCounters[]> {
   return stack.control("/accounts");
