@@ -16,28 +16,56 @@ export class SseParseError extends Error {
   override readonly name = "SseParseError";
 }
 
+/** The stream stayed silent for longer than the reader was told to wait. */
+export class SseIdleError extends Error {
+  override readonly name = "SseIdleError";
+}
+
+export interface ParseSseOptions {
+  /**
+   * Longest silence between two reads before the body is cancelled and SseIdleError thrown.
+   * Without it a peer that sends headers and then nothing keeps the reader waiting for ever.
+   */
+  idleMs?: number;
+}
+
 /**
  * Yields the parsed JSON of each SSE event's data. Handles LF, CRLF and CR line ends split
  * anywhere (even inside a multi-byte character), multi-line data, comments and other fields, and a
  * final event without its blank line. Broken JSON throws SseParseError.
  */
-export async function* parseSse(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown> {
-  for await (const batch of parseSseBatches(body)) yield* batch;
+export async function* parseSse(body: ReadableStream<Uint8Array>, options: ParseSseOptions = {}): AsyncGenerator<unknown> {
+  for await (const batch of parseSseBatches(body, options)) yield* batch;
 }
 
 /**
  * Like parseSse, but yields every event completed by one network read together. A proxy that
  * forwards per batch wakes up and writes once per read instead of once per event.
  */
-export async function* parseSseBatches(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown[]> {
+export async function* parseSseBatches(body: ReadableStream<Uint8Array>, options: ParseSseOptions = {}): AsyncGenerator<unknown[]> {
+  const { idleMs } = options;
   const decoder = new TextDecoder();
   const sse = new SseDecoder();
   const reader = body.getReader();
   let drained = false;
+  let silent = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = () => {
+    if (idleMs === undefined) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      silent = true;
+      // Ends the pending read (done: true); the loop then sees `silent`.
+      reader.cancel().catch(() => {});
+    }, idleMs);
+  };
+  arm();
   try {
     for (;;) {
       const { done, value } = await reader.read();
+      if (silent) throw new SseIdleError(`nothing arrived for ${idleMs} ms`);
       if (done) drained = true;
+      else arm();
       const events = done ? sse.end(decoder.decode()) : sse.push(decoder.decode(value, { stream: true }));
       if (events.length > 0) yield events;
       // Events before a broken one went out above; now the break.
@@ -45,7 +73,8 @@ export async function* parseSseBatches(body: ReadableStream<Uint8Array>): AsyncG
       if (done) break;
     }
   } finally {
-    // The consumer stopped early (client gone, bad JSON): tell upstream we are not reading on.
+    clearTimeout(timer);
+    // The consumer stopped early (client gone, bad JSON, silence): tell upstream we are not reading on.
     if (!drained) await reader.cancel().catch(() => {});
     reader.releaseLock();
   }

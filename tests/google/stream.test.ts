@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { AnthropicStreamEvent } from "../../src/anthropic/types.ts";
 import { createSignatureCache } from "../../src/google/signatures.ts";
-import { createStreamTranslator, parseSse, SseParseError } from "../../src/google/stream.ts";
+import { createStreamTranslator, parseSse, SseIdleError, SseParseError } from "../../src/google/stream.ts";
 import { createToolNameMap } from "../../src/google/tool-names.ts";
 import type { CloudCodeChunk, GooglePart } from "../../src/google/types.ts";
 
@@ -277,5 +277,29 @@ describe("stream translator completeness", () => {
     expect(t.complete).toBe(false);
     t.push({ response: { candidates: [{ content: { role: "model", parts: [{ text: " answer" }] }, finishReason: "STOP" }] } } as CloudCodeChunk);
     expect(t.complete).toBe(true);
+  });
+});
+
+describe("parseSse idle limit", () => {
+  test("a body that goes silent yields what came, then throws SseIdleError and cancels the body", async () => {
+    let cancelled = false;
+    const body = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(new TextEncoder().encode('data: {"n":1}\n\n'));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    const seen: unknown[] = [];
+    const started = performance.now();
+    await expect(
+      (async () => {
+        for await (const e of parseSse(body, { idleMs: 50 })) seen.push(e);
+      })(),
+    ).rejects.toBeInstanceOf(SseIdleError);
+    expect(seen).toEqual([{ n: 1 }]);
+    expect(cancelled).toBe(true);
+    expect(performance.now() - started).toBeLessThan(1_000);
   });
 });

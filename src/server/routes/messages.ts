@@ -6,7 +6,7 @@ import type { AnthropicMessage, AnthropicStreamEvent, MessagesRequest, Usage } f
 import type { ResolvedModel } from "../../google/models.ts";
 import { hasContent, toAnthropicMessage } from "../../google/response.ts";
 import { deriveSessionId } from "../../google/session.ts";
-import { createStreamTranslator, SseDecoder, type StreamTranslator } from "../../google/stream.ts";
+import { createStreamTranslator, parseSseBatches, SseIdleError, type StreamTranslator } from "../../google/stream.ts";
 import type { CloudCodeResponse } from "../../google/types.ts";
 import { UpstreamError } from "../../upstream/errors.ts";
 import { readJsonBody } from "../body.ts";
@@ -147,35 +147,14 @@ async function readUpstream(ctx: MessageContext, opened: Opened, onChunks: (chun
   const body = opened.response.body;
   if (!body) throw new UpstreamError({ kind: "empty_response", message: "Upstream answered with no body." });
   const idleMs = ctx.rt.config.upstream.requestTimeoutMs;
-  const reader = body.getReader();
-  const text = new TextDecoder();
-  const sse = new SseDecoder();
-  let silent = false;
-  let timer = setTimeout(onSilence, idleMs);
-  function onSilence() {
-    silent = true;
-    reader.cancel().catch(() => {});
-  }
-  const deliver = (events: unknown[]) => {
-    if (events.length > 0) onChunks(events.map((data) => (data as { response?: CloudCodeResponse }).response ?? (data as CloudCodeResponse)));
-    if (sse.failure) throw new UpstreamError({ kind: "network", message: `Upstream stream broke: ${sse.failure.message}` });
-  };
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (silent) throw new UpstreamError({ kind: "network", message: `Upstream sent nothing for ${idleMs} ms mid-stream.` });
-      if (done) return deliver(sse.end(text.decode()));
-      clearTimeout(timer);
-      timer = setTimeout(onSilence, idleMs);
-      deliver(sse.push(text.decode(value, { stream: true })));
+    for await (const batch of parseSseBatches(body, { idleMs })) {
+      onChunks(batch.map((data) => (data as { response?: CloudCodeResponse }).response ?? (data as CloudCodeResponse)));
     }
   } catch (err) {
-    await reader.cancel().catch(() => {});
     if (err instanceof UpstreamError) throw err;
+    if (err instanceof SseIdleError) throw new UpstreamError({ kind: "network", message: `Upstream sent nothing for ${idleMs} ms mid-stream.` });
     throw new UpstreamError({ kind: "network", message: `Upstream stream broke: ${(err as Error).message}` });
-  } finally {
-    clearTimeout(timer);
-    reader.releaseLock();
   }
 }
 
