@@ -1,5 +1,6 @@
 import { ApiError } from "../anthropic/errors.ts";
 import type { MessagesRequest } from "../anthropic/types.ts";
+import { applyAgentIdentityPolicy } from "../google/agent-identity.ts";
 import type { ResolvedModel } from "../google/models.ts";
 import { toCloudCodeRequest, type CloudCodeRequest } from "../google/request.ts";
 import { formatDuration } from "../pool/explain.ts";
@@ -127,11 +128,13 @@ export async function relay<T>(
         sessionId: job.sessionId,
         signatures: rt.signatures,
       });
+      const identity = applyAgentIdentityPolicy(conversion.envelope.request, model.family, rt.config.agentSdkIdentity);
       const sentAt = performance.now();
       const response = await rt.upstream.generate(credentials, conversion.envelope, {
         stream: job.upstreamStream || conversion.thinking,
         signal: job.signal,
         thinking: conversion.thinking,
+        agentSdkIdentity: identity.present && model.family === "gemini",
       });
       rt.metrics.upstreamLatency.observe({ model: model.upstream }, (performance.now() - sentAt) / 1000);
       opened = { accountId, attempt, model, response, conversion, delivered: false };
