@@ -6,10 +6,11 @@ import { createDefu } from "defu";
 import { isAbsolute, join, resolve as resolvePath } from "node:path";
 import { DEFAULT_MODEL_MAPPING, type ModelMapping } from "../google/models.ts";
 import { DEFAULT_TUNING, type PoolTuning, type StrategyName } from "../pool/tuning.ts";
+import { CLAUDE_CODE_CLI_IDENTITY } from "../upstream/agent-identity.ts";
 import { DEFAULT_UPSTREAM, type UpstreamOptions } from "../upstream/options.ts";
 import { ConfigError, describeValue, issuesFromZod, type ConfigIssue } from "./errors.ts";
 import { configSchema, intIn, knownKeysAt, LOG_LEVELS, STRATEGY_NAMES } from "./schema.ts";
-import type { AgcpConfig, AgcpLimitsOptions, AgcpLogLevel } from "./types.ts";
+import type { AgcpAgentSdkIdentityOptions, AgcpConfig, AgcpLimitsOptions, AgcpLogLevel, AgcpTokenCountOptions } from "./types.ts";
 
 export interface ResolvedAccount {
   label: string;
@@ -48,6 +49,8 @@ export interface ResolvedConfig {
   server: { shutdownTimeoutMs: number; pingIntervalMs: number };
   security: { allowedHosts: string[]; allowedOrigins: string[] };
   limits: Required<AgcpLimitsOptions>;
+  tokenCount: Required<AgcpTokenCountOptions>;
+  agentSdkIdentity: Required<AgcpAgentSdkIdentityOptions>;
 }
 
 /** Values given on the command line; strings are parsed like env values. */
@@ -92,6 +95,8 @@ export const DEFAULTS = {
     maxJsonDepth: 128,
     maxSseLineBytes: 32 * 1024 * 1024,
   } satisfies Required<AgcpLimitsOptions>,
+  tokenCount: { upstream: true, cacheTtlMs: 60_000, cacheMaxEntries: 500, timeoutMs: 5_000 },
+  agentSdkIdentity: { rewrite: "gemini" as const, replacement: CLAUDE_CODE_CLI_IDENTITY },
 };
 
 /** Like defu, but a user's array replaces the default array instead of being concatenated to it. */
@@ -305,5 +310,7 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
       allowedOrigins: (user.security?.allowedOrigins ?? []).map((o) => o.toLowerCase().replace(/\/+$/, "")),
     },
     limits: { ...DEFAULTS.limits, ...user.limits },
+    tokenCount: { ...DEFAULTS.tokenCount, ...user.tokenCount },
+    agentSdkIdentity: { ...DEFAULTS.agentSdkIdentity, ...user.agentSdkIdentity },
   };
 }

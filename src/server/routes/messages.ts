@@ -1,5 +1,6 @@
 import type { H3Event } from "h3";
 import { accumulateMessage } from "../../anthropic/accumulate.ts";
+import { countTokens } from "../../anthropic/count-tokens.ts";
 import { parseMessagesRequest } from "../../anthropic/schema.ts";
 import { encodeEvent } from "../../anthropic/sse.ts";
 import type { AnthropicMessage, AnthropicStreamEvent, MessagesRequest, Usage } from "../../anthropic/types.ts";
@@ -47,6 +48,8 @@ interface MessageContext {
   model: ResolvedModel;
   sessionId: string;
   receivedAt: number;
+  /** What message_start reports as input_tokens before upstream's usage arrives (streams only). */
+  estimatedInputTokens?: number;
 }
 
 async function createMessage(ctx: MessageContext, signal: AbortSignal): Promise<Response> {
@@ -99,7 +102,11 @@ async function collectStream(ctx: MessageContext, opened: Opened): Promise<Anthr
 }
 
 function streamMessage(ctx: MessageContext, clientSignal: AbortSignal): Promise<Response> {
-  const { rt } = ctx;
+  const { rt, req } = ctx;
+  // Clients read usage where Anthropic puts it, in message_start, but upstream's figure comes only
+  // with the last chunk. The local estimate stands in (no extra upstream round trip before every
+  // stream); message_delta carries upstream's exact count.
+  ctx.estimatedInputTokens = countTokens(req);
   const channel = new SseChannel(rt.config.server.pingIntervalMs);
   // A slow upstream must not leave the client staring at nothing: start pinging after one interval.
   const slowTimer = setTimeout(() => channel.commit(), rt.config.server.pingIntervalMs);
@@ -184,6 +191,7 @@ function translationContext(ctx: MessageContext, opened: Opened) {
     toolNames: opened.conversion.toolNames,
     signatures: ctx.rt.signatures,
     family: opened.model.family,
+    estimatedInputTokens: ctx.estimatedInputTokens,
   };
 }
 
