@@ -2,7 +2,7 @@ import { ApiError } from "../anthropic/errors.ts";
 import { applyAgentIdentityPolicy } from "../google/agent-identity.ts";
 import type { ResolvedModel } from "../google/models.ts";
 import type { CloudCodeRequest } from "../google/request.ts";
-import { formatDuration } from "../pool/explain.ts";
+import { formatDuration, isoOrNull } from "../pool/explain.ts";
 import type { SelectionNone } from "../pool/types.ts";
 import { UpstreamError } from "../upstream/errors.ts";
 import type { Runtime } from "./runtime.ts";
@@ -211,7 +211,7 @@ function allLimited(rt: Runtime, model: ResolvedModel, sel: SelectionNone, lastE
     message = `None of the ${counts.total} accounts can serve requests (${counts.invalid} invalid, ${counts.disabled} disabled). Run \`agcp accounts verify\`.`;
   else {
     const resetAt = sel.earliestResetAt;
-    const when = resetAt ? `the first resets in ${formatDuration(resetAt - now)} (at ${new Date(resetAt).toISOString()})` : "no reset time is known";
+    const when = resetAt ? `the first resets in ${formatDuration(resetAt - now)} (at ${isoOrNull(resetAt) ?? "an unknown time"})` : "no reset time is known";
     message = `All ${counts.total} accounts are rate-limited or out of quota for ${model.upstream}; ${when}.`;
   }
   if (lastError) message += ` Last upstream error: ${lastError.message}`;
@@ -223,6 +223,6 @@ function allLimited(rt: Runtime, model: ResolvedModel, sel: SelectionNone, lastE
 
 function describeOutcome(outcome: { action: string } & Record<string, unknown>): string {
   const parts = [outcome.action];
-  if (typeof outcome.until === "number") parts.push(`until ${new Date(outcome.until).toISOString()}`);
+  if (typeof outcome.until === "number") parts.push(`until ${isoOrNull(outcome.until) ?? "an unknown time"}`);
   return parts.join(" ");
 }

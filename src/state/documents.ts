@@ -49,7 +49,9 @@ const cooldown = z.object({
   last429At: instant,
   checkedAt: instant.optional(),
 });
-const quotaEntry = z.object({ fraction: z.number().min(0).max(1), resetAt: instant.optional(), fetchedAt: instant });
+// Ranges (a fraction above 1, a time in the far future) are checked after decoding (ranges.ts), so
+// one bad value costs that value, not the whole account's state.
+const quotaEntry = z.object({ fraction: z.number(), resetAt: instant.optional(), fetchedAt: instant });
 const floors = z.object({ default: z.number().optional(), perModel: z.record(z.string(), z.number()).optional() });
 const accountState = z.object({
   id: z.string().min(1),
