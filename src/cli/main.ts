@@ -1,5 +1,11 @@
 #!/usr/bin/env bun
-import { rootCommand, VERSION } from "./root.ts";
-import { runCli } from "./run.ts";
+import { needsRelaunch, relaunchWithRaisedFetchLimit } from "./fetch-limit.ts";
 
+// Before anything else is loaded: the server runs in a child that can hold more than Bun's default
+// 256 upstream requests (fetch-limit.ts explains why).
+if (needsRelaunch(process.argv.slice(2))) {
+  process.exit(await relaunchWithRaisedFetchLimit());
+}
+const { rootCommand, VERSION } = await import("./root.ts");
+const { runCli } = await import("./run.ts");
 process.exitCode = await runCli(rootCommand, process.argv.slice(2), { version: VERSION, env: process.env });

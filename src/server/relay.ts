@@ -69,6 +69,21 @@ export async function relay<T>(
   hooks: RelayHooks,
   consume: (opened: Opened) => Promise<T>,
 ): Promise<RelayResult<T>> {
+  // agcp's own queue comes first: no account is chosen, and no upstream deadline runs, while waiting.
+  const release = await rt.upstreamGate.acquire(job.signal);
+  try {
+    return await relayAttempts(rt, job, hooks, consume);
+  } finally {
+    release();
+  }
+}
+
+async function relayAttempts<T>(
+  rt: Runtime,
+  job: RelayJob,
+  hooks: RelayHooks,
+  consume: (opened: Opened) => Promise<T>,
+): Promise<RelayResult<T>> {
   const { pool, config, log } = rt;
   const tuning = config.pool;
   const startedAt = Date.now();

@@ -6,6 +6,7 @@ import { createPool, type Pool } from "../pool/pool.ts";
 import { connectRuntimeState, credentialsOf, openStateStore, poolConfigOf, storedAccountsFor, type RuntimeState } from "../state/index.ts";
 import { createUpstreamClient, type UpstreamAccount, type UpstreamClient } from "../upstream/client.ts";
 import { createModelCatalog, type ModelCatalog } from "./catalog.ts";
+import { createUpstreamGate, gateSize, type UpstreamGate } from "./upstream-gate.ts";
 import { startQuotaRefresher, type QuotaRefresher } from "./quota-refresher.ts";
 
 /** Everything a route needs, built once per server from the resolved config. */
@@ -23,6 +24,8 @@ export interface Runtime {
   quota: QuotaRefresher;
   /** Saved and shared pool state; strategy and account changes made at run time (console). */
   state: RuntimeState;
+  /** Upstream requests in flight at once (agcp's own queue, never an account's fault). */
+  upstreamGate: UpstreamGate;
   close(): Promise<void>;
 }
 
@@ -75,6 +78,17 @@ export async function createRuntime(config: ResolvedConfig, opts: RuntimeOptions
   });
   const quota = startQuotaRefresher({ pool, upstream, credentials, catalog, tuning: config.pool, log: opts.log });
 
+  const { size: gate, bunLimit } = gateSize(config.limits.upstreamConcurrency, process.env);
+  if (gate < config.limits.upstreamConcurrency) {
+    opts.log.info(`Upstream concurrency ${gate} (limits.upstreamConcurrency ${config.limits.upstreamConcurrency}, held below Bun's fetch limit ${bunLimit}; \`agcp start\` raises that, or set BUN_CONFIG_MAX_HTTP_REQUESTS).`);
+  }
+  let saturationLogged = false;
+  const upstreamGate = createUpstreamGate(gate, config.limits.upstreamQueueMs, () => {
+    if (saturationLogged) return;
+    saturationLogged = true;
+    opts.log.warn(`All ${gate} upstream slots are busy; requests now wait up to ${config.limits.upstreamQueueMs} ms for one (agcp's own queue, not counted against any account).`);
+  });
+
   return {
     config,
     version: opts.version,
@@ -87,6 +101,7 @@ export async function createRuntime(config: ResolvedConfig, opts: RuntimeOptions
     metrics,
     quota,
     state,
+    upstreamGate,
     async close() {
       quota.stop();
       await state.close();

@@ -8,6 +8,7 @@ import { RuntimeFailure, UsageError } from "../errors.ts";
 import { withExamples } from "../help.ts";
 import { plain } from "../output.ts";
 import { applyLogLevel } from "../log.ts";
+import { watchSupervisor } from "../fetch-limit.ts";
 import { exitOnSignals } from "../signals.ts";
 
 const NO_ACCOUNTS_HELP = `No enabled accounts configured, so there is nothing to balance across.
@@ -128,6 +129,8 @@ export default withExamples(
           await closeSim?.();
         },
       });
+      // Started by `agcp start`'s relaunch (fetch-limit.ts): stop with the parent.
+      watchSupervisor();
       // Keep run() pending: the process now ends through the signal handlers.
       await new Promise<never>(() => {});
     },
