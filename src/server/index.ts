@@ -2,6 +2,7 @@ import { consola, type ConsolaInstance } from "consola";
 import type { ResolvedConfig } from "../config/resolve.ts";
 import pkg from "../../package.json" with { type: "json" };
 import { createApp } from "./app.ts";
+import { createConnectionCap } from "./connection-cap.ts";
 import { createRuntime, type Runtime } from "./runtime.ts";
 
 export interface StartOptions {
@@ -23,6 +24,7 @@ export async function startAgcp(config: ResolvedConfig, opts: StartOptions = {})
   const log = opts.log ?? consola.withTag("agcp");
   const runtime = await createRuntime(config, { version: pkg.version, log, ...(opts.fetch && { fetch: opts.fetch }) });
   const app = createApp(runtime);
+  const connectionCap = createConnectionCap(config.limits.maxConcurrentRequests, log);
   let server: ReturnType<typeof Bun.serve>;
   try {
     server = Bun.serve({
@@ -33,7 +35,7 @@ export async function startAgcp(config: ResolvedConfig, opts: StartOptions = {})
       // readJsonBody enforces config.bodyLimit while reading, so memory stays bounded. Bun's own cap
       // must not fire first: it answers a bare 413 with no body, which clients show as an unexplained error.
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-      fetch: (req) => app.fetch(req),
+      fetch: (req, srv) => (srv.pendingRequests > config.limits.maxConcurrentRequests ? connectionCap.refuse() : app.fetch(req)),
     });
   } catch (err) {
     await runtime.close();

@@ -175,7 +175,7 @@ async function readUpstream(ctx: MessageContext, opened: Opened, onChunks: (chun
   if (!body) throw new UpstreamError({ kind: "empty_response", message: "Upstream answered with no body." });
   const idleMs = ctx.rt.config.upstream.requestTimeoutMs;
   try {
-    for await (const batch of parseSseBatches(body, { idleMs })) {
+    for await (const batch of parseSseBatches(body, { idleMs, maxLineLength: ctx.rt.config.limits.maxSseLineBytes })) {
       onChunks(batch.map((data) => (data as { response?: CloudCodeResponse }).response ?? (data as CloudCodeResponse)));
     }
   } catch (err) {
