@@ -46,6 +46,7 @@ export interface ResolvedConfig {
   upstream: UpstreamOptions;
   models: { mapping: ModelMapping; fallback: Record<string, string> };
   server: { shutdownTimeoutMs: number; pingIntervalMs: number };
+  webSearch: { model: string; resolveTimeoutMs: number; resolveRedirects: boolean };
 }
 
 /** Values given on the command line; strings are parsed like env values. */
@@ -82,6 +83,8 @@ export const DEFAULTS = {
   bodyLimit: 32 * 1024 * 1024,
   storage: { driver: "fs" as const, prefix: "agcp", flushIntervalMs: 1000 },
   server: { shutdownTimeoutMs: 10_000, pingIntervalMs: 10_000 },
+  // The sheet's web search model (captures, Aug 2026); accounts' catalogs may name others.
+  webSearch: { model: "gemini-3.1-flash-lite", resolveTimeoutMs: 2_000, resolveRedirects: true },
 };
 
 /** Like defu, but a user's array replaces the default array instead of being concatenated to it. */
@@ -286,6 +289,11 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
     server: {
       shutdownTimeoutMs: user.server?.shutdownTimeoutMs ?? DEFAULTS.server.shutdownTimeoutMs,
       pingIntervalMs: user.server?.pingIntervalMs ?? DEFAULTS.server.pingIntervalMs,
+    },
+    webSearch: {
+      model: user.webSearch?.model ?? DEFAULTS.webSearch.model,
+      resolveTimeoutMs: user.webSearch?.resolveTimeoutMs ?? DEFAULTS.webSearch.resolveTimeoutMs,
+      resolveRedirects: user.webSearch?.resolveRedirects ?? DEFAULTS.webSearch.resolveRedirects,
     },
   };
 }

@@ -186,6 +186,11 @@ export const configSchema = obj({
     shutdownTimeoutMs: nonNegativeInt().optional(),
     pingIntervalMs: positiveInt().optional(),
   }).optional(),
+  webSearch: obj({
+    model: modelName().optional(),
+    resolveTimeoutMs: positiveInt().optional(),
+    resolveRedirects: bool().optional(),
+  }).optional(),
 });
 
 // Compile-time drift guards: the hand-written user types (types.ts must stay import-free) have to

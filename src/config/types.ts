@@ -218,6 +218,19 @@ export interface AgcpServerOptions {
   pingIntervalMs?: number;
 }
 
+export interface AgcpWebSearchOptions {
+  /**
+   * Model for Anthropic web-search tools (Google Search grounding), used until an account's
+   * catalog names its own `webSearchModelIds`; a requested model that is such an id is used as is.
+   * Default: "gemini-3.1-flash-lite".
+   */
+  model?: string;
+  /** Result links come back as Google redirect URLs; each is resolved (one HEAD, not followed) within this time, else kept. Default: 2000. */
+  resolveTimeoutMs?: number;
+  /** Resolve redirect links at all (false: clients get the redirect URLs). Default: true. */
+  resolveRedirects?: boolean;
+}
+
 export interface AgcpConfig {
   /** TCP port. Env AGCP_PORT, flag --port. Default: 8080. */
   port?: number;
@@ -248,6 +261,8 @@ export interface AgcpConfig {
   models?: AgcpModelOptions;
   /** HTTP server behaviour. */
   server?: AgcpServerOptions;
+  /** Anthropic web-search tools answered through Google Search grounding. */
+  webSearch?: AgcpWebSearchOptions;
 }
 
 /** Identity helper for editor completion: `export default defineConfig({ ... })`. */

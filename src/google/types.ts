@@ -84,6 +84,18 @@ export interface GoogleCandidate {
   content?: { role?: string; parts?: GooglePart[] };
   finishReason?: string;
   index?: number;
+  /** Google Search grounding (web_search calls): what was searched, the results, what they support. */
+  groundingMetadata?: GoogleGroundingMetadata;
+}
+
+export interface GoogleGroundingMetadata {
+  webSearchQueries?: string[];
+  groundingChunks?: Array<{ web?: { uri?: string; title?: string; domain?: string } }>;
+  /** Segment indices count UTF-8 bytes of the answer text; `startIndex` 0 may be left out (proto default). */
+  groundingSupports?: Array<{
+    segment?: { startIndex?: number; endIndex?: number; text?: string };
+    groundingChunkIndices?: number[];
+  }>;
 }
 
 /** The inner `response` object: a Gemini GenerateContentResponse. */

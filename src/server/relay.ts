@@ -1,9 +1,11 @@
 import { ApiError } from "../anthropic/errors.ts";
 import type { MessagesRequest } from "../anthropic/types.ts";
 import type { ResolvedModel } from "../google/models.ts";
-import { toCloudCodeRequest, type CloudCodeRequest } from "../google/request.ts";
+import { toCloudCodeRequest, type ToCloudCodeContext } from "../google/request.ts";
+import type { ToolNameMap } from "../google/tool-names.ts";
 import { formatDuration } from "../pool/explain.ts";
 import type { SelectionNone } from "../pool/types.ts";
+import type { GenerateEnvelope } from "../upstream/client.ts";
 import { UpstreamError } from "../upstream/errors.ts";
 import type { Runtime } from "./runtime.ts";
 import { sleep } from "./sleep.ts";
@@ -16,6 +18,19 @@ export interface RelayJob {
   /** Ask upstream for SSE (streaming clients, and thinking models even for non-streaming ones). */
   upstreamStream: boolean;
   signal: AbortSignal;
+  /**
+   * Builds the upstream call once the account (and so its project) is known. Default: the Messages
+   * conversion (toCloudCodeRequest); other kinds of call (web search) bring their own.
+   */
+  convert?: (ctx: Omit<ToCloudCodeContext, "signatures">) => RelayConversion;
+}
+
+/** What the relay sends upstream, and what the consumer needs to read the answer. */
+export interface RelayConversion {
+  envelope: GenerateEnvelope;
+  toolNames: ToolNameMap;
+  /** Whether the request asks upstream for thinking (such answers are always streamed). */
+  thinking: boolean;
 }
 
 /** An upstream answer that arrived with a 2xx, handed to the consumer to read. */
@@ -24,7 +39,7 @@ export interface Opened {
   attempt: number;
   model: ResolvedModel;
   response: Response;
-  conversion: CloudCodeRequest;
+  conversion: RelayConversion;
   /** The consumer sets this once bytes went to the client: after that, no failover is possible. */
   delivered: boolean;
 }
@@ -121,12 +136,8 @@ export async function relay<T>(
     let opened: Opened | undefined;
     try {
       const projectId = credentials.projectId ?? (await rt.upstream.discover(credentials)).projectId;
-      const conversion = toCloudCodeRequest(job.req, {
-        upstreamModel: model.upstream,
-        projectId,
-        sessionId: job.sessionId,
-        signatures: rt.signatures,
-      });
+      const target = { upstreamModel: model.upstream, projectId, sessionId: job.sessionId };
+      const conversion = job.convert ? job.convert(target) : toCloudCodeRequest(job.req, { ...target, signatures: rt.signatures });
       const sentAt = performance.now();
       const response = await rt.upstream.generate(credentials, conversion.envelope, {
         stream: job.upstreamStream || conversion.thinking,
