@@ -5,7 +5,7 @@
  * `web_search_tool_result` with one `web_search_result` per source, then text blocks whose cited
  * passages carry `web_search_result_location` citations — as a message or as stream events.
  */
-import type { GoogleGroundingMetadata, CloudCodeResponse } from "../google/types.ts";
+import type { CloudCodeEnvelope, CloudCodeResponse, GoogleGroundingMetadata, GoogleSearchTool } from "../google/types.ts";
 import type {
   AnthropicMessage,
   AnthropicStreamEvent,
@@ -85,8 +85,8 @@ function lastUserText(req: MessagesRequest): string {
 }
 
 /** The Cloud Code `web_search` call, as the official client and CPA send it (no requestId, no sessionId). */
-export function toWebSearchEnvelope(plan: WebSearchPlan, model: string, projectId: string) {
-  const googleSearch: Record<string, unknown> = { enhancedContent: { imageSearch: { maxResultCount: plan.maxResults } } };
+export function toWebSearchEnvelope(plan: WebSearchPlan, model: string, projectId: string): CloudCodeEnvelope {
+  const googleSearch: GoogleSearchTool = { enhancedContent: { imageSearch: { maxResultCount: plan.maxResults } } };
   if (plan.allowedDomains.length > 0) googleSearch.includedDomains = plan.allowedDomains;
   if (plan.blockedDomains.length > 0) googleSearch.excludeDomains = plan.blockedDomains;
   return {

@@ -191,6 +191,16 @@ export const configSchema = obj({
     resolveTimeoutMs: positiveInt().optional(),
     resolveRedirects: bool().optional(),
   }).optional(),
+  tokenCount: obj({
+    upstream: bool().optional(),
+    cacheTtlMs: nonNegativeInt().optional(),
+    cacheMaxEntries: positiveInt().optional(),
+    timeoutMs: positiveInt().optional(),
+  }).optional(),
+  agentSdkIdentity: obj({
+    rewrite: oneOf(["gemini", "all", "off"]).optional(),
+    replacement: nonEmptyString().optional(),
+  }).optional(),
 });
 
 // Compile-time drift guards: the hand-written user types (types.ts must stay import-free) have to

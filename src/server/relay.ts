@@ -1,36 +1,37 @@
 import { ApiError } from "../anthropic/errors.ts";
-import type { MessagesRequest } from "../anthropic/types.ts";
+import { applyAgentIdentityPolicy } from "../google/agent-identity.ts";
 import type { ResolvedModel } from "../google/models.ts";
-import { toCloudCodeRequest, type ToCloudCodeContext } from "../google/request.ts";
-import type { ToolNameMap } from "../google/tool-names.ts";
+import type { CloudCodeRequest } from "../google/request.ts";
 import { formatDuration } from "../pool/explain.ts";
 import type { SelectionNone } from "../pool/types.ts";
-import type { GenerateEnvelope } from "../upstream/client.ts";
 import { UpstreamError } from "../upstream/errors.ts";
 import type { Runtime } from "./runtime.ts";
 import { sleep } from "./sleep.ts";
 
-/** One request as the relay sees it: what to send, to which model, for which conversation. */
+/** The API door a request came in on; a label on metrics and logs, never a branch in the relay. */
+export type ApiName = "anthropic" | "openai-chat" | "openai-responses" | "openai-images" | "gemini";
+
+/** Where one attempt goes: the model (fallback may change it) and the chosen account's project. */
+export interface AttemptTarget {
+  model: ResolvedModel;
+  projectId: string;
+}
+
+/**
+ * One request as the relay sees it: what to send, to which model, for which conversation.
+ * The relay speaks Cloud Code only; each door converts its own API's request in `prepare`, which
+ * runs per attempt because the project (per account) and the model (fallback) may change.
+ */
 export interface RelayJob {
-  req: MessagesRequest;
+  api: ApiName;
+  /** The model name the client asked for; `models.fallback` may be keyed by it. */
+  requestedModel: string;
   model: ResolvedModel;
   sessionId: string;
+  prepare(target: AttemptTarget): CloudCodeRequest;
   /** Ask upstream for SSE (streaming clients, and thinking models even for non-streaming ones). */
   upstreamStream: boolean;
   signal: AbortSignal;
-  /**
-   * Builds the upstream call once the account (and so its project) is known. Default: the Messages
-   * conversion (toCloudCodeRequest); other kinds of call (web search) bring their own.
-   */
-  convert?: (ctx: Omit<ToCloudCodeContext, "signatures">) => RelayConversion;
-}
-
-/** What the relay sends upstream, and what the consumer needs to read the answer. */
-export interface RelayConversion {
-  envelope: GenerateEnvelope;
-  toolNames: ToolNameMap;
-  /** Whether the request asks upstream for thinking (such answers are always streamed). */
-  thinking: boolean;
 }
 
 /** An upstream answer that arrived with a 2xx, handed to the consumer to read. */
@@ -39,7 +40,7 @@ export interface Opened {
   attempt: number;
   model: ResolvedModel;
   response: Response;
-  conversion: RelayConversion;
+  conversion: CloudCodeRequest;
   /** The consumer sets this once bytes went to the client: after that, no failover is possible. */
   delivered: boolean;
 }
@@ -136,13 +137,15 @@ export async function relay<T>(
     let opened: Opened | undefined;
     try {
       const projectId = credentials.projectId ?? (await rt.upstream.discover(credentials)).projectId;
-      const target = { upstreamModel: model.upstream, projectId, sessionId: job.sessionId };
-      const conversion = job.convert ? job.convert(target) : toCloudCodeRequest(job.req, { ...target, signatures: rt.signatures });
+      const conversion = job.prepare({ model, projectId });
+      // Whatever door the request came in by: Gemini refuses `claude -p`'s identity sentence.
+      const identity = applyAgentIdentityPolicy(conversion.envelope.request, model.family, rt.config.agentSdkIdentity);
       const sentAt = performance.now();
       const response = await rt.upstream.generate(credentials, conversion.envelope, {
         stream: job.upstreamStream || conversion.thinking,
         signal: job.signal,
         thinking: conversion.thinking,
+        agentSdkIdentity: identity.present && model.family === "gemini",
       });
       rt.metrics.upstreamLatency.observe({ model: model.upstream }, (performance.now() - sentAt) / 1000);
       opened = { accountId, attempt, model, response, conversion, delivered: false };
@@ -182,7 +185,7 @@ export async function relay<T>(
 }
 
 function fallbackFor(rt: Runtime, job: RelayJob, model: ResolvedModel): ResolvedModel | undefined {
-  const name = rt.config.models.fallback[model.upstream] ?? rt.config.models.fallback[job.req.model];
+  const name = rt.config.models.fallback[model.upstream] ?? rt.config.models.fallback[job.requestedModel];
   if (!name) return undefined;
   try {
     const fallback = rt.catalog.resolve(name);

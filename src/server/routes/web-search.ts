@@ -45,12 +45,13 @@ export function webSearchModel(rt: Runtime, requested: ResolvedModel): ResolvedM
 function job(ctx: WebSearchContext, signal: AbortSignal): RelayJob {
   const toolNames = createToolNameMap([]);
   return {
-    req: ctx.req,
+    api: "anthropic",
+    requestedModel: ctx.req.model,
     model: webSearchModel(ctx.rt, ctx.model),
     sessionId: ctx.sessionId,
     upstreamStream: false,
     signal,
-    convert: (target) => ({ envelope: toWebSearchEnvelope(ctx.plan, target.upstreamModel, target.projectId), toolNames, thinking: false }),
+    prepare: ({ model, projectId }) => ({ envelope: toWebSearchEnvelope(ctx.plan, model.upstream, projectId), toolNames, thinking: false }),
   };
 }
 
@@ -130,7 +131,7 @@ function decisionHeaders(accountId: string, attempts: number): Record<string, st
 
 function record(ctx: WebSearchContext, model: string, account: string, outcome: string, message?: AnthropicMessage) {
   const { metrics } = ctx.rt;
-  metrics.requests.inc({ model, account, outcome });
+  metrics.requests.inc({ api: "anthropic", model, account, outcome });
   if (outcome === "ok") metrics.ttfb.observe({ model }, (performance.now() - ctx.receivedAt) / 1000);
   const usage = message?.usage;
   if (!usage) return;
