@@ -50,6 +50,7 @@ export interface ResolvedConfig {
   upstream: UpstreamOptions;
   models: { mapping: ModelMapping; fallback: Record<string, string> };
   server: { shutdownTimeoutMs: number; pingIntervalMs: number };
+  webSearch: { model: string; resolveTimeoutMs: number; resolveRedirects: boolean };
   security: { allowedHosts: string[]; allowedOrigins: string[] };
   limits: Required<AgcpLimitsOptions>;
   tokenCount: Required<AgcpTokenCountOptions>;
@@ -90,6 +91,8 @@ export const DEFAULTS = {
   bodyLimit: 32 * 1024 * 1024,
   storage: { driver: "fs" as const, prefix: "agcp", flushIntervalMs: 1000 },
   server: { shutdownTimeoutMs: 10_000, pingIntervalMs: 10_000 },
+  // The sheet's web search model (captures, Aug 2026); accounts' catalogs may name others.
+  webSearch: { model: "gemini-3.1-flash-lite", resolveTimeoutMs: 2_000, resolveRedirects: true },
   limits: {
     upstreamConcurrency: 4096,
     upstreamQueueMs: 10_000,
@@ -333,6 +336,11 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
     server: {
       shutdownTimeoutMs: user.server?.shutdownTimeoutMs ?? DEFAULTS.server.shutdownTimeoutMs,
       pingIntervalMs: user.server?.pingIntervalMs ?? DEFAULTS.server.pingIntervalMs,
+    },
+    webSearch: {
+      model: user.webSearch?.model ?? DEFAULTS.webSearch.model,
+      resolveTimeoutMs: user.webSearch?.resolveTimeoutMs ?? DEFAULTS.webSearch.resolveTimeoutMs,
+      resolveRedirects: user.webSearch?.resolveRedirects ?? DEFAULTS.webSearch.resolveRedirects,
     },
     security: {
       allowedHosts: (user.security?.allowedHosts ?? []).map((h) => h.toLowerCase()),

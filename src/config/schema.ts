@@ -190,6 +190,11 @@ export const configSchema = obj({
     shutdownTimeoutMs: nonNegativeInt().optional(),
     pingIntervalMs: positiveInt().optional(),
   }).optional(),
+  webSearch: obj({
+    model: modelName().optional(),
+    resolveTimeoutMs: positiveInt().optional(),
+    resolveRedirects: bool().optional(),
+  }).optional(),
   security: obj({
     allowedHosts: z.array(nonEmptyString("a host name"), { error: "an array of host names" }).optional(),
     allowedOrigins: z

@@ -232,6 +232,19 @@ export interface AgcpServerOptions {
   pingIntervalMs?: number;
 }
 
+export interface AgcpWebSearchOptions {
+  /**
+   * Model for Anthropic web-search tools (Google Search grounding), used until an account's
+   * catalog names its own `webSearchModelIds`; a requested model that is such an id is used as is.
+   * Default: "gemini-3.1-flash-lite".
+   */
+  model?: string;
+  /** Result links come back as Google redirect URLs; each is resolved (one HEAD, not followed) within this time, else kept. Default: 2000. */
+  resolveTimeoutMs?: number;
+  /** Resolve redirect links at all (false: clients get the redirect URLs). Default: true. */
+  resolveRedirects?: boolean;
+}
+
 /**
  * Which browsers and names agcp answers to. A web page on another origin must not drive agcp, and a
  * page that re-points its own DNS name at 127.0.0.1 (DNS rebinding) must not read it.
@@ -319,6 +332,8 @@ export interface AgcpConfig {
   models?: AgcpModelOptions;
   /** HTTP server behaviour. */
   server?: AgcpServerOptions;
+  /** Anthropic web-search tools answered through Google Search grounding. */
+  webSearch?: AgcpWebSearchOptions;
   /** Origins and host names allowed to reach agcp. */
   security?: AgcpSecurityOptions;
   /** Concurrency, time and size bounds. */
