@@ -6,6 +6,7 @@ import { needsRelaunch, relaunchWithRaisedFetchLimit } from "./fetch-limit.ts";
 if (needsRelaunch(process.argv.slice(2))) {
   process.exit(await relaunchWithRaisedFetchLimit());
 }
-const { rootCommand, VERSION } = await import("./root.ts");
+const { versionLine } = await import("./build-info.ts");
+const { rootCommand } = await import("./root.ts");
 const { runCli } = await import("./run.ts");
-process.exitCode = await runCli(rootCommand, process.argv.slice(2), { version: VERSION, env: process.env });
+process.exitCode = await runCli(rootCommand, process.argv.slice(2), { version: versionLine(), env: process.env });
