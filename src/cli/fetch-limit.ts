@@ -31,18 +31,28 @@ export function needsRelaunch(args: readonly string[], env: Record<string, strin
   return true;
 }
 
-/** Runs this same command in a child with the raised limit; resolves with the child's exit code. */
-export async function relaunchWithRaisedFetchLimit(): Promise<number> {
+/**
+ * Runs this same command in a child with the raised limit; resolves with the child's exit code, or
+ * undefined when the child cannot be started (e.g. a foreign-architecture binary run through
+ * `qemu-aarch64 agcp`, which cannot exec itself): then the caller serves in this process, where the
+ * upstream gate stays below Bun's default limit.
+ */
+export async function relaunchWithRaisedFetchLimit(): Promise<number | undefined> {
   // A compiled binary reports its embedded entry as argv[1]; the executable itself takes the args.
   const entry = process.argv[1] ?? "";
   const compiled = entry.startsWith("/$bunfs/") || entry.startsWith("B:/~BUN/") || entry.startsWith("B:\\~BUN\\");
   const cmd = [process.execPath, ...(compiled ? [] : [entry]), ...process.argv.slice(2)];
-  const child = Bun.spawn({
-    cmd,
-    env: { ...process.env, [FETCH_LIMIT_ENV]: String(RAISED_FETCH_LIMIT), [PARENT_ENV]: String(process.pid) },
-    stdio: ["inherit", "inherit", "inherit"],
-    detached: true,
-  });
+  let child: Bun.Subprocess;
+  try {
+    child = Bun.spawn({
+      cmd,
+      env: { ...process.env, [FETCH_LIMIT_ENV]: String(RAISED_FETCH_LIMIT), [PARENT_ENV]: String(process.pid) },
+      stdio: ["inherit", "inherit", "inherit"],
+      detached: true,
+    });
+  } catch {
+    return undefined;
+  }
   const forward = (signal: NodeJS.Signals) => () => {
     try {
       child.kill(signal);
