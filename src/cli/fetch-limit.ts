@@ -34,8 +34,8 @@ export function needsRelaunch(args: readonly string[], env: Record<string, strin
 /**
  * Runs this same command in a child with the raised limit; resolves with the child's exit code, or
  * undefined when the child cannot be started (e.g. a foreign-architecture binary run through
- * `qemu-aarch64 agcp`, which cannot exec itself): then the caller serves in this process, where the
- * upstream gate stays below Bun's default limit.
+ * `qemu-aarch64 agcp`, which cannot exec itself: spawn throws, or the child exits 127 at once):
+ * then the caller serves in this process, where the upstream gate stays below Bun's default limit.
  */
 export async function relaunchWithRaisedFetchLimit(): Promise<number | undefined> {
   // A compiled binary reports its embedded entry as argv[1]; the executable itself takes the args.
@@ -60,6 +60,12 @@ export async function relaunchWithRaisedFetchLimit(): Promise<number | undefined
   };
   for (const s of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(s, forward(s));
   const code = await child.exited;
+  // 127: the child could not run this executable at all (the exec failed after the fork, as under
+  // qemu-user). agcp itself never exits with 127, so nothing has been served yet: serve here.
+  if (code === 127 && !child.signalCode) {
+    for (const s of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.removeAllListeners(s);
+    return undefined;
+  }
   if (child.signalCode) {
     const numbers: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
     return 128 + (numbers[child.signalCode] ?? 1);

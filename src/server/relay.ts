@@ -97,6 +97,8 @@ async function relayAttempts<T>(
   let emptyRetries = 0;
   let refusals = 0;
   let lastError: UpstreamError | undefined;
+  /** The account whose last answer in this request was a capacity error. */
+  let capacityFrom: string | undefined;
 
   const wait = async (ms: number) => {
     hooks.onWait?.(ms);
@@ -136,6 +138,15 @@ async function relayAttempts<T>(
       await wait(selection.delayMs);
     }
     const accountId = selection.accountId;
+    if (accountId === capacityFrom) {
+      // The pool offers again the account that just answered "no capacity": no other account is
+      // usable for this model, so back off before asking it again. (While another one is usable,
+      // the capacity cooldown keeps this account out and the request moves on at once.)
+      const delay = tuning.capacityRetryDelaysMs[capacityRetries++];
+      if (delay === undefined || !canWait(delay)) break;
+      await wait(delay);
+    }
+    capacityFrom = undefined;
     if (explain) log.debug(`[pool] ${model.upstream}: chose ${accountId} (${selection.level}${selection.why ? `: ${selection.why}` : ""})`);
     const credentials = rt.credentials.get(accountId);
     if (!credentials) throw new ApiError("api_error", `Account ${accountId} has no credentials loaded.`);
@@ -188,9 +199,8 @@ async function relayAttempts<T>(
       attempt++;
 
       if (err.kind === "capacity") {
-        const delay = tuning.capacityRetryDelaysMs[capacityRetries++];
-        if (delay === undefined || !canWait(delay)) break;
-        await wait(delay);
+        // No wait here: the next selection decides between another account now and a backoff.
+        capacityFrom = accountId;
       } else if (err.kind === "empty_response") {
         const delay = tuning.emptyResponseRetryDelaysMs[emptyRetries++];
         if (delay === undefined || !canWait(delay)) break;
