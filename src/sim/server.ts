@@ -1,6 +1,7 @@
 import { handleFetchAvailableModels, handleGetOperation, handleLoadCodeAssist, handleOnboardUser } from "./code-assist.ts";
 import { CONTROL_PREFIX, handleControl } from "./control.ts";
 import { handleGenerate } from "./generate-route.ts";
+import { handleRetrieveUserQuotaSummary } from "./quota-pools.ts";
 import type { SimContext } from "./http.ts";
 import { DEFAULT_SIM_MODELS } from "./models.ts";
 import { handleAuthorize, handleToken, handleUserinfo } from "./oauth.ts";
@@ -23,6 +24,7 @@ const DEFAULTS = {
   chunkDelayMs: 0,
   requestsPerQuota: 1000,
   quotaWindowMs: 5 * 60 * 60 * 1000,
+  weeklyWindowMs: 7 * 24 * 60 * 60 * 1000,
   accessTokenTtlSec: 3599,
 };
 
@@ -33,6 +35,8 @@ export function createSimulator(opts: SimOptions): Simulator {
       chunkDelayMs: opts.chunkDelayMs ?? DEFAULTS.chunkDelayMs,
       requestsPerQuota: opts.requestsPerQuota ?? DEFAULTS.requestsPerQuota,
       quotaWindowMs: opts.quotaWindowMs ?? DEFAULTS.quotaWindowMs,
+      requestsPerWeek: opts.requestsPerWeek ?? 10 * (opts.requestsPerQuota ?? DEFAULTS.requestsPerQuota),
+      weeklyWindowMs: opts.weeklyWindowMs ?? DEFAULTS.weeklyWindowMs,
       accessTokenTtlSec: opts.accessTokenTtlSec ?? DEFAULTS.accessTokenTtlSec,
       clientId: opts.clientId,
       clientSecret: opts.clientSecret,
@@ -101,6 +105,8 @@ async function route(ctx: SimContext): Promise<Response> {
         return handleOnboardUser(ctx);
       case "/v1internal:fetchAvailableModels":
         return handleFetchAvailableModels(ctx);
+      case "/v1internal:retrieveUserQuotaSummary":
+        return handleRetrieveUserQuotaSummary(ctx);
       case "/token":
         return handleToken(ctx);
     }

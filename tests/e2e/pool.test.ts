@@ -273,14 +273,16 @@ describe("pool acceptance (real HTTP, simulator upstream)", () => {
 
   test("the fallback model answers when every account is limited for the requested one", async () => {
     const opus = "claude-opus-4-6-thinking";
+    // An empty Claude pool refuses every Claude model, so the fallback that helps is in the other pool.
+    const fallback = "gemini-3-flash";
     const accounts = fullAccounts(2, "fb").map((a) => ({ ...a, quota: { [opus]: 0 } }));
-    const stack = await stackOf({ accounts, config: { pool: ROOMY, models: { fallback: { [opus]: MODEL } } } });
+    const stack = await stackOf({ accounts, config: { pool: ROOMY, models: { fallback: { [opus]: fallback } } } });
     const { data, response } = await stack.client.messages
       .create({ model: opus, max_tokens: 64, messages: [{ role: "user", content: "fall back please" }] })
       .withResponse();
     expect(data.type).toBe("message");
     const served = (await simAccounts(stack)).find((a) => a.email === response.headers.get("x-agcp-account"));
-    expect(served?.counters.lastGenerateBody.model).toBe(MODEL);
+    expect(served?.counters.lastGenerateBody.model).toBe(fallback);
     expect(served?.counters.successfulGenerates).toBe(1);
   });
 });
