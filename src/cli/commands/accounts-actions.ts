@@ -9,6 +9,7 @@ import { createPool, type Pool } from "../../pool/pool.ts";
 import type { StrategyName } from "../../pool/tuning.ts";
 import type { InvalidKind } from "../../pool/types.ts";
 import { createUpstreamClient, UpstreamError, type UpstreamAccount, type UpstreamClient } from "../../upstream/index.ts";
+import { readAccountQuota } from "../../upstream/quota-read.ts";
 import { RuntimeFailure, UsageError } from "../errors.ts";
 import { startupStrategy, StateError, type StoredAccount } from "../../state/index.ts";
 import type { AccountsStore } from "./accounts-store.ts";
@@ -191,8 +192,8 @@ export async function verifyAccounts(
       await upstream.tokens.get(account);
       const info = await upstream.discover(account);
       pool.setTier(a.label, info.tier);
-      const models = await upstream.fetchModels(account);
-      pool.setQuota(a.label, models);
+      const { models, windows } = await readAccountQuota(upstream, account);
+      pool.setQuota(a.label, models, windows);
       progress.finish(a.label, { ok: true, note: `${info.tier} tier, ${Object.keys(models).length} models` });
     } catch (error) {
       if (!(error instanceof UpstreamError)) throw error;
