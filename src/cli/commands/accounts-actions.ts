@@ -43,7 +43,11 @@ export async function knownAccounts(ctx: AccountsContext): Promise<KnownAccount[
     ...(a.projectId !== undefined && { projectId: a.projectId }),
     enabled: a.enabled,
     source: "config",
-    floors: { ...(a.quota.floor !== undefined && { default: a.quota.floor }), perModel: a.quota.models },
+    floors: {
+      ...(a.quota.floor !== undefined && { default: a.quota.floor }),
+      perModel: a.quota.models,
+      ...(a.quota.pools !== undefined && { pools: a.quota.pools }),
+    },
   }));
   const taken = new Set(out.map((a) => a.label));
   for (const s of await ctx.store.accounts.list()) {
@@ -67,6 +71,7 @@ function poolFor(ctx: AccountsContext, accounts: readonly KnownAccount[], strate
     strategy,
     globalFloor: ctx.config.quota.floor,
     modelFloors: ctx.config.quota.models,
+    windowFloors: ctx.config.quota.pools,
     ...(ctx.now && { now: ctx.now }),
   });
 }
