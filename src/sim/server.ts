@@ -1,5 +1,6 @@
 import { handleFetchAvailableModels, handleGetOperation, handleLoadCodeAssist, handleOnboardUser } from "./code-assist.ts";
 import { CONTROL_PREFIX, handleControl } from "./control.ts";
+import { handleCountTokens } from "./count-tokens.ts";
 import { handleGenerate } from "./generate-route.ts";
 import { handleRetrieveUserQuotaSummary } from "./quota-pools.ts";
 import type { SimContext } from "./http.ts";
@@ -107,6 +108,8 @@ async function route(ctx: SimContext): Promise<Response> {
         return handleFetchAvailableModels(ctx);
       case "/v1internal:retrieveUserQuotaSummary":
         return handleRetrieveUserQuotaSummary(ctx);
+      case "/v1internal:countTokens":
+        return handleCountTokens(ctx);
       case "/token":
         return handleToken(ctx);
     }
