@@ -77,7 +77,9 @@ describe("pool acceptance (real HTTP, simulator upstream)", () => {
     for (const a of accounts.slice(0, 3)) {
       const view = stack.agcp.runtime.pool.account(a.email)!;
       expect(view.status).toBe("cooling");
-      expect(view.cooldowns[MODEL]!.until - Date.now()).toBeGreaterThan(HOUR);
+      // Quota is per pool upstream: the whole Claude pool is out, not just MODEL.
+      expect(view.pools.claude!.status).toBe("out");
+      expect(view.pools.claude!.until! - Date.now()).toBeGreaterThan(HOUR);
     }
   });
 
@@ -248,8 +250,8 @@ describe("pool acceptance (real HTTP, simulator upstream)", () => {
     await stack.control("/accounts/pr1@agcp.test", { body: { quota: { [MODEL]: 0 }, resetInMs: HOUR } });
     await pooled(4, 1, () => send(stack));
     const cooled = stack.agcp.runtime.pool.account("pr1@agcp.test")!;
-    expect(cooled.cooldowns[MODEL]?.reason).toBe("quota_exhausted");
-    expect(cooled.cooldowns[MODEL]!.until - Date.now()).toBeGreaterThan(HOUR - 60_000);
+    expect(cooled.pools.claude?.reason).toBe("quota_exhausted");
+    expect(cooled.pools.claude!.until! - Date.now()).toBeGreaterThan(HOUR - 60_000);
 
     await stack.control("/accounts/pr1@agcp.test", { body: { quota: { [MODEL]: 1 } } });
     const restoredAt = Date.now();
