@@ -74,6 +74,26 @@ export function windowsOf(pool: PoolSnapshot, s: AccountState, now: number): Win
     if (q.resetAt !== undefined) w.resetAt = q.resetAt;
     out.push(w);
   }
+  // A quota 429 is newer news than the last read: the window it emptied is shown empty until the reset.
+  for (const id of POOL_IDS) {
+    const c = s.cooldowns[poolKey(id)];
+    if (!isActive(c, now) || c.reason !== "quota_exhausted" || c.window === undefined) continue;
+    const known = out.find((w) => w.pool === id && w.window === c.window);
+    if (known) {
+      known.remaining = 0;
+      known.resetAt = c.until;
+    } else {
+      out.push({
+        pool: id,
+        window: c.window,
+        remaining: 0,
+        resetAt: c.until,
+        fetchedAt: c.since,
+        stale: false,
+        floor: resolveWindowFloor(s, id, c.window, pool, pool.tuning.quota),
+      });
+    }
+  }
   const order = (w: WindowView) => POOL_IDS.indexOf(w.pool) * 2 + (w.window === "5h" ? 0 : 1);
   return out.sort((a, b) => order(a) - order(b));
 }
