@@ -9,6 +9,8 @@ import { deriveSessionId } from "../../google/session.ts";
 import { createStreamTranslator, parseSseBatches, SseIdleError, type StreamTranslator } from "../../google/stream.ts";
 import type { CloudCodeResponse } from "../../google/types.ts";
 import { UpstreamError } from "../../upstream/errors.ts";
+import type { Caller } from "../../keys/types.ts";
+import { callerOf } from "../auth.ts";
 import { readJsonBody } from "../body.ts";
 import { toApiError } from "../errors.ts";
 import { relay, type Opened } from "../relay.ts";
@@ -34,7 +36,7 @@ export function messagesHandler(rt: Runtime) {
     await rt.quota.whenReady();
     const model = rt.catalog.resolve(req.model);
     const sessionId = deriveSessionId(req);
-    const ctx = { rt, req, model, sessionId, receivedAt };
+    const ctx = { rt, req, model, sessionId, receivedAt, caller: callerOf(event) };
     return req.stream ? streamMessage(ctx, event.req.signal) : createMessage(ctx, event.req.signal);
   };
 }
@@ -45,11 +47,12 @@ interface MessageContext {
   model: ResolvedModel;
   sessionId: string;
   receivedAt: number;
+  caller: Caller | undefined;
 }
 
 async function createMessage(ctx: MessageContext, signal: AbortSignal): Promise<Response> {
   const { rt, req, model } = ctx;
-  const result = await relay(rt, { req, model, sessionId: ctx.sessionId, upstreamStream: false, signal }, {}, async (opened) => {
+  const result = await relay(rt, { req, model, sessionId: ctx.sessionId, upstreamStream: false, signal, caller: ctx.caller }, {}, async (opened) => {
     if (opened.conversion.thinking) return collectStream(ctx, opened);
     const body = (await opened.response.json().catch(() => {
       throw new UpstreamError({ kind: "network", message: "Upstream answer was cut off or not JSON." });
@@ -88,7 +91,7 @@ function streamMessage(ctx: MessageContext, clientSignal: AbortSignal): Promise<
   clientSignal.addEventListener("abort", () => channel.abort.abort(clientSignal.reason), { once: true });
   let usage: Usage | undefined;
 
-  relay(rt, { req, model, sessionId: ctx.sessionId, upstreamStream: true, signal }, {
+  relay(rt, { req, model, sessionId: ctx.sessionId, upstreamStream: true, signal, caller: ctx.caller }, {
     onWait: (ms) => {
       if (ms >= COMMIT_WAIT_MS) channel.commit();
     },
@@ -182,6 +185,12 @@ function record(ctx: MessageContext, account: string, outcome: string, usage?: P
   const { metrics } = ctx.rt;
   const model = ctx.model.upstream;
   metrics.requests.inc({ model, account, outcome });
+  ctx.rt.keys.record(ctx.caller, {
+    ok: outcome === "ok",
+    upstreamModel: model,
+    ...(usage?.input_tokens !== undefined && { inputTokens: usage.input_tokens + (usage.cache_read_input_tokens ?? 0) }),
+    ...(usage?.output_tokens !== undefined && { outputTokens: usage.output_tokens }),
+  });
   if (!usage) return;
   if (usage.input_tokens) metrics.tokens.inc({ model, direction: "input" }, usage.input_tokens);
   if (usage.output_tokens) metrics.tokens.inc({ model, direction: "output" }, usage.output_tokens);
