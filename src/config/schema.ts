@@ -186,6 +186,16 @@ export const configSchema = obj({
     shutdownTimeoutMs: nonNegativeInt().optional(),
     pingIntervalMs: positiveInt().optional(),
   }).optional(),
+  tokenCount: obj({
+    upstream: bool().optional(),
+    cacheTtlMs: nonNegativeInt().optional(),
+    cacheMaxEntries: positiveInt().optional(),
+    timeoutMs: positiveInt().optional(),
+  }).optional(),
+  agentSdkIdentity: obj({
+    rewrite: oneOf(["gemini", "all", "off"]).optional(),
+    replacement: nonEmptyString().optional(),
+  }).optional(),
 });
 
 // Compile-time drift guards: the hand-written user types (types.ts must stay import-free) have to

@@ -183,8 +183,9 @@ export interface AgcpUpstreamOptions {
   /** Cloud Code base URLs, tried in order. Default: the daily, then the production endpoint. */
   hosts?: string[];
   /**
-   * Google OAuth endpoints and client. `clientId` / `clientSecret` default to empty: supply the
-   * Antigravity desktop client's installed-app values. The rest defaults to Google's endpoints.
+   * Google OAuth endpoints and client. `clientId` / `clientSecret` default to the Antigravity
+   * desktop app's public installed-app client (env AGCP_OAUTH_CLIENT_ID / AGCP_OAUTH_CLIENT_SECRET
+   * override). The rest defaults to Google's endpoints.
    */
   oauth?: {
     tokenUrl?: string;
@@ -218,6 +219,29 @@ export interface AgcpServerOptions {
   pingIntervalMs?: number;
 }
 
+/** How `/v1/messages/count_tokens` counts (README "Token counting"). */
+export interface AgcpTokenCountOptions {
+  /** Ask upstream's countTokens (exact, one cheap call, no quota); false: local estimate only. Default: true. */
+  upstream?: boolean;
+  /** How long an upstream count is reused for the same content. Default: 60000. */
+  cacheTtlMs?: number;
+  /** Counts kept at most (least recently used go first). Default: 500. */
+  cacheMaxEntries?: number;
+  /** Longest wait for upstream's count before answering the estimate. Default: 5000. */
+  timeoutMs?: number;
+}
+
+/** The Claude Agent SDK identity sentence of `claude -p` (README "Claude Code on Gemini"). */
+export interface AgcpAgentSdkIdentityOptions {
+  /**
+   * Where the sentence is rewritten before sending: "gemini" (Gemini models, which answer it with
+   * a bare 429), "all", or "off". Default: "gemini".
+   */
+  rewrite?: "gemini" | "all" | "off";
+  /** What it becomes. Default: "You are Claude Code, Anthropic's official CLI for Claude." */
+  replacement?: string;
+}
+
 export interface AgcpConfig {
   /** TCP port. Env AGCP_PORT, flag --port. Default: 8080. */
   port?: number;
@@ -248,6 +272,10 @@ export interface AgcpConfig {
   models?: AgcpModelOptions;
   /** HTTP server behaviour. */
   server?: AgcpServerOptions;
+  /** Exact token counts through upstream. */
+  tokenCount?: AgcpTokenCountOptions;
+  /** Handling of `claude -p`'s identity sentence. */
+  agentSdkIdentity?: AgcpAgentSdkIdentityOptions;
 }
 
 /** Identity helper for editor completion: `export default defineConfig({ ... })`. */

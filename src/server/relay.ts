@@ -1,7 +1,7 @@
 import { ApiError } from "../anthropic/errors.ts";
-import type { MessagesRequest } from "../anthropic/types.ts";
+import { applyAgentIdentityPolicy } from "../google/agent-identity.ts";
 import type { ResolvedModel } from "../google/models.ts";
-import { toCloudCodeRequest, type CloudCodeRequest } from "../google/request.ts";
+import type { CloudCodeRequest } from "../google/request.ts";
 import { formatDuration } from "../pool/explain.ts";
 import type { SelectionNone } from "../pool/types.ts";
 import { UpstreamError } from "../upstream/errors.ts";
@@ -9,11 +9,27 @@ import type { Caller } from "../keys/types.ts";
 import type { Runtime } from "./runtime.ts";
 import { sleep } from "./sleep.ts";
 
-/** One request as the relay sees it: what to send, to which model, for which conversation. */
+/** The API door a request came in on; a label on metrics and logs, never a branch in the relay. */
+export type ApiName = "anthropic" | "openai-chat" | "openai-responses" | "openai-images" | "gemini";
+
+/** Where one attempt goes: the model (fallback may change it) and the chosen account's project. */
+export interface AttemptTarget {
+  model: ResolvedModel;
+  projectId: string;
+}
+
+/**
+ * One request as the relay sees it: what to send, to which model, for which conversation.
+ * The relay speaks Cloud Code only; each door converts its own API's request in `prepare`, which
+ * runs per attempt because the project (per account) and the model (fallback) may change.
+ */
 export interface RelayJob {
-  req: MessagesRequest;
+  api: ApiName;
+  /** The model name the client asked for; `models.fallback` may be keyed by it. */
+  requestedModel: string;
   model: ResolvedModel;
   sessionId: string;
+  prepare(target: AttemptTarget): CloudCodeRequest;
   /** Ask upstream for SSE (streaming clients, and thinking models even for non-streaming ones). */
   upstreamStream: boolean;
   signal: AbortSignal;
@@ -57,7 +73,7 @@ export async function relay<T>(
   consume: (opened: Opened) => Promise<T>,
 ): Promise<RelayResult<T>> {
   // A client key over its limits is refused before any account is touched: never the pool's fault.
-  const ticket = await rt.keys.admit(job.caller, { requested: job.req.model, upstream: job.model.upstream });
+  const ticket = await rt.keys.admit(job.caller, { requested: job.requestedModel, upstream: job.model.upstream });
   let served = false;
   try {
     const result = await relayAttempts(rt, job, hooks, consume);
@@ -142,17 +158,15 @@ async function relayAttempts<T>(
     let opened: Opened | undefined;
     try {
       const projectId = credentials.projectId ?? (await rt.upstream.discover(credentials)).projectId;
-      const conversion = toCloudCodeRequest(job.req, {
-        upstreamModel: model.upstream,
-        projectId,
-        sessionId: job.sessionId,
-        signatures: rt.signatures,
-      });
+      const conversion = job.prepare({ model, projectId });
+      // Whatever door the request came in by: Gemini refuses `claude -p`'s identity sentence.
+      const identity = applyAgentIdentityPolicy(conversion.envelope.request, model.family, rt.config.agentSdkIdentity);
       const sentAt = performance.now();
       const response = await rt.upstream.generate(credentials, conversion.envelope, {
         stream: job.upstreamStream || conversion.thinking,
         signal: job.signal,
         thinking: conversion.thinking,
+        agentSdkIdentity: identity.present && model.family === "gemini",
       });
       rt.metrics.upstreamLatency.observe({ model: model.upstream }, (performance.now() - sentAt) / 1000);
       opened = { accountId, attempt, model, response, conversion, delivered: false };
@@ -192,7 +206,7 @@ async function relayAttempts<T>(
 }
 
 function fallbackFor(rt: Runtime, job: RelayJob, model: ResolvedModel): ResolvedModel | undefined {
-  const name = rt.config.models.fallback[model.upstream] ?? rt.config.models.fallback[job.req.model];
+  const name = rt.config.models.fallback[model.upstream] ?? rt.config.models.fallback[job.requestedModel];
   if (!name) return undefined;
   try {
     const fallback = rt.catalog.resolve(name);

@@ -1,4 +1,5 @@
 import { accountBlocked, projectDenied } from "./access.ts";
+import { agentIdentityRefusal } from "./agent-identity.ts";
 import { takeFault, type ActiveFault } from "./faults.ts";
 import { generate, type Generation, type OutPart } from "./generate.ts";
 import { authenticate, countRequest, invalidJson, readJson, sleep, type SimContext } from "./http.ts";
@@ -45,6 +46,12 @@ export async function handleGenerate(ctx: SimContext, streaming: boolean): Promi
   if (!validation.ok) {
     account.counters.badRequests++;
     return rpcError("INVALID_ARGUMENT", validation.message);
+  }
+
+  const identityRefusal = agentIdentityRefusal(model, body.request);
+  if (identityRefusal) {
+    countRateLimited(account, "RESOURCE_EXHAUSTED");
+    return identityRefusal;
   }
 
   const fault = takeFault(state, account);
@@ -112,7 +119,7 @@ async function respond(
 /** Errors decided before any output: injected faults, rate limit, exhausted quota. */
 function refuse(ctx: SimContext, account: SimAccount, model: SimModel, fault: ActiveFault): Response | null {
   const { state } = ctx;
-  const count429 = (reason: string) => (account.counters.rateLimited[reason] = (account.counters.rateLimited[reason] ?? 0) + 1);
+  const count429 = (reason: string) => countRateLimited(account, reason);
 
   if (fault.serverError) {
     account.counters.serverErrors++;
@@ -159,6 +166,10 @@ function refuse(ctx: SimContext, account: SimAccount, model: SimModel, fault: Ac
   }
 
   return null;
+}
+
+function countRateLimited(account: SimAccount, reason: string): void {
+  account.counters.rateLimited[reason] = (account.counters.rateLimited[reason] ?? 0) + 1;
 }
 
 function cachedTokens(account: SimAccount, request: WireGenerateRequest, promptTokens: number): number {

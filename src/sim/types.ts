@@ -25,7 +25,7 @@ export interface SimAccountInit {
   banned?: boolean;
 }
 
-/** Misbehaviour injected into generate calls (per account or globally). */
+/** Misbehaviour injected into generate calls (per account or globally); countTokens honours latency, serverError and capacity. */
 export interface SimFault {
   /** Delay before the first byte of the answer. */
   latencyMs?: number;

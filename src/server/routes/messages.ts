@@ -1,10 +1,12 @@
 import type { H3Event } from "h3";
 import { accumulateMessage } from "../../anthropic/accumulate.ts";
+import { countTokens } from "../../anthropic/count-tokens.ts";
 import { parseMessagesRequest } from "../../anthropic/schema.ts";
 import { encodeEvent } from "../../anthropic/sse.ts";
 import type { AnthropicMessage, AnthropicStreamEvent, MessagesRequest, Usage } from "../../anthropic/types.ts";
 import type { ResolvedModel } from "../../google/models.ts";
 import { hasContent, toAnthropicMessage } from "../../google/response.ts";
+import { toCloudCodeRequest } from "../../google/request.ts";
 import { deriveSessionId } from "../../google/session.ts";
 import { createStreamTranslator, parseSseBatches, SseIdleError, type StreamTranslator } from "../../google/stream.ts";
 import type { CloudCodeResponse } from "../../google/types.ts";
@@ -13,7 +15,7 @@ import type { Caller } from "../../keys/types.ts";
 import { callerOf } from "../auth.ts";
 import { readJsonBody } from "../body.ts";
 import { toApiError } from "../errors.ts";
-import { relay, type Opened } from "../relay.ts";
+import { relay, type Opened, type RelayJob } from "../relay.ts";
 import type { Runtime } from "../runtime.ts";
 import { SseChannel } from "../sse-channel.ts";
 
@@ -48,11 +50,13 @@ interface MessageContext {
   sessionId: string;
   receivedAt: number;
   caller: Caller | undefined;
+  /** What message_start reports as input_tokens before upstream's usage arrives (streams only). */
+  estimatedInputTokens?: number;
 }
 
 async function createMessage(ctx: MessageContext, signal: AbortSignal): Promise<Response> {
-  const { rt, req, model } = ctx;
-  const result = await relay(rt, { req, model, sessionId: ctx.sessionId, upstreamStream: false, signal, caller: ctx.caller }, {}, async (opened) => {
+  const { rt, model } = ctx;
+  const result = await relay(rt, relayJob(ctx, false, signal), {}, async (opened) => {
     if (opened.conversion.thinking) return collectStream(ctx, opened);
     const body = (await opened.response.json().catch(() => {
       throw new UpstreamError({ kind: "network", message: "Upstream answer was cut off or not JSON." });
@@ -69,6 +73,20 @@ async function createMessage(ctx: MessageContext, signal: AbortSignal): Promise<
   return Response.json(result.value, { headers: decisionHeaders(result.accountId, result.attempts) });
 }
 
+function relayJob(ctx: MessageContext, upstreamStream: boolean, signal: AbortSignal): RelayJob {
+  const { rt, req, sessionId } = ctx;
+  return {
+    api: "anthropic",
+    requestedModel: req.model,
+    model: ctx.model,
+    sessionId,
+    upstreamStream,
+    signal,
+    caller: ctx.caller,
+    prepare: ({ model, projectId }) => toCloudCodeRequest(req, { upstreamModel: model.upstream, projectId, sessionId, signatures: rt.signatures }),
+  };
+}
+
 /** Thinking models answer non-streaming clients through the stream, collected into one message. */
 async function collectStream(ctx: MessageContext, opened: Opened): Promise<AnthropicMessage> {
   const translator = createStreamTranslator(translationContext(ctx, opened));
@@ -82,7 +100,11 @@ async function collectStream(ctx: MessageContext, opened: Opened): Promise<Anthr
 }
 
 function streamMessage(ctx: MessageContext, clientSignal: AbortSignal): Promise<Response> {
-  const { rt, req, model } = ctx;
+  const { rt, req } = ctx;
+  // Clients read usage where Anthropic puts it, in message_start, but upstream's figure comes only
+  // with the last chunk. The local estimate stands in (no extra upstream round trip before every
+  // stream); message_delta carries upstream's exact count.
+  ctx.estimatedInputTokens = countTokens(req);
   const channel = new SseChannel(rt.config.server.pingIntervalMs);
   // A slow upstream must not leave the client staring at nothing: start pinging after one interval.
   const slowTimer = setTimeout(() => channel.commit(), rt.config.server.pingIntervalMs);
@@ -91,7 +113,7 @@ function streamMessage(ctx: MessageContext, clientSignal: AbortSignal): Promise<
   clientSignal.addEventListener("abort", () => channel.abort.abort(clientSignal.reason), { once: true });
   let usage: Usage | undefined;
 
-  relay(rt, { req, model, sessionId: ctx.sessionId, upstreamStream: true, signal, caller: ctx.caller }, {
+  relay(rt, relayJob(ctx, true, signal), {
     onWait: (ms) => {
       if (ms >= COMMIT_WAIT_MS) channel.commit();
     },
@@ -167,6 +189,7 @@ function translationContext(ctx: MessageContext, opened: Opened) {
     toolNames: opened.conversion.toolNames,
     signatures: ctx.rt.signatures,
     family: opened.model.family,
+    estimatedInputTokens: ctx.estimatedInputTokens,
   };
 }
 
@@ -184,7 +207,7 @@ function decisionHeaders(accountId: string, attempts: number): Record<string, st
 function record(ctx: MessageContext, account: string, outcome: string, usage?: Partial<Usage>) {
   const { metrics } = ctx.rt;
   const model = ctx.model.upstream;
-  metrics.requests.inc({ model, account, outcome });
+  metrics.requests.inc({ api: "anthropic", model, account, outcome });
   ctx.rt.keys.record(ctx.caller, {
     ok: outcome === "ok",
     upstreamModel: model,
