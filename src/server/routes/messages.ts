@@ -4,12 +4,14 @@ import { countTokens } from "../../anthropic/count-tokens.ts";
 import { parseMessagesRequest } from "../../anthropic/schema.ts";
 import { encodeEvent } from "../../anthropic/sse.ts";
 import type { AnthropicMessage, AnthropicStreamEvent, MessagesRequest, Usage } from "../../anthropic/types.ts";
+import { mixesWebSearch, planWebSearch } from "../../anthropic/web-search.ts";
 import type { ResolvedModel } from "../../google/models.ts";
 import { hasContent, toAnthropicMessage } from "../../google/response.ts";
 import { toCloudCodeRequest } from "../../google/request.ts";
 import { deriveSessionId } from "../../google/session.ts";
 import { createStreamTranslator, parseSseBatches, SseIdleError, type StreamTranslator } from "../../google/stream.ts";
 import type { CloudCodeResponse } from "../../google/types.ts";
+import { readBodyWithin } from "../../upstream/deadline.ts";
 import { UpstreamError } from "../../upstream/errors.ts";
 import type { Caller } from "../../keys/types.ts";
 import { callerOf } from "../auth.ts";
@@ -18,6 +20,7 @@ import { toApiError } from "../errors.ts";
 import { relay, type Opened, type RelayJob } from "../relay.ts";
 import type { Runtime } from "../runtime.ts";
 import { SseChannel } from "../sse-channel.ts";
+import { webSearchResponse } from "./web-search.ts";
 
 /** Waits shorter than this (ladder throttles) do not commit a stream's headers early. */
 const COMMIT_WAIT_MS = 1000;
@@ -39,6 +42,9 @@ export function messagesHandler(rt: Runtime) {
     const model = rt.catalog.resolve(req.model);
     const sessionId = deriveSessionId(req);
     const ctx = { rt, req, model, sessionId, receivedAt, caller: callerOf(event) };
+    const search = planWebSearch(req);
+    if (search) return webSearchResponse({ ...ctx, plan: search }, event.req.signal);
+    if (mixesWebSearch(req)) rt.log.debug("[web search] the request also has function tools; Cloud Code takes only one kind per call, so the search tool is left out");
     return req.stream ? streamMessage(ctx, event.req.signal) : createMessage(ctx, event.req.signal);
   };
 }
@@ -58,9 +64,14 @@ async function createMessage(ctx: MessageContext, signal: AbortSignal): Promise<
   const { rt, model } = ctx;
   const result = await relay(rt, relayJob(ctx, false, signal), {}, async (opened) => {
     if (opened.conversion.thinking) return collectStream(ctx, opened);
-    const body = (await opened.response.json().catch(() => {
+    // Every read bounded by upstream.requestTimeoutMs (response.json() would wait for ever on a stall).
+    const bytes = await readBodyWithin(opened.response, { idleMs: rt.config.upstream.requestTimeoutMs, signal });
+    let body: { response?: CloudCodeResponse } & CloudCodeResponse;
+    try {
+      body = JSON.parse(new TextDecoder().decode(bytes));
+    } catch {
       throw new UpstreamError({ kind: "network", message: "Upstream answer was cut off or not JSON." });
-    })) as { response?: CloudCodeResponse } & CloudCodeResponse;
+    }
     const response = body.response ?? body;
     if (!hasContent(response)) throw new UpstreamError({ kind: "empty_response", message: "Upstream answered with no content." });
     return toAnthropicMessage(response, translationContext(ctx, opened));
@@ -178,7 +189,7 @@ async function readUpstream(ctx: MessageContext, opened: Opened, onChunks: (chun
     }
   } catch (err) {
     if (err instanceof UpstreamError) throw err;
-    if (err instanceof SseIdleError) throw new UpstreamError({ kind: "network", message: `Upstream sent nothing for ${idleMs} ms mid-stream.` });
+    if (err instanceof SseIdleError) throw new UpstreamError({ kind: "network", timedOut: true, message: `Upstream sent nothing for ${idleMs} ms mid-stream.` });
     throw new UpstreamError({ kind: "network", message: `Upstream stream broke: ${(err as Error).message}` });
   }
 }
