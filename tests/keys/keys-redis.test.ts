@@ -61,7 +61,7 @@ describe.skipIf(!redis)("client keys across instances on one Redis", () => {
     try {
       const secret = await createKey(a, "leaving", {});
       await until("B to accept the key", async () => ((await ask(b, secret)) === 200 ? true : undefined), 2_000, 20);
-      const res = await fetch(`${a.agcp.url}/api/keys/leaving/revoke`, { method: "POST", headers: { "x-api-key": ADMIN } });
+      const res = await fetch(`${a.agcp.url}/api/keys/leaving/revoke`, { method: "POST", headers: { "x-api-key": ADMIN, "content-type": "application/json" } });
       expect(res.status).toBe(200);
       const revokedAt = performance.now();
       await until("B to refuse the key", async () => ((await ask(b, secret)) === 401 ? true : undefined), 1_000, 20);
