@@ -10,7 +10,7 @@ import { CLAUDE_CODE_CLI_IDENTITY } from "../upstream/agent-identity.ts";
 import { DEFAULT_UPSTREAM, type UpstreamOptions } from "../upstream/options.ts";
 import { ConfigError, describeValue, issuesFromZod, type ConfigIssue } from "./errors.ts";
 import { configSchema, intIn, knownKeysAt, LOG_LEVELS, STRATEGY_NAMES } from "./schema.ts";
-import type { AgcpAgentSdkIdentityOptions, AgcpConfig, AgcpLogLevel, AgcpTokenCountOptions } from "./types.ts";
+import type { AgcpAgentSdkIdentityOptions, AgcpConfig, AgcpLimitsOptions, AgcpLogLevel, AgcpTokenCountOptions } from "./types.ts";
 
 export interface ResolvedAccount {
   label: string;
@@ -47,6 +47,8 @@ export interface ResolvedConfig {
   upstream: UpstreamOptions;
   models: { mapping: ModelMapping; fallback: Record<string, string> };
   server: { shutdownTimeoutMs: number; pingIntervalMs: number };
+  security: { allowedHosts: string[]; allowedOrigins: string[] };
+  limits: Required<AgcpLimitsOptions>;
   tokenCount: Required<AgcpTokenCountOptions>;
   agentSdkIdentity: Required<AgcpAgentSdkIdentityOptions>;
 }
@@ -85,6 +87,14 @@ export const DEFAULTS = {
   bodyLimit: 32 * 1024 * 1024,
   storage: { driver: "fs" as const, prefix: "agcp", flushIntervalMs: 1000 },
   server: { shutdownTimeoutMs: 10_000, pingIntervalMs: 10_000 },
+  limits: {
+    upstreamConcurrency: 4096,
+    upstreamQueueMs: 10_000,
+    maxConcurrentRequests: 8192,
+    bodyTimeoutMs: 60_000,
+    maxJsonDepth: 128,
+    maxSseLineBytes: 32 * 1024 * 1024,
+  } satisfies Required<AgcpLimitsOptions>,
   tokenCount: { upstream: true, cacheTtlMs: 60_000, cacheMaxEntries: 500, timeoutMs: 5_000 },
   agentSdkIdentity: { rewrite: "gemini" as const, replacement: CLAUDE_CODE_CLI_IDENTITY },
 };
@@ -295,6 +305,11 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
       shutdownTimeoutMs: user.server?.shutdownTimeoutMs ?? DEFAULTS.server.shutdownTimeoutMs,
       pingIntervalMs: user.server?.pingIntervalMs ?? DEFAULTS.server.pingIntervalMs,
     },
+    security: {
+      allowedHosts: (user.security?.allowedHosts ?? []).map((h) => h.toLowerCase()),
+      allowedOrigins: (user.security?.allowedOrigins ?? []).map((o) => o.toLowerCase().replace(/\/+$/, "")),
+    },
+    limits: { ...DEFAULTS.limits, ...user.limits },
     tokenCount: { ...DEFAULTS.tokenCount, ...user.tokenCount },
     agentSdkIdentity: { ...DEFAULTS.agentSdkIdentity, ...user.agentSdkIdentity },
   };

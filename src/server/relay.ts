@@ -166,7 +166,9 @@ export async function relay<T>(
       if (!opened?.delivered) pool.refundToken(accountId);
       const outcome = pool.reportFailure(accountId, model.upstream, err);
       log.warn(`[pool] ${accountId} → ${err.kind} on ${model.upstream} (attempt ${attempt}): ${err.message} [${describeOutcome(outcome)}]`);
-      if (opened?.delivered || err.kind === "bad_request") throw err;
+      // After a timeout the client has already waited upstream.requestTimeoutMs: trying the next
+      // account could make it wait that long again, for every account. Its answer is due now.
+      if (opened?.delivered || err.kind === "bad_request" || err.timedOut) throw err;
       lastError = err;
       attempt++;
 

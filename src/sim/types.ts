@@ -31,6 +31,8 @@ export interface SimFault {
   latencyMs?: number;
   /** Streaming: send this many chunks, then cut the connection abruptly (no clean end). */
   dropAfterChunks?: number;
+  /** Send the first n bytes of the answer (streaming or not), then nothing, connection left open. */
+  stallAfterBytes?: number;
   /** Answer 200 with an SSE stream that carries no chunks (non-streaming: no content parts). */
   emptyStream?: boolean;
   /** Upstream-wide overload: 503 UNAVAILABLE or 429 MODEL_CAPACITY_EXHAUSTED. */

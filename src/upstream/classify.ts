@@ -151,6 +151,7 @@ export function classifyNetworkError(error: unknown, context: NetworkErrorContex
     return new UpstreamError({
       kind: "network",
       message: `no response from upstream within ${context.timeoutMs} ms${where}`,
+      timedOut: true,
     });
   }
   const code = isRecord(error) && typeof error.code === "string" ? error.code : undefined;

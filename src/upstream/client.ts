@@ -4,7 +4,7 @@
  * job, not this module's.
  */
 import { classifyNetworkError, classifyUpstreamError } from "./classify.ts";
-import { fetchWithDeadline } from "./deadline.ts";
+import { fetchWithDeadline, readBodyWithin } from "./deadline.ts";
 import { UpstreamError } from "./errors.ts";
 import type { UpstreamOptions } from "./options.ts";
 import {
@@ -162,15 +162,9 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
 
   async function callJson(account: UpstreamAccount, method: string, body: unknown, opts: CallOptions = {}) {
     const res = await call(account, method, body, opts);
-    let text: string;
-    try {
-      text = await res.text();
-    } catch (error) {
-      // The connection died after the headers; still nobody's failure if the caller aborted.
-      if (opts.signal?.aborted) throw opts.signal.reason;
-      throw classifyNetworkError(error, { url: res.url });
-    }
-    const parsed = parseJson(text);
+    // Bounded like every upstream wait; a caller abort comes back as the abort reason.
+    const bytes = await readBodyWithin(res, { idleMs: options.requestTimeoutMs, signal: opts.signal });
+    const parsed = parseJson(new TextDecoder().decode(bytes));
     if (parsed === undefined) {
       throw new UpstreamError({ kind: "server", status: res.status, message: `${method} answered with non-JSON` });
     }

@@ -11,6 +11,7 @@ import { toCloudCodeRequest } from "../../google/request.ts";
 import { deriveSessionId } from "../../google/session.ts";
 import { createStreamTranslator, parseSseBatches, SseIdleError, type StreamTranslator } from "../../google/stream.ts";
 import type { CloudCodeResponse } from "../../google/types.ts";
+import { readBodyWithin } from "../../upstream/deadline.ts";
 import { UpstreamError } from "../../upstream/errors.ts";
 import { readJsonBody } from "../body.ts";
 import { toApiError } from "../errors.ts";
@@ -57,9 +58,14 @@ async function createMessage(ctx: MessageContext, signal: AbortSignal): Promise<
   const { rt, model } = ctx;
   const result = await relay(rt, relayJob(ctx, false, signal), {}, async (opened) => {
     if (opened.conversion.thinking) return collectStream(ctx, opened);
-    const body = (await opened.response.json().catch(() => {
+    // Every read bounded by upstream.requestTimeoutMs (response.json() would wait for ever on a stall).
+    const bytes = await readBodyWithin(opened.response, { idleMs: rt.config.upstream.requestTimeoutMs, signal });
+    let body: { response?: CloudCodeResponse } & CloudCodeResponse;
+    try {
+      body = JSON.parse(new TextDecoder().decode(bytes));
+    } catch {
       throw new UpstreamError({ kind: "network", message: "Upstream answer was cut off or not JSON." });
-    })) as { response?: CloudCodeResponse } & CloudCodeResponse;
+    }
     const response = body.response ?? body;
     if (!hasContent(response)) throw new UpstreamError({ kind: "empty_response", message: "Upstream answered with no content." });
     return toAnthropicMessage(response, translationContext(ctx, opened));
@@ -176,7 +182,7 @@ async function readUpstream(ctx: MessageContext, opened: Opened, onChunks: (chun
     }
   } catch (err) {
     if (err instanceof UpstreamError) throw err;
-    if (err instanceof SseIdleError) throw new UpstreamError({ kind: "network", message: `Upstream sent nothing for ${idleMs} ms mid-stream.` });
+    if (err instanceof SseIdleError) throw new UpstreamError({ kind: "network", timedOut: true, message: `Upstream sent nothing for ${idleMs} ms mid-stream.` });
     throw new UpstreamError({ kind: "network", message: `Upstream stream broke: ${(err as Error).message}` });
   }
 }
