@@ -5,6 +5,7 @@ import { applyContextManagement } from "../../anthropic/context-management.ts";
 import { parseMessagesRequest } from "../../anthropic/schema.ts";
 import { encodeEvent } from "../../anthropic/sse.ts";
 import type { AnthropicMessage, AnthropicStreamEvent, MessagesRequest, Usage } from "../../anthropic/types.ts";
+import { mixesWebSearch, planWebSearch } from "../../anthropic/web-search.ts";
 import type { ResolvedModel } from "../../google/models.ts";
 import { hasContent, toAnthropicMessage } from "../../google/response.ts";
 import { toCloudCodeRequest } from "../../google/request.ts";
@@ -19,6 +20,7 @@ import { relay, type Opened, type RelayJob } from "../relay.ts";
 import type { Runtime } from "../runtime.ts";
 import { withEffortTier } from "../effort-tier.ts";
 import { SseChannel } from "../sse-channel.ts";
+import { webSearchResponse } from "./web-search.ts";
 
 /** Waits shorter than this (ladder throttles) do not commit a stream's headers early. */
 const COMMIT_WAIT_MS = 1000;
@@ -40,6 +42,9 @@ export function messagesHandler(rt: Runtime) {
     const model = withEffortTier(rt, req, rt.catalog.resolve(req.model));
     const sessionId = deriveSessionId(req);
     const ctx = { rt, req, model, sessionId, receivedAt };
+    const search = planWebSearch(req);
+    if (search) return webSearchResponse({ ...ctx, plan: search }, event.req.signal);
+    if (mixesWebSearch(req)) rt.log.debug("[web search] the request also has function tools; Cloud Code takes only one kind per call, so the search tool is left out");
     return req.stream ? streamMessage(ctx, event.req.signal) : createMessage(ctx, event.req.signal);
   };
 }
