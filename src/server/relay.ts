@@ -5,6 +5,7 @@ import type { CloudCodeRequest } from "../google/request.ts";
 import { formatDuration, isoOrNull } from "../pool/explain.ts";
 import type { SelectionNone } from "../pool/types.ts";
 import { UpstreamError } from "../upstream/errors.ts";
+import type { Caller } from "../keys/types.ts";
 import type { Runtime } from "./runtime.ts";
 import { sleep } from "./sleep.ts";
 
@@ -32,6 +33,8 @@ export interface RelayJob {
   /** Ask upstream for SSE (streaming clients, and thinking models even for non-streaming ones). */
   upstreamStream: boolean;
   signal: AbortSignal;
+  /** Who sent it: a client key's limits apply to the whole relay (all attempts are one request). */
+  caller?: Caller;
 }
 
 /** An upstream answer that arrived with a 2xx, handed to the consumer to read. */
@@ -69,12 +72,21 @@ export async function relay<T>(
   hooks: RelayHooks,
   consume: (opened: Opened) => Promise<T>,
 ): Promise<RelayResult<T>> {
-  // agcp's own queue comes first: no account is chosen, and no upstream deadline runs, while waiting.
-  const release = await rt.upstreamGate.acquire(job.signal);
+  // A client key over its limits is refused before any account is touched: never the pool's fault.
+  const ticket = await rt.keys.admit(job.caller, { requested: job.requestedModel, upstream: job.model.upstream });
+  let served = false;
   try {
-    return await relayAttempts(rt, job, hooks, consume);
+    // agcp's own queue comes next: no account is chosen, and no upstream deadline runs, while waiting.
+    const release = await rt.upstreamGate.acquire(job.signal);
+    try {
+      const result = await relayAttempts(rt, job, hooks, consume);
+      served = true;
+      return result;
+    } finally {
+      release();
+    }
   } finally {
-    release();
+    rt.keys.settle(ticket, served);
   }
 }
 

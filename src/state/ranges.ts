@@ -99,6 +99,14 @@ export function checkRanges(input: AccountState, now: number, tuning: PoolTuning
         delete floors.perModel![model];
       }
     }
+    for (const [pool, windows] of Object.entries(floors.pools ?? {}) as Array<[string, Record<string, number | undefined> | undefined]>) {
+      for (const [window, v] of Object.entries(windows ?? {})) {
+        if (v !== undefined && !floorOk(v)) {
+          fix(`floors.pools.${pool}.${window}`, v, "the configured floor applies");
+          delete windows![window];
+        }
+      }
+    }
   }
   return { state, problems };
 }
