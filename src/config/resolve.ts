@@ -46,6 +46,7 @@ export interface ResolvedConfig {
   upstream: UpstreamOptions;
   models: { mapping: ModelMapping; fallback: Record<string, string> };
   server: { shutdownTimeoutMs: number; pingIntervalMs: number };
+  images: { model: string };
 }
 
 /** Values given on the command line; strings are parsed like env values. */
@@ -82,6 +83,7 @@ export const DEFAULTS = {
   bodyLimit: 32 * 1024 * 1024,
   storage: { driver: "fs" as const, prefix: "agcp", flushIntervalMs: 1000 },
   server: { shutdownTimeoutMs: 10_000, pingIntervalMs: 10_000 },
+  images: { model: "gemini-3.1-flash-image" },
 };
 
 /** Like defu, but a user's array replaces the default array instead of being concatenated to it. */
@@ -287,5 +289,6 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
       shutdownTimeoutMs: user.server?.shutdownTimeoutMs ?? DEFAULTS.server.shutdownTimeoutMs,
       pingIntervalMs: user.server?.pingIntervalMs ?? DEFAULTS.server.pingIntervalMs,
     },
+    images: { model: user.images?.model ?? DEFAULTS.images.model },
   };
 }

@@ -186,6 +186,7 @@ export const configSchema = obj({
     shutdownTimeoutMs: nonNegativeInt().optional(),
     pingIntervalMs: positiveInt().optional(),
   }).optional(),
+  images: obj({ model: modelName().optional() }).optional(),
 });
 
 // Compile-time drift guards: the hand-written user types (types.ts must stay import-free) have to

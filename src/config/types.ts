@@ -218,6 +218,14 @@ export interface AgcpServerOptions {
   pingIntervalMs?: number;
 }
 
+export interface AgcpImageOptions {
+  /**
+   * Upstream image model for /v1/images/generations (and image models named in chat completions),
+   * used until the account's own catalog says which one it has. Default: "gemini-3.1-flash-image".
+   */
+  model?: string;
+}
+
 export interface AgcpConfig {
   /** TCP port. Env AGCP_PORT, flag --port. Default: 8080. */
   port?: number;
@@ -248,6 +256,8 @@ export interface AgcpConfig {
   models?: AgcpModelOptions;
   /** HTTP server behaviour. */
   server?: AgcpServerOptions;
+  /** Image generation (OpenAI images door). */
+  images?: AgcpImageOptions;
 }
 
 /** Identity helper for editor completion: `export default defineConfig({ ... })`. */

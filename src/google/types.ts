@@ -67,7 +67,8 @@ export interface GoogleRequest {
   tools?: Array<{ functionDeclarations: GoogleFunctionDeclaration[] }>;
   toolConfig?: GoogleToolConfig;
   generationConfig: GoogleGenerationConfig;
-  sessionId: string;
+  /** One per conversation; image generation calls carry none. */
+  sessionId?: string;
 }
 
 export interface CloudCodeEnvelope {

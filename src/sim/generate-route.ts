@@ -1,6 +1,7 @@
 import { accountBlocked, projectDenied } from "./access.ts";
 import { takeFault, type ActiveFault } from "./faults.ts";
 import { generate, type Generation, type OutPart } from "./generate.ts";
+import { generateImage, imageGenProblem, isImageCall } from "./image-gen.ts";
 import { authenticate, countRequest, invalidJson, readJson, sleep, type SimContext } from "./http.ts";
 import { errorInfo, formatGoDuration, formatProseDuration, retryInfo, rpcError } from "./rpc-error.ts";
 import { shortHash, type SimAccount } from "./state.ts";
@@ -42,9 +43,10 @@ export async function handleGenerate(ctx: SimContext, streaming: boolean): Promi
     return rpcError("NOT_FOUND", `Requested entity was not found. Model ${JSON.stringify(body.model ?? "")} is not available.`);
   }
   const validation = validateGenerateRequest(body.request, model);
-  if (!validation.ok) {
+  const problem = validation.ok ? imageGenProblem(body, model, validation.request) : validation.message;
+  if (!validation.ok || problem) {
     account.counters.badRequests++;
-    return rpcError("INVALID_ARGUMENT", validation.message);
+    return rpcError("INVALID_ARGUMENT", problem ?? "");
   }
 
   const fault = takeFault(state, account);
@@ -90,7 +92,7 @@ async function respond(
     return refusal;
   }
 
-  const generation = generate(request, model);
+  const generation = isImageCall(body) ? generateImage(request) : generate(request, model);
   const cached = cachedTokens(account, request, generation.promptTokens);
   const faulty = fault.emptyStream === true || fault.dropAfterChunks !== undefined;
   if (!faulty) state.consumeQuota(account, model.id);
@@ -217,7 +219,7 @@ function mergeParts(chunks: OutPart[]): OutPart[] {
   let thought: { text: string; thought: true; thoughtSignature?: string } | null = null;
   let text: { text: string } | null = null;
   for (const part of chunks) {
-    if ("functionCall" in part) {
+    if ("functionCall" in part || "inlineData" in part) {
       merged.push(part);
     } else if (part.thought) {
       if (!thought) merged.push((thought = { text: "", thought: true }));

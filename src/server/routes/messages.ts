@@ -7,7 +7,7 @@ import type { ResolvedModel } from "../../google/models.ts";
 import { hasContent, toAnthropicMessage } from "../../google/response.ts";
 import { toCloudCodeRequest } from "../../google/request.ts";
 import { deriveSessionId } from "../../google/session.ts";
-import { createStreamTranslator, parseSseBatches, SseIdleError, type StreamTranslator } from "../../google/stream.ts";
+import { createStreamTranslator, type StreamTranslator } from "../../google/stream.ts";
 import type { CloudCodeResponse } from "../../google/types.ts";
 import { UpstreamError } from "../../upstream/errors.ts";
 import { readJsonBody } from "../body.ts";
@@ -15,6 +15,7 @@ import { toApiError } from "../errors.ts";
 import { relay, type Opened, type RelayJob } from "../relay.ts";
 import type { Runtime } from "../runtime.ts";
 import { SseChannel } from "../sse-channel.ts";
+import { readUpstream as readUpstreamChunks } from "../upstream-read.ts";
 
 /** Waits shorter than this (ladder throttles) do not commit a stream's headers early. */
 const COMMIT_WAIT_MS = 1000;
@@ -152,24 +153,8 @@ function assertComplete(translator: StreamTranslator): void {
   if (!translator.complete) throw new UpstreamError({ kind: "network", message: "Upstream stream ended before the answer was finished." });
 }
 
-/**
- * Feeds the upstream SSE chunks of each network read to `onChunks`. A broken stream, or one that
- * stays silent longer than upstream.requestTimeoutMs between reads, becomes a network UpstreamError
- * (pings would otherwise keep every timeout along the way from ever firing).
- */
-async function readUpstream(ctx: MessageContext, opened: Opened, onChunks: (chunks: CloudCodeResponse[]) => void): Promise<void> {
-  const body = opened.response.body;
-  if (!body) throw new UpstreamError({ kind: "empty_response", message: "Upstream answered with no body." });
-  const idleMs = ctx.rt.config.upstream.requestTimeoutMs;
-  try {
-    for await (const batch of parseSseBatches(body, { idleMs })) {
-      onChunks(batch.map((data) => (data as { response?: CloudCodeResponse }).response ?? (data as CloudCodeResponse)));
-    }
-  } catch (err) {
-    if (err instanceof UpstreamError) throw err;
-    if (err instanceof SseIdleError) throw new UpstreamError({ kind: "network", message: `Upstream sent nothing for ${idleMs} ms mid-stream.` });
-    throw new UpstreamError({ kind: "network", message: `Upstream stream broke: ${(err as Error).message}` });
-  }
+function readUpstream(ctx: MessageContext, opened: Opened, onChunks: (chunks: CloudCodeResponse[]) => void): Promise<void> {
+  return readUpstreamChunks(opened, ctx.rt.config.upstream.requestTimeoutMs, onChunks);
 }
 
 function translationContext(ctx: MessageContext, opened: Opened) {
