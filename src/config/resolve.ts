@@ -6,10 +6,11 @@ import { createDefu } from "defu";
 import { isAbsolute, join, resolve as resolvePath } from "node:path";
 import { DEFAULT_MODEL_MAPPING, type ModelMapping } from "../google/models.ts";
 import { DEFAULT_TUNING, type PoolTuning, type StrategyName } from "../pool/tuning.ts";
+import { CLAUDE_CODE_CLI_IDENTITY } from "../upstream/agent-identity.ts";
 import { DEFAULT_UPSTREAM, type UpstreamOptions } from "../upstream/options.ts";
 import { ConfigError, describeValue, issuesFromZod, type ConfigIssue } from "./errors.ts";
 import { configSchema, intIn, knownKeysAt, LOG_LEVELS, STRATEGY_NAMES } from "./schema.ts";
-import type { AgcpConfig, AgcpLogLevel } from "./types.ts";
+import type { AgcpAgentSdkIdentityOptions, AgcpConfig, AgcpLimitsOptions, AgcpLogLevel, AgcpTokenCountOptions } from "./types.ts";
 
 export interface ResolvedAccount {
   label: string;
@@ -47,6 +48,11 @@ export interface ResolvedConfig {
   models: { mapping: ModelMapping; fallback: Record<string, string> };
   server: { shutdownTimeoutMs: number; pingIntervalMs: number };
   images: { model: string };
+  webSearch: { model: string; resolveTimeoutMs: number; resolveRedirects: boolean };
+  security: { allowedHosts: string[]; allowedOrigins: string[] };
+  limits: Required<AgcpLimitsOptions>;
+  tokenCount: Required<AgcpTokenCountOptions>;
+  agentSdkIdentity: Required<AgcpAgentSdkIdentityOptions>;
 }
 
 /** Values given on the command line; strings are parsed like env values. */
@@ -84,6 +90,18 @@ export const DEFAULTS = {
   storage: { driver: "fs" as const, prefix: "agcp", flushIntervalMs: 1000 },
   server: { shutdownTimeoutMs: 10_000, pingIntervalMs: 10_000 },
   images: { model: "gemini-3.1-flash-image" },
+  // The sheet's web search model (captures, Aug 2026); accounts' catalogs may name others.
+  webSearch: { model: "gemini-3.1-flash-lite", resolveTimeoutMs: 2_000, resolveRedirects: true },
+  limits: {
+    upstreamConcurrency: 4096,
+    upstreamQueueMs: 10_000,
+    maxConcurrentRequests: 8192,
+    bodyTimeoutMs: 60_000,
+    maxJsonDepth: 128,
+    maxSseLineBytes: 32 * 1024 * 1024,
+  } satisfies Required<AgcpLimitsOptions>,
+  tokenCount: { upstream: true, cacheTtlMs: 60_000, cacheMaxEntries: 500, timeoutMs: 5_000 },
+  agentSdkIdentity: { rewrite: "gemini" as const, replacement: CLAUDE_CODE_CLI_IDENTITY },
 };
 
 /** Like defu, but a user's array replaces the default array instead of being concatenated to it. */
@@ -255,6 +273,9 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
   const pool = mergeReplacingArrays(user.pool ?? {}, structuredClone(DEFAULT_TUNING)) as PoolTuning;
   pool.quota.defaultFloor = floor;
   const upstream = mergeReplacingArrays(user.upstream ?? {}, structuredClone(DEFAULT_UPSTREAM)) as UpstreamOptions;
+  // The OAuth client can come from the environment (a service manager's secret store) and wins over the file.
+  if (input.env.AGCP_OAUTH_CLIENT_ID) upstream.oauth.clientId = input.env.AGCP_OAUTH_CLIENT_ID;
+  if (input.env.AGCP_OAUTH_CLIENT_SECRET) upstream.oauth.clientSecret = input.env.AGCP_OAUTH_CLIENT_SECRET;
   const storageDir = user.storage?.dir
     ? resolvePath(input.baseDir, user.storage.dir)
     : defaultStateDir(input.env, input.homeDir);
@@ -290,5 +311,17 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
       pingIntervalMs: user.server?.pingIntervalMs ?? DEFAULTS.server.pingIntervalMs,
     },
     images: { model: user.images?.model ?? DEFAULTS.images.model },
+    webSearch: {
+      model: user.webSearch?.model ?? DEFAULTS.webSearch.model,
+      resolveTimeoutMs: user.webSearch?.resolveTimeoutMs ?? DEFAULTS.webSearch.resolveTimeoutMs,
+      resolveRedirects: user.webSearch?.resolveRedirects ?? DEFAULTS.webSearch.resolveRedirects,
+    },
+    security: {
+      allowedHosts: (user.security?.allowedHosts ?? []).map((h) => h.toLowerCase()),
+      allowedOrigins: (user.security?.allowedOrigins ?? []).map((o) => o.toLowerCase().replace(/\/+$/, "")),
+    },
+    limits: { ...DEFAULTS.limits, ...user.limits },
+    tokenCount: { ...DEFAULTS.tokenCount, ...user.tokenCount },
+    agentSdkIdentity: { ...DEFAULTS.agentSdkIdentity, ...user.agentSdkIdentity },
   };
 }

@@ -18,7 +18,7 @@ export async function readUpstream(opened: Opened, idleMs: number, onChunks: (ch
     }
   } catch (err) {
     if (err instanceof UpstreamError) throw err;
-    if (err instanceof SseIdleError) throw new UpstreamError({ kind: "network", message: `Upstream sent nothing for ${idleMs} ms mid-stream.` });
+    if (err instanceof SseIdleError) throw new UpstreamError({ kind: "network", timedOut: true, message: `Upstream sent nothing for ${idleMs} ms mid-stream.` });
     throw new UpstreamError({ kind: "network", message: `Upstream stream broke: ${(err as Error).message}` });
   }
 }

@@ -1,14 +1,17 @@
 import type { H3Event } from "h3";
 import { accumulateMessage } from "../../anthropic/accumulate.ts";
+import { countTokens } from "../../anthropic/count-tokens.ts";
 import { parseMessagesRequest } from "../../anthropic/schema.ts";
 import { encodeEvent } from "../../anthropic/sse.ts";
 import type { AnthropicMessage, AnthropicStreamEvent, MessagesRequest, Usage } from "../../anthropic/types.ts";
+import { mixesWebSearch, planWebSearch } from "../../anthropic/web-search.ts";
 import type { ResolvedModel } from "../../google/models.ts";
 import { hasContent, toAnthropicMessage } from "../../google/response.ts";
 import { toCloudCodeRequest } from "../../google/request.ts";
 import { deriveSessionId } from "../../google/session.ts";
 import { createStreamTranslator, type StreamTranslator } from "../../google/stream.ts";
 import type { CloudCodeResponse } from "../../google/types.ts";
+import { readBodyWithin } from "../../upstream/deadline.ts";
 import { UpstreamError } from "../../upstream/errors.ts";
 import { readJsonBody } from "../body.ts";
 import { toApiError } from "../errors.ts";
@@ -16,6 +19,7 @@ import { relay, type Opened, type RelayJob } from "../relay.ts";
 import type { Runtime } from "../runtime.ts";
 import { SseChannel } from "../sse-channel.ts";
 import { readUpstream as readUpstreamChunks } from "../upstream-read.ts";
+import { webSearchResponse } from "./web-search.ts";
 
 /** Waits shorter than this (ladder throttles) do not commit a stream's headers early. */
 const COMMIT_WAIT_MS = 1000;
@@ -37,6 +41,9 @@ export function messagesHandler(rt: Runtime) {
     const model = rt.catalog.resolve(req.model);
     const sessionId = deriveSessionId(req);
     const ctx = { rt, req, model, sessionId, receivedAt };
+    const search = planWebSearch(req);
+    if (search) return webSearchResponse({ ...ctx, plan: search }, event.req.signal);
+    if (mixesWebSearch(req)) rt.log.debug("[web search] the request also has function tools; Cloud Code takes only one kind per call, so the search tool is left out");
     return req.stream ? streamMessage(ctx, event.req.signal) : createMessage(ctx, event.req.signal);
   };
 }
@@ -47,15 +54,22 @@ interface MessageContext {
   model: ResolvedModel;
   sessionId: string;
   receivedAt: number;
+  /** What message_start reports as input_tokens before upstream's usage arrives (streams only). */
+  estimatedInputTokens?: number;
 }
 
 async function createMessage(ctx: MessageContext, signal: AbortSignal): Promise<Response> {
   const { rt, model } = ctx;
   const result = await relay(rt, relayJob(ctx, false, signal), {}, async (opened) => {
     if (opened.conversion.thinking) return collectStream(ctx, opened);
-    const body = (await opened.response.json().catch(() => {
+    // Every read bounded by upstream.requestTimeoutMs (response.json() would wait for ever on a stall).
+    const bytes = await readBodyWithin(opened.response, { idleMs: rt.config.upstream.requestTimeoutMs, signal });
+    let body: { response?: CloudCodeResponse } & CloudCodeResponse;
+    try {
+      body = JSON.parse(new TextDecoder().decode(bytes));
+    } catch {
       throw new UpstreamError({ kind: "network", message: "Upstream answer was cut off or not JSON." });
-    })) as { response?: CloudCodeResponse } & CloudCodeResponse;
+    }
     const response = body.response ?? body;
     if (!hasContent(response)) throw new UpstreamError({ kind: "empty_response", message: "Upstream answered with no content." });
     return toAnthropicMessage(response, translationContext(ctx, opened));
@@ -94,7 +108,11 @@ async function collectStream(ctx: MessageContext, opened: Opened): Promise<Anthr
 }
 
 function streamMessage(ctx: MessageContext, clientSignal: AbortSignal): Promise<Response> {
-  const { rt } = ctx;
+  const { rt, req } = ctx;
+  // Clients read usage where Anthropic puts it, in message_start, but upstream's figure comes only
+  // with the last chunk. The local estimate stands in (no extra upstream round trip before every
+  // stream); message_delta carries upstream's exact count.
+  ctx.estimatedInputTokens = countTokens(req);
   const channel = new SseChannel(rt.config.server.pingIntervalMs);
   // A slow upstream must not leave the client staring at nothing: start pinging after one interval.
   const slowTimer = setTimeout(() => channel.commit(), rt.config.server.pingIntervalMs);
@@ -163,6 +181,7 @@ function translationContext(ctx: MessageContext, opened: Opened) {
     toolNames: opened.conversion.toolNames,
     signatures: ctx.rt.signatures,
     family: opened.model.family,
+    estimatedInputTokens: ctx.estimatedInputTokens,
   };
 }
 
