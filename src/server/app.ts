@@ -1,6 +1,6 @@
 import { H3, type H3Event } from "h3";
 import { ApiError } from "../anthropic/errors.ts";
-import { createApiKeyCheck } from "./auth.ts";
+import { presentedKey, scopeOf } from "./auth.ts";
 import { setBodyBounds, type BodyBounds } from "./body.ts";
 import { createBrowserGuard } from "./browser-guard.ts";
 import { dialectOf, errorResponseIn } from "./error-shapes.ts";
@@ -11,6 +11,7 @@ import { consoleHandler } from "./routes/console.ts";
 import { countTokensHandler } from "./routes/count-tokens.ts";
 import { registerGeminiRoutes } from "./routes/gemini-api.ts";
 import { healthHandler } from "./routes/health.ts";
+import { createKeyHandler, keyActionHandler, listKeysHandler } from "./routes/keys.ts";
 import { messagesHandler } from "./routes/messages.ts";
 import { metricsHandler } from "./routes/metrics.ts";
 import { registerModelRoutes } from "./routes/models-by-client.ts";
@@ -22,7 +23,6 @@ const OPEN_PATHS = new Set(["/health", "/"]);
 
 /** Builds the HTTP app. Every error, from any route, leaves through `onError` in the shape of the API the client spoke. */
 export function createApp(rt: Runtime): H3 {
-  const checkKey = createApiKeyCheck(rt.config.apiKey);
   const guard = createBrowserGuard({ host: rt.config.host, ...rt.config.security });
   const bodyBounds: BodyBounds = { timeoutMs: rt.config.limits.bodyTimeoutMs, maxDepth: rt.config.limits.maxJsonDepth };
   const app = new H3({
@@ -32,9 +32,7 @@ export function createApp(rt: Runtime): H3 {
       guard(event.req, event.url.pathname);
       setBodyBounds(event, bodyBounds);
       if (event.req.method === "HEAD" || OPEN_PATHS.has(event.url.pathname)) return;
-      const dialect = dialectOf(event.url, event.req.headers);
-      // `?key=` is the Gemini API's convention; elsewhere a key in a URL would only end up in logs.
-      checkKey(event.req.headers, dialect === "gemini" ? event.url.searchParams.get("key") : null);
+      event.context.caller = rt.keys.identify(presentedKey(event.req.headers, event.url), scopeOf(event.url.pathname));
     },
     onError(error, event) {
       const apiError = toApiError(error);
@@ -65,6 +63,11 @@ export function createApp(rt: Runtime): H3 {
   app.post("/api/accounts/:id/disable", accountActionHandler(rt, "disable"));
   app.post("/api/accounts/:id/reset", accountActionHandler(rt, "reset"));
   app.post("/api/quota/refresh", refreshQuotaHandler(rt));
+  app.get("/api/keys", listKeysHandler(rt));
+  app.post("/api/keys", createKeyHandler(rt));
+  app.post("/api/keys/:name/rotate", keyActionHandler(rt, "rotate"));
+  app.post("/api/keys/:name/revoke", keyActionHandler(rt, "revoke"));
+  app.delete("/api/keys/:name", keyActionHandler(rt, "delete"));
 
   app.all("/**", (event) => {
     throw new ApiError("not_found_error", `No route for ${event.req.method} ${event.url.pathname}.`);

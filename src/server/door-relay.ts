@@ -2,6 +2,7 @@ import type { ApiError } from "../anthropic/errors.ts";
 import type { ResolvedModel } from "../google/models.ts";
 import type { CloudCodeRequest } from "../google/request.ts";
 import type { CloudCodeResponse } from "../google/types.ts";
+import type { Caller } from "../keys/types.ts";
 import { UpstreamError } from "../upstream/errors.ts";
 import { toApiError } from "./errors.ts";
 import { relay, type ApiName, type AttemptTarget, type Opened } from "./relay.ts";
@@ -21,6 +22,8 @@ export interface DoorRequest {
   /** performance.now() when the request arrived (time-to-first-byte). */
   receivedAt: number;
   prepare(target: AttemptTarget): CloudCodeRequest;
+  /** The client key that sent it (limits and usage per key); undefined without keys. */
+  caller: Caller | undefined;
 }
 
 export interface TokenUsage {
@@ -142,6 +145,7 @@ function relayJob(door: DoorRequest, signal: AbortSignal) {
     upstreamStream: true,
     signal,
     prepare: door.prepare,
+    ...(door.caller && { caller: door.caller }),
   };
 }
 
@@ -159,6 +163,11 @@ function record(rt: Runtime, door: DoorRequest, account: string, outcome: string
   const { metrics } = rt;
   const model = door.model.upstream;
   metrics.requests.inc({ api: door.api, model, account, outcome });
+  rt.keys.record(door.caller, {
+    ok: outcome === "ok",
+    upstreamModel: model,
+    ...(usage && { inputTokens: usage.input + usage.cacheRead, outputTokens: usage.output }),
+  });
   if (!usage) return;
   if (usage.input) metrics.tokens.inc({ model, direction: "input" }, usage.input);
   if (usage.output) metrics.tokens.inc({ model, direction: "output" }, usage.output);

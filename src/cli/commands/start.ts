@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
 import { consola } from "consola";
 import { loadConfig } from "../../config/load.ts";
+import { redactProxyUrl } from "../../upstream/proxy.ts";
 import type { ResolvedConfig } from "../../config/resolve.ts";
 import { globalArgs, intFlag, stringFlag } from "../args.ts";
 import { tryItText, withDemoUpstream } from "../demo.ts";
@@ -43,6 +44,13 @@ function warnWithoutOAuthClient(config: ResolvedConfig): void {
   if (!config.upstream.oauth.clientId || !config.upstream.oauth.clientSecret) consola.warn(NO_OAUTH_CLIENT_WARNING);
 }
 
+/** Which way upstream traffic leaves, passwords masked. */
+function describeProxies(config: ResolvedConfig): void {
+  const own = config.accounts.filter((a) => a.proxy !== undefined);
+  if (config.upstream.proxy) consola.info(`Upstream proxy: ${redactProxyUrl(config.upstream.proxy)}${config.upstream.noProxy.length ? ` (not for ${config.upstream.noProxy.join(", ")})` : ""}`);
+  for (const a of own) consola.info(`Account ${a.label}: ${a.proxy === "direct" ? "direct, no proxy" : `proxy ${redactProxyUrl(a.proxy!)}`}`);
+}
+
 /** Extra time on top of the server's own drain timeout before the process gives up. */
 const SHUTDOWN_GRACE_MS = 5_000;
 
@@ -63,6 +71,10 @@ export default withExamples(
       demo: { type: "boolean", description: "Use an in-process simulator with fake accounts instead of Google" },
       "demo-accounts": { type: "string", description: "Fake accounts for --demo (default 3)", valueHint: "n" },
       "sim-port": { type: "string", description: "Simulator port for --demo (default 0 = any free port)", valueHint: "port" },
+      "allow-open": {
+        type: "boolean",
+        description: "Listen beyond loopback without an admin key (apiKey): anyone who reaches the port can manage the pool",
+      },
       ...globalArgs,
     },
     async run({ args }) {
@@ -83,8 +95,17 @@ export default withExamples(
       });
       applyLogLevel(loaded.logLevel);
       if (usedFile) consola.info(`Config: ${usedFile}`);
+      if (!isLoopback(loaded.host) && loaded.apiKey === undefined && !args["allow-open"]) {
+        throw new UsageError(
+          `Refusing to listen on ${loaded.host} without an admin key: anyone who can reach it could use and manage the pool.\n` +
+            "Set apiKey (env AGCP_API_KEY) — client keys from `agcp keys add` then give others limited access — or pass --allow-open.",
+        );
+      }
 
-      if (!args.demo) warnWithoutOAuthClient(loaded);
+      if (!args.demo) {
+        warnWithoutOAuthClient(loaded);
+        describeProxies(loaded);
+      }
 
       let config: ResolvedConfig = loaded;
       let closeSim: (() => Promise<void>) | undefined;
@@ -142,3 +163,9 @@ export default withExamples(
     "AGCP_PORT=9000 AGCP_LOG_LEVEL=debug agcp start",
   ],
 );
+
+/** Loopback names and addresses: only processes on this machine can connect. */
+function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127\./.test(h);
+}

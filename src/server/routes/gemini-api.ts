@@ -5,6 +5,7 @@ import { GEMINI_SSE } from "../../gemini-api/errors.ts";
 import { conversationText, parseCountTokensRequest, parseGenerateRequest, toGoogleRequest, wrap } from "../../gemini-api/request.ts";
 import { geminiTranslator } from "../../gemini-api/response.ts";
 import { deriveSessionId } from "../../google/session.ts";
+import { callerOf } from "../auth.ts";
 import { readJsonBody } from "../body.ts";
 import type { CatalogModel } from "../catalog.ts";
 import { answerJson, answerStream, type DoorRequest } from "../door-relay.ts";
@@ -77,6 +78,7 @@ async function generate(rt: Runtime, event: H3Event, requested: string, streamin
     model,
     sessionId,
     receivedAt,
+    caller: callerOf(event),
     // A fallback to the other family would need the other thinking spelling: rebuild for it.
     prepare: ({ model: target, projectId }) =>
       wrap(target.family === model.family ? request : toGoogleRequest(req, sessionId, target.family), { upstreamModel: target.upstream, projectId }),

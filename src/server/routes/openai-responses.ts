@@ -7,6 +7,7 @@ import { responsesToMessages } from "../../openai/responses/request.ts";
 import { createResponsesEncoder, toResponse } from "../../openai/responses/response.ts";
 import { parseResponsesRequest } from "../../openai/responses/schema.ts";
 import { translationContext, viaAnthropicEvents } from "../../openai/via-anthropic.ts";
+import { callerOf } from "../auth.ts";
 import { readJsonBody } from "../body.ts";
 import { answerJson, answerStream, type DoorRequest } from "../door-relay.ts";
 import type { Runtime } from "../runtime.ts";
@@ -26,6 +27,7 @@ export function responsesHandler(rt: Runtime) {
       model,
       sessionId,
       receivedAt,
+      caller: callerOf(event),
       prepare: ({ model: target, projectId }) =>
         applyJsonMode(
           toCloudCodeRequest(messages, { upstreamModel: target.upstream, projectId, sessionId, signatures: rt.signatures }),

@@ -14,6 +14,7 @@ import { applyJsonMode, reId, unixNow } from "../../openai/common.ts";
 import { OPENAI_SSE } from "../../openai/errors.ts";
 import { imageInput, imagesOf, imagesTranslator, parseImagesRequest, textOf } from "../../openai/images.ts";
 import { translationContext, viaAnthropicEvents } from "../../openai/via-anthropic.ts";
+import { callerOf } from "../auth.ts";
 import { readJsonBody } from "../body.ts";
 import type { CatalogModel } from "../catalog.ts";
 import { answerJson, answerStream, type DoorRequest, type DoorTranslator } from "../door-relay.ts";
@@ -49,7 +50,7 @@ function chatCompletionsHandler(rt: Runtime) {
     await rt.quota.whenReady();
     const model = rt.catalog.resolve(req.model);
     const signal = event.req.signal;
-    if (isImageModel(model.upstream, rt.config.images.model)) return chatImage(rt, req, messages, model, receivedAt, signal);
+    if (isImageModel(model.upstream, rt.config.images.model)) return chatImage(rt, event, req, messages, model, receivedAt);
 
     const sessionId = deriveSessionId(messages);
     const door: DoorRequest = {
@@ -58,6 +59,7 @@ function chatCompletionsHandler(rt: Runtime) {
       model,
       sessionId,
       receivedAt,
+      caller: callerOf(event),
       prepare: ({ model: target, projectId }) =>
         applyJsonMode(
           toCloudCodeRequest(messages, { upstreamModel: target.upstream, projectId, sessionId, signatures: rt.signatures }),
@@ -81,7 +83,8 @@ function chatCompletionsHandler(rt: Runtime) {
  * A chat completion on an image model: the last user turn is the prompt, and the pictures come
  * back inside the message as Markdown data-URL images, the form chat UIs render.
  */
-function chatImage(rt: Runtime, req: ChatRequest, messages: MessagesRequest, model: ResolvedModel, receivedAt: number, signal: AbortSignal) {
+function chatImage(rt: Runtime, event: H3Event, req: ChatRequest, messages: MessagesRequest, model: ResolvedModel, receivedAt: number) {
+  const signal = event.req.signal;
   const last = [...messages.messages].reverse().find((m) => m.role === "user");
   const parts = last ? promptParts(last.content) : [];
   if (!parts.length) throw new ApiError("invalid_request_error", "messages: the last user message must carry a prompt for the image model");
@@ -91,6 +94,7 @@ function chatImage(rt: Runtime, req: ChatRequest, messages: MessagesRequest, mod
     model,
     sessionId: deriveSessionId(messages),
     receivedAt,
+    caller: callerOf(event),
     prepare: ({ model: target, projectId }) => toImageGenRequest({ parts, modalities: ["TEXT", "IMAGE"] }, { upstreamModel: target.upstream, projectId }),
   };
   const id = reId(`msg_${crypto.randomUUID().replaceAll("-", "")}`, "chatcmpl-");
@@ -172,6 +176,7 @@ function imagesHandler(rt: Runtime) {
       // Pictures are independent calls: affinity would only pin them all to one account.
       sessionId: crypto.randomUUID(),
       receivedAt,
+      caller: callerOf(event),
       prepare: ({ model: target, projectId }) => toImageGenRequest(input, { upstreamModel: target.upstream, projectId }),
     };
     return answerJson(rt, door, event.req.signal, () => imagesTranslator(req));
