@@ -3,7 +3,7 @@
  * the Anthropic Messages form, agcp's conversation model (see README, "Architecture").
  */
 import { invalidRequest } from "../anthropic/errors.ts";
-import type { DocumentBlock, ImageBlock, ThinkingConfig } from "../anthropic/types.ts";
+import type { DocumentBlock, ImageBlock, MessagesRequest } from "../anthropic/types.ts";
 import { sanitizeToolSchemaCached } from "../google/schema-sanitize.ts";
 import type { CloudCodeRequest } from "../google/request.ts";
 
@@ -27,15 +27,19 @@ export function documentFromDataUrl(url: string, where: string): DocumentBlock {
   return { type: "document", source: { type: "base64", media_type: data[1] || "application/pdf", data: data[3] ?? "" } };
 }
 
-/** Thinking budgets per OpenAI effort: about what upstream's own low/medium/high presets spend. */
-const EFFORT_BUDGET: Record<string, number> = { minimal: 1_024, low: 2_048, medium: 8_192, high: 24_576, xhigh: 32_768 };
+/** OpenAI's effort words in Anthropic's (`output_config.effort`). */
+const EFFORT: Record<string, string> = { minimal: "low", low: "low", medium: "medium", high: "high", xhigh: "max" };
 
-/** `reasoning_effort` / `reasoning.effort` → Anthropic thinking (thinking models think regardless). */
-export function thinkingForEffort(effort: string | null | undefined): ThinkingConfig | undefined {
-  if (effort === undefined || effort === null) return undefined;
-  if (effort === "none") return { type: "disabled" };
-  const budget = EFFORT_BUDGET[effort];
-  return budget === undefined ? undefined : { type: "enabled", budget_tokens: budget };
+/**
+ * `reasoning_effort` / `reasoning.effort` → Anthropic's adaptive thinking with that effort, so the
+ * one place that knows each family's budgets and tiered ids (src/google/thinking.ts) decides.
+ * `none` turns thinking off where the model allows it (thinking models think regardless).
+ */
+export function effortFields(effort: string | null | undefined): Pick<MessagesRequest, "thinking" | "output_config"> {
+  if (effort === undefined || effort === null) return {};
+  if (effort === "none") return { thinking: { type: "disabled" } };
+  const word = EFFORT[effort];
+  return word ? { thinking: { type: "adaptive" }, output_config: { effort: word } } : {};
 }
 
 export type JsonMode = { type: "json_object" } | { type: "json_schema"; schema?: Record<string, unknown>; name?: string };

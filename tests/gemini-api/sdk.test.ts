@@ -63,11 +63,20 @@ describe("Gemini API through @google/genai", () => {
     expect(second.text).toContain("get_time");
   });
 
-  test("countTokens answers a positive estimate that grows with the text", async () => {
+  test("countTokens answers upstream's count, which grows with the text", async () => {
     const small = await genai.models.countTokens({ model: "gemini-3-flash", contents: "hello" });
     const large = await genai.models.countTokens({ model: "gemini-3-flash", contents: "hello ".repeat(200) });
     expect(small.totalTokens).toBeGreaterThan(0);
     expect(large.totalTokens!).toBeGreaterThan(small.totalTokens! * 10);
+    const raw = await fetch(`${stack.url}/v1beta/models/gemini-3-flash:countTokens`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-goog-api-key": "test-key" },
+      body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: "hello" }] }] }),
+    });
+    expect(raw.headers.get("x-agcp-token-count")).toBe("upstream");
+    expect((await raw.json()).totalTokens).toBe(small.totalTokens);
+    const counted = (await simAccounts(stack)).reduce((n, a) => n + (a.counters.requests.countTokens ?? 0), 0);
+    expect(counted).toBeGreaterThanOrEqual(3);
   });
 
   test("models.list and errors in the Gemini API's own shapes", async () => {

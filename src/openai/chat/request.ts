@@ -4,7 +4,7 @@
  */
 import { invalidRequest } from "../../anthropic/errors.ts";
 import type { ContentBlock, MessageParam, MessagesRequest, TextBlock, Tool, ToolChoice } from "../../anthropic/types.ts";
-import { DEFAULT_MAX_TOKENS, documentFromDataUrl, imageFromUrl, parseArguments, thinkingForEffort, type JsonMode } from "../common.ts";
+import { DEFAULT_MAX_TOKENS, documentFromDataUrl, imageFromUrl, parseArguments, effortFields, type JsonMode } from "../common.ts";
 import type { ChatMessage, ChatRequest } from "./schema.ts";
 
 export interface ChatConversion {
@@ -36,8 +36,7 @@ export function chatToMessages(req: ChatRequest): ChatConversion {
   if (req.temperature !== undefined && req.temperature !== null) out.temperature = req.temperature;
   if (req.top_p !== undefined && req.top_p !== null) out.top_p = req.top_p;
   if (req.stop) out.stop_sequences = typeof req.stop === "string" ? [req.stop] : req.stop;
-  const thinking = thinkingForEffort(req.reasoning_effort);
-  if (thinking) out.thinking = thinking;
+  Object.assign(out, effortFields(req.reasoning_effort));
   if (req.tools?.length) {
     out.tools = req.tools.map((t): Tool => {
       const tool: Tool = { name: t.function.name, input_schema: t.function.parameters ?? { type: "object", properties: {} } };

@@ -5,7 +5,7 @@
  */
 import { invalidRequest } from "../../anthropic/errors.ts";
 import type { ContentBlock, MessageParam, MessagesRequest, TextBlock, Tool, ToolChoice } from "../../anthropic/types.ts";
-import { DEFAULT_MAX_TOKENS, documentFromDataUrl, imageFromUrl, parseArguments, thinkingForEffort, type JsonMode } from "../common.ts";
+import { DEFAULT_MAX_TOKENS, documentFromDataUrl, imageFromUrl, parseArguments, effortFields, type JsonMode } from "../common.ts";
 import { decodeReasoning } from "./reasoning.ts";
 import type { ResponsesContentPart, ResponsesRequest } from "./schema.ts";
 
@@ -60,8 +60,7 @@ export function responsesToMessages(req: ResponsesRequest): ResponsesConversion 
   if (system.length) out.system = system;
   if (req.temperature !== undefined && req.temperature !== null) out.temperature = req.temperature;
   if (req.top_p !== undefined && req.top_p !== null) out.top_p = req.top_p;
-  const thinking = thinkingForEffort(req.reasoning?.effort);
-  if (thinking) out.thinking = thinking;
+  Object.assign(out, effortFields(req.reasoning?.effort));
 
   // Hosted tools (web_search, file_search, computer_use, …) run on OpenAI's side; only functions travel.
   const functions = (req.tools ?? []).filter((t) => t.type === "function");

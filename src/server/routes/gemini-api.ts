@@ -2,7 +2,8 @@ import type { H3, H3Event } from "h3";
 import { ApiError } from "../../anthropic/errors.ts";
 import { estimateTextTokens } from "../../anthropic/count-tokens.ts";
 import { GEMINI_SSE } from "../../gemini-api/errors.ts";
-import { conversationText, parseCountTokensRequest, parseGenerateRequest, toGoogleRequest, wrap } from "../../gemini-api/request.ts";
+import { conversationText, parseCountTokensRequest, parseGenerateRequest, toGoogleRequest, wrap, type GeminiGenerateRequest } from "../../gemini-api/request.ts";
+import type { ResolvedModel } from "../../google/models.ts";
 import { geminiTranslator } from "../../gemini-api/response.ts";
 import { deriveSessionId } from "../../google/session.ts";
 import { callerOf } from "../auth.ts";
@@ -10,6 +11,7 @@ import { readJsonBody } from "../body.ts";
 import type { CatalogModel } from "../catalog.ts";
 import { answerJson, answerStream, type DoorRequest } from "../door-relay.ts";
 import type { Runtime } from "../runtime.ts";
+import { TOKEN_COUNT_HEADER } from "./count-tokens.ts";
 
 const METHODS = ["generateContent", "streamGenerateContent", "countTokens"] as const;
 type Method = (typeof METHODS)[number];
@@ -91,13 +93,38 @@ async function generate(rt: Runtime, event: H3Event, requested: string, streamin
 }
 
 /**
- * A local estimate (the same counter as Anthropic's count_tokens), so it costs no upstream call
- * and works with every account limited.
+ * Upstream's exact count (countTokens: one call through the account the conversation would use,
+ * not charged as a generation), like Anthropic's count_tokens; the local estimate when upstream
+ * cannot answer or `tokenCount.upstream` is off, so it works with every account limited too.
  */
 async function countTokens(rt: Runtime, event: H3Event, requested: string) {
   const req = parseCountTokensRequest(await readJsonBody(event, rt.config.bodyLimit));
   await rt.quota.whenReady();
-  rt.catalog.resolve(requested);
+  const model = rt.catalog.resolve(requested);
+  const exact = rt.config.tokenCount.upstream ? await upstreamCount(rt, req, model, event.req.signal) : undefined;
+  return Response.json({ totalTokens: exact ?? estimate(req) }, { headers: { [TOKEN_COUNT_HEADER]: exact === undefined ? "estimate" : "upstream" } });
+}
+
+async function upstreamCount(rt: Runtime, req: GeminiGenerateRequest, model: ResolvedModel, clientSignal: AbortSignal): Promise<number | undefined> {
+  const { system, firstUser } = conversationText(req);
+  const sessionId = deriveSessionId({ system, messages: [{ role: "user", content: firstUser }] });
+  const inner = toGoogleRequest(req, sessionId, model.family);
+  // countTokens takes only these keys ("Unknown name" otherwise).
+  const body = { contents: inner.contents, ...(inner.systemInstruction && { systemInstruction: inner.systemInstruction }), ...(inner.tools && { tools: inner.tools }) };
+  const selection = rt.pool.select(model.upstream, { sessionId });
+  if (!selection.ok) return undefined;
+  const credentials = rt.credentials.get(selection.accountId);
+  if (!credentials) return undefined;
+  try {
+    return await rt.upstream.countTokens(credentials, body, { signal: AbortSignal.any([clientSignal, AbortSignal.timeout(rt.config.tokenCount.timeoutMs)]) });
+  } catch (err) {
+    rt.log.info(`[count] upstream countTokens did not answer (${(err as Error).message}); answering the estimate`);
+    return undefined;
+  }
+}
+
+/** The local estimate: the same counter as Anthropic's count_tokens, 258 tokens per image (Gemini's figure). */
+function estimate(req: GeminiGenerateRequest): number {
   let text = "";
   let media = 0;
   const walk = (parts: ReadonlyArray<Record<string, unknown>>) => {
@@ -112,6 +139,5 @@ async function countTokens(rt: Runtime, event: H3Event, requested: string) {
   if (typeof system === "string") text += system;
   else if (system) walk(system.parts);
   if (req.tools) text += JSON.stringify(req.tools);
-  // Gemini counts an image as 258 tokens.
-  return { totalTokens: estimateTextTokens(text) + media * 258 };
+  return estimateTextTokens(text) + media * 258;
 }

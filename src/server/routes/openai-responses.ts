@@ -10,6 +10,7 @@ import { translationContext, viaAnthropicEvents } from "../../openai/via-anthrop
 import { callerOf } from "../auth.ts";
 import { readJsonBody } from "../body.ts";
 import { answerJson, answerStream, type DoorRequest } from "../door-relay.ts";
+import { withEffortTier } from "../effort-tier.ts";
 import type { Runtime } from "../runtime.ts";
 
 /** POST /v1/responses: OpenAI's Responses API (Codex and newer OpenAI SDK code). Stateless: no stored responses. */
@@ -19,7 +20,7 @@ export function responsesHandler(rt: Runtime) {
     const req = parseResponsesRequest(await readJsonBody(event, rt.config.bodyLimit));
     const { messages, jsonMode } = responsesToMessages(req);
     await rt.quota.whenReady();
-    const model = rt.catalog.resolve(req.model);
+    const model = withEffortTier(rt, messages, rt.catalog.resolve(req.model));
     const sessionId = deriveSessionId(messages);
     const door: DoorRequest = {
       api: "openai-responses",

@@ -19,6 +19,7 @@ import { readJsonBody } from "../body.ts";
 import type { CatalogModel } from "../catalog.ts";
 import { answerJson, answerStream, type DoorRequest, type DoorTranslator } from "../door-relay.ts";
 import { resolveImageModel } from "../image-model.ts";
+import { withEffortTier } from "../effort-tier.ts";
 import type { Runtime } from "../runtime.ts";
 import { responsesHandler } from "./openai-responses.ts";
 
@@ -48,7 +49,7 @@ function chatCompletionsHandler(rt: Runtime) {
     const req = parseChatRequest(await readJsonBody(event, rt.config.bodyLimit));
     const { messages, jsonMode } = chatToMessages(req);
     await rt.quota.whenReady();
-    const model = rt.catalog.resolve(req.model);
+    const model = withEffortTier(rt, messages, rt.catalog.resolve(req.model));
     const signal = event.req.signal;
     if (isImageModel(model.upstream, rt.config.images.model)) return chatImage(rt, event, req, messages, model, receivedAt);
 
