@@ -45,7 +45,7 @@ export function imageInput(req: ImagesRequest): ImageGenInput {
 
 /** "1792x1024" → the nearest upstream aspect ratio, and the size class of the long side. */
 export function sizeToShape(size: string): { aspectRatio: string; imageSize: string } {
-  const m = /^(\d{2,5})x(\d{2,5})$/.exec(size);
+  const m = /^(\d{1,5})x(\d{1,5})$/.exec(size);
   if (!m) throw invalidRequest(`size: expected WIDTHxHEIGHT (e.g. 1024x1024) or "auto", got ${JSON.stringify(size)}`);
   const w = Number(m[1]);
   const h = Number(m[2]);
