@@ -102,7 +102,7 @@ export const DEFAULTS = {
     maxJsonDepth: 128,
     maxSseLineBytes: 32 * 1024 * 1024,
   } satisfies Required<AgcpLimitsOptions>,
-  tokenCount: { upstream: true, cacheTtlMs: 60_000, cacheMaxEntries: 500, timeoutMs: 5_000 },
+  tokenCount: { upstream: true, cacheTtlMs: 60_000, cacheMaxEntries: 500, timeoutMs: 5_000, backoffMs: 30_000 },
   agentSdkIdentity: { rewrite: "gemini" as const, replacement: CLAUDE_CODE_CLI_IDENTITY },
 };
 

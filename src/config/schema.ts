@@ -223,6 +223,7 @@ export const configSchema = obj({
     cacheTtlMs: nonNegativeInt().optional(),
     cacheMaxEntries: positiveInt().optional(),
     timeoutMs: positiveInt().optional(),
+    backoffMs: nonNegativeInt().optional(),
   }).optional(),
   agentSdkIdentity: obj({
     rewrite: oneOf(["gemini", "all", "off"]).optional(),

@@ -301,6 +301,8 @@ export interface AgcpTokenCountOptions {
   cacheMaxEntries?: number;
   /** Longest wait for upstream's count before answering the estimate. Default: 5000. */
   timeoutMs?: number;
+  /** After a failed count, how long only the estimate answers (for that model). Default: 30000. */
+  backoffMs?: number;
 }
 
 /** The Claude Agent SDK identity sentence of `claude -p` (README "Claude Code on Gemini"). */
