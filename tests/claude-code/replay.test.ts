@@ -127,8 +127,11 @@ describe("Claude Code 2.1.2xx–2.1.332 request shapes", () => {
     const call = first.content.find((b) => b.type === "tool_use");
     // The working directory came from the mid-conversation system message.
     expect(call).toMatchObject({ name: "Read", input: { file_path: "/home/dev/app/package.json" } });
+    // display "omitted": the block comes without its words, signed (the sheet puts Claude's
+    // signature on the part after the thought), and goes back whole below.
     const thinking = first.content.find((b) => b.type === "thinking");
-    expect(thinking?.signature).toBeTruthy();
+    expect(thinking?.thinking).toBe("");
+    expect(thinking?.signature).toStartWith("sim-claude-");
 
     // Upstream got the environment as system instruction, not as the user's words.
     const sent = (await simAccounts(stack)).map((a) => a.counters.lastGenerateBody).find((b) => JSON.stringify(b?.request?.systemInstruction ?? "").includes("Primary working directory"));
