@@ -6,6 +6,7 @@ import { createPool, type Pool } from "../pool/pool.ts";
 import { connectRuntimeState, credentialsOf, openStateStore, poolConfigOf, storedAccountsFor, type RuntimeState } from "../state/index.ts";
 import { createUpstreamClient, type UpstreamAccount, type UpstreamClient } from "../upstream/client.ts";
 import { createKeyGuard, type KeyGuard } from "../keys/guard.ts";
+import { acquireFolderLock } from "../state/folder-lock.ts";
 import { createModelCatalog, type ModelCatalog } from "./catalog.ts";
 import { createUpstreamGate, gateSize, type UpstreamGate } from "./upstream-gate.ts";
 import { keyPoolOf, poolWindowsFor } from "./key-pools.ts";
@@ -40,6 +41,34 @@ export interface RuntimeOptions {
 }
 
 export async function createRuntime(config: ResolvedConfig, opts: RuntimeOptions): Promise<Runtime> {
+  // One server per fs folder (folder-lock.ts): taken before anything is read, released last.
+  const lock =
+    config.storage.driver === "fs"
+      ? await acquireFolderLock(config.storage.dir, {
+          onStale: (owner) =>
+            opts.log.warn(`Took over the state folder ${config.storage.dir} from an agcp that is no longer running${owner ? ` (pid ${owner.pid}, since ${owner.since})` : ""}.`),
+        })
+      : undefined;
+  let rt: Runtime;
+  try {
+    rt = await buildRuntime(config, opts);
+  } catch (err) {
+    await lock?.release();
+    throw err;
+  }
+  if (!lock) return rt;
+  const close = rt.close;
+  rt.close = async () => {
+    try {
+      await close();
+    } finally {
+      await lock.release();
+    }
+  };
+  return rt;
+}
+
+async function buildRuntime(config: ResolvedConfig, opts: RuntimeOptions): Promise<Runtime> {
   const accounts = config.accounts;
   const store = await openStateStore({ storage: config.storage, log: opts.log });
   // Accounts added with `agcp accounts add` join the configured ones; config wins on a label clash.

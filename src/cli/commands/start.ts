@@ -9,6 +9,7 @@ import { RuntimeFailure, UsageError } from "../errors.ts";
 import { withExamples } from "../help.ts";
 import { plain } from "../output.ts";
 import { applyLogLevel } from "../log.ts";
+import { FolderInUseError } from "../../state/folder-lock.ts";
 import { watchSupervisor } from "../fetch-limit.ts";
 import { exitOnSignals } from "../signals.ts";
 
@@ -34,6 +35,8 @@ function explainListenError(error: unknown, config: ResolvedConfig): unknown {
   if (code === "EADDRNOTAVAIL") {
     return new RuntimeFailure(`Cannot listen on ${config.host}: no such address on this machine (--host / AGCP_HOST).`, { cause: error });
   }
+  // Another server owns the fs state folder: its message says what to do instead.
+  if (error instanceof FolderInUseError) return new RuntimeFailure(error.message, { cause: error });
   return error;
 }
 
