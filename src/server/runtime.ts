@@ -5,6 +5,7 @@ import { createAgcpMetrics, type AgcpMetrics } from "../metrics/agcp-metrics.ts"
 import { createPool, type Pool } from "../pool/pool.ts";
 import { connectRuntimeState, credentialsOf, openStateStore, poolConfigOf, storedAccountsFor, type RuntimeState } from "../state/index.ts";
 import { createUpstreamClient, type UpstreamAccount, type UpstreamClient } from "../upstream/client.ts";
+import { describeIdentity } from "../upstream/identity.ts";
 import { createModelCatalog, type ModelCatalog } from "./catalog.ts";
 import { startQuotaRefresher, type QuotaRefresher } from "./quota-refresher.ts";
 
@@ -67,6 +68,7 @@ export async function createRuntime(config: ResolvedConfig, opts: RuntimeOptions
   });
   const pool = state.pool;
   const upstream = createUpstreamClient({ ...config.upstream, ...(opts.fetch && { fetch: opts.fetch }) });
+  opts.log.debug(`[upstream] client identity: ${describeIdentity(config.upstream.identity, config.identitySource)}`);
   const catalog = createModelCatalog(config.models.mapping);
   const metrics = createAgcpMetrics();
   metrics.accounts.collect(() => {

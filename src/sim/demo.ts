@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { CONSUMER_PROJECT } from "./code-assist.ts";
 import type { SimAccountInit, SimTier } from "./types.ts";
 
 const TIER_CYCLE: SimTier[] = ["pro", "ultra", "free", "pro"];
@@ -16,11 +17,13 @@ export function demoAccounts(n: number): SimAccountInit[] {
       email,
       refreshToken: `sim-refresh-${i}-${hex}`,
       tier: TIER_CYCLE[(i - 1) % TIER_CYCLE.length] ?? "pro",
+      // Consumer accounts, as agy sees them, all share one project.
+      projectId: CONSUMER_PROJECT,
     };
     if (i % 4 === 2) {
-      account.quota = { "claude-sonnet-4-6": 0.05, "claude-sonnet-4-6-thinking": 0.05, "claude-opus-4-6-thinking": 0.02 };
+      account.quota = { "claude-sonnet-5-5-high": 0.05, "claude-sonnet-4-6": 0.05, "claude-opus-5-5-high": 0.02, "claude-opus-4-6-thinking": 0.02 };
     } else if (i % 4 === 3) {
-      account.quota = { "gemini-3.1-pro-high": 0.3, "claude-opus-4-6-thinking": 0.4 };
+      account.quota = { "gemini-pro-agent": 0.3, "claude-opus-5-5-high": 0.4, "claude-opus-4-6-thinking": 0.4 };
     }
     if (i % 4 === 0) account.rateLimitPerMinute = 30;
     accounts.push(account);

@@ -6,6 +6,7 @@
 import { classifyNetworkError, classifyUpstreamError } from "./classify.ts";
 import { fetchWithDeadline } from "./deadline.ts";
 import { UpstreamError } from "./errors.ts";
+import { identityHeaders } from "./identity.ts";
 import type { UpstreamOptions } from "./options.ts";
 import {
   createProjectCache,
@@ -35,7 +36,7 @@ export interface GenerateOptions {
   stream: boolean;
   /** Aborting (client went away) aborts the upstream fetch, before or after headers. */
   signal?: AbortSignal;
-  /** Claude thinking models need the interleaved-thinking beta header. */
+  /** Whether the request asks for thinking (kept for callers; official clients send no beta header for it). */
   thinking?: boolean;
 }
 
@@ -75,10 +76,7 @@ interface CallOptions {
   signal?: AbortSignal;
   stream?: boolean;
   model?: string;
-  extraHeaders?: Record<string, string>;
 }
-
-const INTERLEAVED_THINKING_BETA = "interleaved-thinking-2025-05-14";
 
 export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
   const doFetch = options.fetch ?? fetch;
@@ -91,21 +89,15 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     timeoutMs: options.requestTimeoutMs,
   });
 
-  function baseHeaders(accessToken: string, accept: string): Record<string, string> {
-    return {
-      Authorization: `Bearer ${accessToken}`,
-      "Content-Type": "application/json",
-      Accept: accept,
-      "User-Agent": options.identity.userAgent,
-      "X-Client-Name": options.identity.clientName,
-      "X-Client-Version": options.identity.clientVersion,
-    };
+  // Exactly what the official clients send (plus configured extras): no Accept, no X-Client-*.
+  const identity = identityHeaders(options.identity);
+  function baseHeaders(accessToken: string): Record<string, string> {
+    return { ...identity, Authorization: `Bearer ${accessToken}`, "Content-Type": "application/json" };
   }
 
   /** Host fallback plus one token refresh on 401. Returns only ok responses. */
   async function call(account: UpstreamAccount, method: string, body: unknown, opts: CallOptions = {}) {
     const payload = JSON.stringify(body);
-    const accept = opts.stream ? "text/event-stream" : "application/json";
     let accessToken = await tokens.get(account);
     let refreshed = false;
     let httpError: UpstreamError | undefined;
@@ -116,7 +108,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       const secrets = [accessToken, account.refreshToken];
       const attempt = await fetchWithDeadline(doFetch, url, {
         method: "POST",
-        headers: { ...baseHeaders(accessToken, accept), ...opts.extraHeaders },
+        headers: baseHeaders(accessToken),
         body: payload,
       }, { timeoutMs: options.requestTimeoutMs, signal: opts.signal });
 
@@ -180,14 +172,11 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
 
     async generate(account, envelope, opts) {
       const project = envelope.project ?? (await projects.get(account)).projectId;
-      const extraHeaders: Record<string, string> = {};
-      if (opts.thinking && /claude/i.test(envelope.model)) extraHeaders["anthropic-beta"] = INTERLEAVED_THINKING_BETA;
       const method = opts.stream ? "streamGenerateContent?alt=sse" : "generateContent";
       return call(account, method, { ...envelope, project }, {
         stream: opts.stream,
         signal: opts.signal,
         model: envelope.model,
-        extraHeaders,
       }).catch((error: unknown) => forgetDeniedProject(account, error));
     },
 

@@ -136,7 +136,7 @@ describe("against the simulator", () => {
     expect(models["claude-opus-4-6-thinking"]!.resetAt!).toBeGreaterThanOrEqual(before + 3_590_000);
     expect(models["gemini-3-flash"]!.fraction).toBeCloseTo(0.25, 2);
     expect(models["claude-sonnet-4-6"]!.fraction).toBe(1);
-    expect(models["claude-sonnet-4-6"]!.displayName).toBe("Claude Sonnet 4.6");
+    expect(models["claude-sonnet-4-6"]!.displayName).toBe("Claude Sonnet 4.6 (Thinking)");
   });
 
   test("exhausted quota → quota_exhausted with the reset time", async () => {
