@@ -50,10 +50,13 @@ export default {
   // raise the identity version here or with AGCP_CLIENT_VERSION.
   // upstream: { identity: { version: "1.3.0" } },
 
-  // Upstream endpoints and OAuth client (supply the Antigravity client's id and secret).
+  // Upstream endpoints and OAuth client (default: the Antigravity desktop app's public client).
   // upstream: { oauth: { clientId: "…", clientSecret: "…" } },
 
   // server: { shutdownTimeoutMs: 10_000, pingIntervalMs: 10_000 },
+
+  // Claude Code's WebSearch runs as Google Search grounding on this model (README: Web search).
+  // webSearch: { model: "gemini-3.1-flash-lite", resolveTimeoutMs: 2_000 },
 } satisfies AgcpConfig;
 `;
 }

@@ -6,11 +6,12 @@ import { createDefu } from "defu";
 import { isAbsolute, join, resolve as resolvePath } from "node:path";
 import { DEFAULT_MODEL_MAPPING, type ModelMapping } from "../google/models.ts";
 import { DEFAULT_TUNING, type PoolTuning, type StrategyName } from "../pool/tuning.ts";
+import { CLAUDE_CODE_CLI_IDENTITY } from "../upstream/agent-identity.ts";
 import { DEFAULT_IDENTITY, type UpstreamIdentity } from "../upstream/identity.ts";
 import { DEFAULT_UPSTREAM, type UpstreamOptions } from "../upstream/options.ts";
 import { ConfigError, describeValue, issuesFromZod, type ConfigIssue } from "./errors.ts";
 import { configSchema, intIn, knownKeysAt, LOG_LEVELS, STRATEGY_NAMES, VERSION_EXPECTED, versionString } from "./schema.ts";
-import type { AgcpConfig, AgcpLogLevel } from "./types.ts";
+import type { AgcpAgentSdkIdentityOptions, AgcpConfig, AgcpLimitsOptions, AgcpLogLevel, AgcpTokenCountOptions } from "./types.ts";
 
 export interface ResolvedAccount {
   label: string;
@@ -49,6 +50,11 @@ export interface ResolvedConfig {
   identitySource: string;
   models: { mapping: ModelMapping; fallback: Record<string, string> };
   server: { shutdownTimeoutMs: number; pingIntervalMs: number };
+  webSearch: { model: string; resolveTimeoutMs: number; resolveRedirects: boolean };
+  security: { allowedHosts: string[]; allowedOrigins: string[] };
+  limits: Required<AgcpLimitsOptions>;
+  tokenCount: Required<AgcpTokenCountOptions>;
+  agentSdkIdentity: Required<AgcpAgentSdkIdentityOptions>;
 }
 
 /** Values given on the command line; strings are parsed like env values. */
@@ -85,6 +91,18 @@ export const DEFAULTS = {
   bodyLimit: 32 * 1024 * 1024,
   storage: { driver: "fs" as const, prefix: "agcp", flushIntervalMs: 1000 },
   server: { shutdownTimeoutMs: 10_000, pingIntervalMs: 10_000 },
+  // The sheet's web search model (captures, Aug 2026); accounts' catalogs may name others.
+  webSearch: { model: "gemini-3.1-flash-lite", resolveTimeoutMs: 2_000, resolveRedirects: true },
+  limits: {
+    upstreamConcurrency: 4096,
+    upstreamQueueMs: 10_000,
+    maxConcurrentRequests: 8192,
+    bodyTimeoutMs: 60_000,
+    maxJsonDepth: 128,
+    maxSseLineBytes: 32 * 1024 * 1024,
+  } satisfies Required<AgcpLimitsOptions>,
+  tokenCount: { upstream: true, cacheTtlMs: 60_000, cacheMaxEntries: 500, timeoutMs: 5_000 },
+  agentSdkIdentity: { rewrite: "gemini" as const, replacement: CLAUDE_CODE_CLI_IDENTITY },
 };
 
 /** Like defu, but a user's array replaces the default array instead of being concatenated to it. */
@@ -266,6 +284,9 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
   pool.quota.defaultFloor = floor;
   const upstream = mergeReplacingArrays(user.upstream ?? {}, structuredClone(DEFAULT_UPSTREAM)) as UpstreamOptions;
   const identitySource = resolveIdentity(upstream.identity, user.upstream?.identity ?? {}, input.env, input.fileLabel ?? "the config file");
+  // The OAuth client can come from the environment (a service manager's secret store) and wins over the file.
+  if (input.env.AGCP_OAUTH_CLIENT_ID) upstream.oauth.clientId = input.env.AGCP_OAUTH_CLIENT_ID;
+  if (input.env.AGCP_OAUTH_CLIENT_SECRET) upstream.oauth.clientSecret = input.env.AGCP_OAUTH_CLIENT_SECRET;
   const storageDir = user.storage?.dir
     ? resolvePath(input.baseDir, user.storage.dir)
     : defaultStateDir(input.env, input.homeDir);
@@ -301,6 +322,18 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
       shutdownTimeoutMs: user.server?.shutdownTimeoutMs ?? DEFAULTS.server.shutdownTimeoutMs,
       pingIntervalMs: user.server?.pingIntervalMs ?? DEFAULTS.server.pingIntervalMs,
     },
+    webSearch: {
+      model: user.webSearch?.model ?? DEFAULTS.webSearch.model,
+      resolveTimeoutMs: user.webSearch?.resolveTimeoutMs ?? DEFAULTS.webSearch.resolveTimeoutMs,
+      resolveRedirects: user.webSearch?.resolveRedirects ?? DEFAULTS.webSearch.resolveRedirects,
+    },
+    security: {
+      allowedHosts: (user.security?.allowedHosts ?? []).map((h) => h.toLowerCase()),
+      allowedOrigins: (user.security?.allowedOrigins ?? []).map((o) => o.toLowerCase().replace(/\/+$/, "")),
+    },
+    limits: { ...DEFAULTS.limits, ...user.limits },
+    tokenCount: { ...DEFAULTS.tokenCount, ...user.tokenCount },
+    agentSdkIdentity: { ...DEFAULTS.agentSdkIdentity, ...user.agentSdkIdentity },
   };
 }
 

@@ -1,18 +1,34 @@
 import { ApiError } from "../anthropic/errors.ts";
-import type { MessagesRequest } from "../anthropic/types.ts";
+import { applyAgentIdentityPolicy } from "../google/agent-identity.ts";
 import type { ResolvedModel } from "../google/models.ts";
-import { toCloudCodeRequest, type CloudCodeRequest } from "../google/request.ts";
+import type { CloudCodeRequest } from "../google/request.ts";
 import { formatDuration } from "../pool/explain.ts";
 import type { SelectionNone } from "../pool/types.ts";
 import { UpstreamError } from "../upstream/errors.ts";
 import type { Runtime } from "./runtime.ts";
 import { sleep } from "./sleep.ts";
 
-/** One request as the relay sees it: what to send, to which model, for which conversation. */
+/** The API door a request came in on; a label on metrics and logs, never a branch in the relay. */
+export type ApiName = "anthropic" | "openai-chat" | "openai-responses" | "openai-images" | "gemini";
+
+/** Where one attempt goes: the model (fallback may change it) and the chosen account's project. */
+export interface AttemptTarget {
+  model: ResolvedModel;
+  projectId: string;
+}
+
+/**
+ * One request as the relay sees it: what to send, to which model, for which conversation.
+ * The relay speaks Cloud Code only; each door converts its own API's request in `prepare`, which
+ * runs per attempt because the project (per account) and the model (fallback) may change.
+ */
 export interface RelayJob {
-  req: MessagesRequest;
+  api: ApiName;
+  /** The model name the client asked for; `models.fallback` may be keyed by it. */
+  requestedModel: string;
   model: ResolvedModel;
   sessionId: string;
+  prepare(target: AttemptTarget): CloudCodeRequest;
   /** Ask upstream for SSE (streaming clients, and thinking models even for non-streaming ones). */
   upstreamStream: boolean;
   signal: AbortSignal;
@@ -121,17 +137,15 @@ export async function relay<T>(
     let opened: Opened | undefined;
     try {
       const projectId = credentials.projectId ?? (await rt.upstream.discover(credentials)).projectId;
-      const conversion = toCloudCodeRequest(job.req, {
-        upstreamModel: model.upstream,
-        projectId,
-        sessionId: job.sessionId,
-        signatures: rt.signatures,
-      });
+      const conversion = job.prepare({ model, projectId });
+      // Whatever door the request came in by: Gemini refuses `claude -p`'s identity sentence.
+      const identity = applyAgentIdentityPolicy(conversion.envelope.request, model.family, rt.config.agentSdkIdentity);
       const sentAt = performance.now();
       const response = await rt.upstream.generate(credentials, conversion.envelope, {
         stream: job.upstreamStream || conversion.thinking,
         signal: job.signal,
         thinking: conversion.thinking,
+        agentSdkIdentity: identity.present && model.family === "gemini",
       });
       rt.metrics.upstreamLatency.observe({ model: model.upstream }, (performance.now() - sentAt) / 1000);
       opened = { accountId, attempt, model, response, conversion, delivered: false };
@@ -152,7 +166,9 @@ export async function relay<T>(
       if (!opened?.delivered) pool.refundToken(accountId);
       const outcome = pool.reportFailure(accountId, model.upstream, err);
       log.warn(`[pool] ${accountId} → ${err.kind} on ${model.upstream} (attempt ${attempt}): ${err.message} [${describeOutcome(outcome)}]`);
-      if (opened?.delivered || err.kind === "bad_request") throw err;
+      // After a timeout the client has already waited upstream.requestTimeoutMs: trying the next
+      // account could make it wait that long again, for every account. Its answer is due now.
+      if (opened?.delivered || err.kind === "bad_request" || err.timedOut) throw err;
       lastError = err;
       attempt++;
 
@@ -171,7 +187,7 @@ export async function relay<T>(
 }
 
 function fallbackFor(rt: Runtime, job: RelayJob, model: ResolvedModel): ResolvedModel | undefined {
-  const name = rt.config.models.fallback[model.upstream] ?? rt.config.models.fallback[job.req.model];
+  const name = rt.config.models.fallback[model.upstream] ?? rt.config.models.fallback[job.requestedModel];
   if (!name) return undefined;
   try {
     const fallback = rt.catalog.resolve(name);

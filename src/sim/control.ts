@@ -34,6 +34,7 @@
  *   PATCH  /__sim/version-gate          Change it: {"desktop": {"minimum": "3.0.0"}} (merged), or null / false.
  *   POST   /__sim/reset                 Zero every counter. Body {"quotas": true} also refills every quota;
  *                                       {"faults": true} also clears account and global faults.
+ *   GET    /__sim/grounding-redirect/:id  (also HEAD) A web search result's redirect link: 302 to its target.
  *   GET    /__sim/stats                 Totals over all accounts: requests per method, successful
  *                                       generates, 429s by reason, 401s, 403s, 400s, 5xx, inflight, client aborts.
  *
@@ -44,6 +45,7 @@ import { readJson, type SimContext } from "./http.ts";
 import { rpcError } from "./rpc-error.ts";
 import type { SimAccount } from "./state.ts";
 import type { SimAccountInit, SimFault, SimTier } from "./types.ts";
+import { GROUNDING_REDIRECT_PATH, handleGroundingRedirect } from "./web-search.ts";
 import { isVersion, resolveGates } from "./version-gate.ts";
 import { isRecord } from "./wire.ts";
 
@@ -53,6 +55,7 @@ const TIERS: SimTier[] = ["free", "pro", "ultra"];
 
 export async function handleControl(ctx: SimContext): Promise<Response> {
   const { state, req, url } = ctx;
+  if (url.pathname.startsWith(GROUNDING_REDIRECT_PATH)) return handleGroundingRedirect(ctx);
   const path = url.pathname.slice(CONTROL_PREFIX.length).split("/").map(decodeURIComponent);
   const [resource, id] = path;
   const method = req.method;

@@ -1,13 +1,16 @@
 import { accountBlocked, projectDenied } from "./access.ts";
+import { agentIdentityRefusal } from "./agent-identity.ts";
 import { takeFault, type ActiveFault } from "./faults.ts";
 import { generate, type Generation, type OutPart } from "./generate.ts";
 import { authenticate, countRequest, invalidJson, readJson, sleep, type SimContext } from "./http.ts";
 import { errorInfo, formatGoDuration, formatProseDuration, retryInfo, rpcError } from "./rpc-error.ts";
+import { StallBudget, untilAborted } from "./stall.ts";
 import { shortHash, type SimAccount } from "./state.ts";
 import type { SimModel } from "./types.ts";
 import { upstreamErrorResponse } from "./upstream-errors.ts";
 import { validateGenerateRequest } from "./validate.ts";
 import { judgeClient, NO_LONGER_SUPPORTED } from "./version-gate.ts";
+import { isWebSearch, searchGeneration, type SearchGeneration } from "./web-search.ts";
 import { isRecord, type WireGenerateRequest } from "./wire.ts";
 
 type Mode = "sse" | "json-array" | "single";
@@ -55,6 +58,12 @@ export async function handleGenerate(ctx: SimContext, streaming: boolean): Promi
     return rpcError("INVALID_ARGUMENT", validation.message);
   }
 
+  const identityRefusal = agentIdentityRefusal(model, body.request);
+  if (identityRefusal) {
+    countRateLimited(account, "RESOURCE_EXHAUSTED");
+    return identityRefusal;
+  }
+
   const fault = takeFault(state, account);
   account.counters.inflight++;
   let settled = false;
@@ -99,9 +108,9 @@ async function respond(
     return refusal;
   }
 
-  const generation = canned ?? generate(request, model);
+  const generation = canned ?? (isWebSearch(body, request) ? searchGeneration(request, ctx.url.origin) : generate(request, model));
   const cached = canned ? 0 : cachedTokens(account, request, generation.promptTokens);
-  const faulty = fault.emptyStream === true || fault.dropAfterChunks !== undefined;
+  const faulty = fault.emptyStream === true || fault.dropAfterChunks !== undefined || fault.stallAfterBytes !== undefined;
   if (!faulty && !canned) state.consumeQuota(account, model.id);
 
   const envelope = { model, responseId: shortHash(JSON.stringify(body), 24), cached, generation };
@@ -115,6 +124,7 @@ async function respond(
     served: ctx.served,
     signal,
     settle,
+    ...(fault.stallAfterBytes !== undefined && { stall: new StallBudget(fault.stallAfterBytes) }),
   });
 }
 
@@ -130,7 +140,7 @@ function unsupportedAnswer(): Generation {
 /** Errors decided before any output: injected faults, rate limit, exhausted quota. */
 function refuse(ctx: SimContext, account: SimAccount, model: SimModel, fault: ActiveFault): Response | null {
   const { state } = ctx;
-  const count429 = (reason: string) => (account.counters.rateLimited[reason] = (account.counters.rateLimited[reason] ?? 0) + 1);
+  const count429 = (reason: string) => countRateLimited(account, reason);
 
   if (fault.error) {
     if (fault.error === "no_capacity") account.counters.serverErrors++;
@@ -185,6 +195,10 @@ function refuse(ctx: SimContext, account: SimAccount, model: SimModel, fault: Ac
   return null;
 }
 
+function countRateLimited(account: SimAccount, reason: string): void {
+  account.counters.rateLimited[reason] = (account.counters.rateLimited[reason] ?? 0) + 1;
+}
+
 function cachedTokens(account: SimAccount, request: WireGenerateRequest, promptTokens: number): number {
   if (typeof request.sessionId !== "string" || request.sessionId === "") return 0;
   const previous = account.rememberSession(request.sessionId, promptTokens);
@@ -196,7 +210,7 @@ interface Envelope {
   model: SimModel;
   responseId: string;
   cached: number;
-  generation: Generation;
+  generation: Generation | SearchGeneration;
 }
 
 function usage(envelope: Envelope): Record<string, number> {
@@ -214,6 +228,7 @@ function usage(envelope: Envelope): Record<string, number> {
 function frame(envelope: Envelope, parts: OutPart[], last: boolean): Record<string, unknown> {
   const candidate: Record<string, unknown> = { content: { role: "model", parts } };
   if (last) candidate.finishReason = envelope.generation.finishReason;
+  if (last && "grounding" in envelope.generation) candidate.groundingMetadata = envelope.generation.grounding;
   const response: Record<string, unknown> = { candidates: [candidate] };
   if (last) response.usageMetadata = usage(envelope);
   response.modelVersion = envelope.model.id;
@@ -235,22 +250,20 @@ function emptyFrames(envelope: Envelope, mode: Mode): string[] {
   return [JSON.stringify({ response: { candidates: [], modelVersion: envelope.model.id, responseId: envelope.responseId }, traceId: envelope.responseId.slice(0, 16) })];
 }
 
-/** Non-streaming answers carry whole parts: one thought, one text, then any call. */
+/**
+ * Non-streaming answers carry whole parts: each run of thought pieces becomes one thought part and
+ * each run of text pieces one text part (keeping the signature a piece carried); calls stay as they are.
+ */
 function mergeParts(chunks: OutPart[]): OutPart[] {
   const merged: OutPart[] = [];
-  let thought: { text: string; thought: true; thoughtSignature?: string } | null = null;
-  let text: { text: string } | null = null;
   for (const part of chunks) {
-    if ("functionCall" in part) {
-      merged.push(part);
-    } else if (part.thought) {
-      if (!thought) merged.push((thought = { text: "", thought: true }));
-      thought.text += part.text;
-      if (part.thoughtSignature) thought.thoughtSignature = part.thoughtSignature;
-    } else {
-      if (!text) merged.push((text = { text: "" }));
-      text.text += part.text;
+    const last = merged.at(-1);
+    if ("functionCall" in part || !last || "functionCall" in last || (last.thought === true) !== (part.thought === true)) {
+      merged.push({ ...part });
+      continue;
     }
+    last.text += part.text;
+    if (part.thoughtSignature && !last.thoughtSignature) last.thoughtSignature = part.thoughtSignature;
   }
   return merged;
 }
@@ -265,6 +278,8 @@ interface StreamOptions {
   served: boolean;
   signal: AbortSignal;
   settle: (outcome: "ok" | "aborted" | "failed") => void;
+  /** stallAfterBytes: what may still be sent before the answer goes silent. */
+  stall?: StallBudget;
 }
 
 const encoder = new TextEncoder();
@@ -313,6 +328,11 @@ function streamFrames(frames: string[], opts: StreamOptions): Response {
         controller.error(opts.served ? undefined : new SimulatedDrop());
         return;
       }
+      if (opts.stall?.spent && index < pieces.length) {
+        // Silence with the connection open; the client's hang-up settles it as an abort.
+        await untilAborted(signal);
+        return;
+      }
       if (index >= pieces.length) {
         finish(opts.empty ? "failed" : "ok");
         controller.close();
@@ -320,8 +340,13 @@ function streamFrames(frames: string[], opts: StreamOptions): Response {
       }
       if (index > 0) await sleep(opts.delayMs, signal);
       if (signal.aborted) return;
-      const piece = pieces[index++];
-      if (piece !== undefined) controller.enqueue(encoder.encode(piece));
+      const piece = pieces[index];
+      if (piece === undefined) return;
+      const bytes = encoder.encode(piece);
+      const out = opts.stall ? opts.stall.take(bytes) : bytes;
+      // A piece cut by the stall budget is not done: the next pull finds the budget spent and waits.
+      if (out === bytes) index++;
+      if (out.byteLength > 0) controller.enqueue(out);
     },
     cancel() {
       if (!dropping) {

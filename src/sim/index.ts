@@ -22,3 +22,5 @@ export type {
   SimVersionGate,
   SimVersionGates,
 } from "./types.ts";
+export { simCountTokens } from "./count-tokens.ts";
+export { AGENT_SDK_IDENTITY_SENTENCE } from "./agent-identity.ts";

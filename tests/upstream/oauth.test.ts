@@ -76,15 +76,16 @@ describe("readOAuthCallback", () => {
 });
 
 describe("defaults", () => {
-  test("daily host first, real Google endpoints, empty client credentials", () => {
+  test("daily host first, real Google endpoints, the Antigravity installed-app client", () => {
     expect(DEFAULT_UPSTREAM.hosts).toEqual([
       "https://daily-cloudcode-pa.googleapis.com",
       "https://cloudcode-pa.googleapis.com",
     ]);
     expect(DEFAULT_UPSTREAM.oauth.tokenUrl).toBe("https://oauth2.googleapis.com/token");
     expect(DEFAULT_UPSTREAM.oauth.userinfoUrl).toBe("https://www.googleapis.com/oauth2/v1/userinfo");
-    expect(DEFAULT_UPSTREAM.oauth.clientId).toBe("");
-    expect(DEFAULT_UPSTREAM.oauth.clientSecret).toBe("");
+    expect(DEFAULT_UPSTREAM.oauth.clientId).toStartWith("1071006060591-");
+    expect(DEFAULT_UPSTREAM.oauth.clientId).toEndWith(".apps.googleusercontent.com");
+    expect(DEFAULT_UPSTREAM.oauth.clientSecret).toStartWith("GOCSPX-");
     // agy's form and version as captured; os/arch are this machine's, filled in when the UA is built.
     expect(DEFAULT_UPSTREAM.identity).toMatchObject({ family: "cli", version: "1.2.0", changelist: "978750357", userAgent: "", headers: {} });
     expect(userAgentOf({ ...DEFAULT_UPSTREAM.identity, os: "linux", arch: "amd64" })).toBe(

@@ -1,19 +1,24 @@
 import type { H3Event } from "h3";
 import { accumulateMessage } from "../../anthropic/accumulate.ts";
+import { countTokens } from "../../anthropic/count-tokens.ts";
 import { parseMessagesRequest } from "../../anthropic/schema.ts";
 import { encodeEvent } from "../../anthropic/sse.ts";
 import type { AnthropicMessage, AnthropicStreamEvent, MessagesRequest, Usage } from "../../anthropic/types.ts";
+import { mixesWebSearch, planWebSearch } from "../../anthropic/web-search.ts";
 import type { ResolvedModel } from "../../google/models.ts";
 import { hasContent, toAnthropicMessage } from "../../google/response.ts";
+import { toCloudCodeRequest } from "../../google/request.ts";
 import { deriveSessionId } from "../../google/session.ts";
 import { createStreamTranslator, parseSseBatches, SseIdleError, type StreamTranslator } from "../../google/stream.ts";
 import type { CloudCodeResponse } from "../../google/types.ts";
+import { readBodyWithin } from "../../upstream/deadline.ts";
 import { UpstreamError } from "../../upstream/errors.ts";
 import { readJsonBody } from "../body.ts";
 import { toApiError } from "../errors.ts";
-import { relay, type Opened } from "../relay.ts";
+import { relay, type Opened, type RelayJob } from "../relay.ts";
 import type { Runtime } from "../runtime.ts";
 import { SseChannel } from "../sse-channel.ts";
+import { webSearchResponse } from "./web-search.ts";
 
 /** Waits shorter than this (ladder throttles) do not commit a stream's headers early. */
 const COMMIT_WAIT_MS = 1000;
@@ -35,6 +40,9 @@ export function messagesHandler(rt: Runtime) {
     const model = rt.catalog.resolve(req.model);
     const sessionId = deriveSessionId(req);
     const ctx = { rt, req, model, sessionId, receivedAt };
+    const search = planWebSearch(req);
+    if (search) return webSearchResponse({ ...ctx, plan: search }, event.req.signal);
+    if (mixesWebSearch(req)) rt.log.debug("[web search] the request also has function tools; Cloud Code takes only one kind per call, so the search tool is left out");
     return req.stream ? streamMessage(ctx, event.req.signal) : createMessage(ctx, event.req.signal);
   };
 }
@@ -45,15 +53,22 @@ interface MessageContext {
   model: ResolvedModel;
   sessionId: string;
   receivedAt: number;
+  /** What message_start reports as input_tokens before upstream's usage arrives (streams only). */
+  estimatedInputTokens?: number;
 }
 
 async function createMessage(ctx: MessageContext, signal: AbortSignal): Promise<Response> {
-  const { rt, req, model } = ctx;
-  const result = await relay(rt, { req, model, sessionId: ctx.sessionId, upstreamStream: false, signal }, {}, async (opened) => {
+  const { rt, model } = ctx;
+  const result = await relay(rt, relayJob(ctx, false, signal), {}, async (opened) => {
     if (opened.conversion.thinking) return collectStream(ctx, opened);
-    const body = (await opened.response.json().catch(() => {
+    // Every read bounded by upstream.requestTimeoutMs (response.json() would wait for ever on a stall).
+    const bytes = await readBodyWithin(opened.response, { idleMs: rt.config.upstream.requestTimeoutMs, signal });
+    let body: { response?: CloudCodeResponse } & CloudCodeResponse;
+    try {
+      body = JSON.parse(new TextDecoder().decode(bytes));
+    } catch {
       throw new UpstreamError({ kind: "network", message: "Upstream answer was cut off or not JSON." });
-    })) as { response?: CloudCodeResponse } & CloudCodeResponse;
+    }
     const response = body.response ?? body;
     if (!hasContent(response)) throw new UpstreamError({ kind: "empty_response", message: "Upstream answered with no content." });
     return toAnthropicMessage(response, translationContext(ctx, opened));
@@ -64,6 +79,19 @@ async function createMessage(ctx: MessageContext, signal: AbortSignal): Promise<
   record(ctx, result.accountId, "ok", result.value.usage);
   rt.metrics.ttfb.observe({ model: model.upstream }, (performance.now() - ctx.receivedAt) / 1000);
   return Response.json(result.value, { headers: decisionHeaders(result.accountId, result.attempts) });
+}
+
+function relayJob(ctx: MessageContext, upstreamStream: boolean, signal: AbortSignal): RelayJob {
+  const { rt, req, sessionId } = ctx;
+  return {
+    api: "anthropic",
+    requestedModel: req.model,
+    model: ctx.model,
+    sessionId,
+    upstreamStream,
+    signal,
+    prepare: ({ model, projectId }) => toCloudCodeRequest(req, { upstreamModel: model.upstream, projectId, sessionId, signatures: rt.signatures }),
+  };
 }
 
 /** Thinking models answer non-streaming clients through the stream, collected into one message. */
@@ -79,7 +107,11 @@ async function collectStream(ctx: MessageContext, opened: Opened): Promise<Anthr
 }
 
 function streamMessage(ctx: MessageContext, clientSignal: AbortSignal): Promise<Response> {
-  const { rt, req, model } = ctx;
+  const { rt, req } = ctx;
+  // Clients read usage where Anthropic puts it, in message_start, but upstream's figure comes only
+  // with the last chunk. The local estimate stands in (no extra upstream round trip before every
+  // stream); message_delta carries upstream's exact count.
+  ctx.estimatedInputTokens = countTokens(req);
   const channel = new SseChannel(rt.config.server.pingIntervalMs);
   // A slow upstream must not leave the client staring at nothing: start pinging after one interval.
   const slowTimer = setTimeout(() => channel.commit(), rt.config.server.pingIntervalMs);
@@ -88,7 +120,7 @@ function streamMessage(ctx: MessageContext, clientSignal: AbortSignal): Promise<
   clientSignal.addEventListener("abort", () => channel.abort.abort(clientSignal.reason), { once: true });
   let usage: Usage | undefined;
 
-  relay(rt, { req, model, sessionId: ctx.sessionId, upstreamStream: true, signal }, {
+  relay(rt, relayJob(ctx, true, signal), {
     onWait: (ms) => {
       if (ms >= COMMIT_WAIT_MS) channel.commit();
     },
@@ -153,7 +185,7 @@ async function readUpstream(ctx: MessageContext, opened: Opened, onChunks: (chun
     }
   } catch (err) {
     if (err instanceof UpstreamError) throw err;
-    if (err instanceof SseIdleError) throw new UpstreamError({ kind: "network", message: `Upstream sent nothing for ${idleMs} ms mid-stream.` });
+    if (err instanceof SseIdleError) throw new UpstreamError({ kind: "network", timedOut: true, message: `Upstream sent nothing for ${idleMs} ms mid-stream.` });
     throw new UpstreamError({ kind: "network", message: `Upstream stream broke: ${(err as Error).message}` });
   }
 }
@@ -164,6 +196,7 @@ function translationContext(ctx: MessageContext, opened: Opened) {
     toolNames: opened.conversion.toolNames,
     signatures: ctx.rt.signatures,
     family: opened.model.family,
+    estimatedInputTokens: ctx.estimatedInputTokens,
   };
 }
 
@@ -181,7 +214,7 @@ function decisionHeaders(accountId: string, attempts: number): Record<string, st
 function record(ctx: MessageContext, account: string, outcome: string, usage?: Partial<Usage>) {
   const { metrics } = ctx.rt;
   const model = ctx.model.upstream;
-  metrics.requests.inc({ model, account, outcome });
+  metrics.requests.inc({ api: "anthropic", model, account, outcome });
   if (!usage) return;
   if (usage.input_tokens) metrics.tokens.inc({ model, direction: "input" }, usage.input_tokens);
   if (usage.output_tokens) metrics.tokens.inc({ model, direction: "output" }, usage.output_tokens);
