@@ -4,7 +4,7 @@
  */
 import { createDefu } from "defu";
 import { isAbsolute, join, resolve as resolvePath } from "node:path";
-import { DEFAULT_MODEL_MAPPING, type ModelMapping } from "../google/models.ts";
+import { DEFAULT_MODEL_ALTERNATIVES, DEFAULT_MODEL_MAPPING, type ModelMapping } from "../google/models.ts";
 import { DEFAULT_TUNING, type PoolTuning, type StrategyName } from "../pool/tuning.ts";
 import { CLAUDE_CODE_CLI_IDENTITY } from "../upstream/agent-identity.ts";
 import { DEFAULT_IDENTITY, type UpstreamIdentity } from "../upstream/identity.ts";
@@ -51,7 +51,7 @@ export interface ResolvedConfig {
   upstream: UpstreamOptions;
   /** Where upstream.identity's version came from, in words for `accounts verify` and the start-up log. */
   identitySource: string;
-  models: { mapping: ModelMapping; fallback: Record<string, string> };
+  models: { mapping: ModelMapping; fallback: Record<string, string>; alternatives: Record<string, string[]> };
   server: { shutdownTimeoutMs: number; pingIntervalMs: number };
   webSearch: { model: string; resolveTimeoutMs: number; resolveRedirects: boolean };
   security: { allowedHosts: string[]; allowedOrigins: string[] };
@@ -346,6 +346,7 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
         patterns: [...(user.models?.patterns ?? []), ...DEFAULT_MODEL_MAPPING.patterns],
       },
       fallback: { ...user.models?.fallback },
+      alternatives: { ...DEFAULT_MODEL_ALTERNATIVES, ...user.models?.alternatives },
     },
     server: {
       shutdownTimeoutMs: user.server?.shutdownTimeoutMs ?? DEFAULTS.server.shutdownTimeoutMs,

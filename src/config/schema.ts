@@ -194,6 +194,7 @@ export const configSchema = obj({
       })
       .optional(),
     fallback: z.record(z.string(), modelName(), { error: "an object of model name → fallback model" }).optional(),
+    alternatives: z.record(z.string(), z.array(modelName(), { error: "an array of model ids" }), { error: "an object of model id → stand-in ids" }).optional(),
   }).optional(),
   server: obj({
     shutdownTimeoutMs: nonNegativeInt().optional(),

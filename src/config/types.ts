@@ -245,6 +245,12 @@ export interface AgcpModelOptions {
   patterns?: Array<{ match: string; to: string }>;
   /** Model → model to try when every account is limited for it (one level deep). Default: none. */
   fallback?: Record<string, string>;
+  /**
+   * Upstream id → stand-ins, in order, for an account whose catalog lacks it (only for mapped names,
+   * e.g. `claude-opus-*`, never for an id the client named itself). Merged over the built-in table,
+   * which sends Claude 5.5 to 4.6 and Gemini 3.8 Flash to 3.7 on accounts without them.
+   */
+  alternatives?: Record<string, string[]>;
 }
 
 export interface AgcpServerOptions {

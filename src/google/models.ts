@@ -18,6 +18,11 @@ export interface ResolvedModel {
   upstream: string;
   family: ModelFamily;
   thinkingModel: boolean;
+  /**
+   * The client's name was mapped to this id (a Claude Code name, an alias), rather than being the
+   * upstream id itself: an account without the id may then serve a stand-in (DEFAULT_MODEL_ALTERNATIVES).
+   */
+  mapped?: boolean;
 }
 
 /**
@@ -94,7 +99,7 @@ export function resolveModel(
     (knownUpstream.includes(name) ? name : undefined) ??
     mapping.patterns.find((p) => globMatch(p.match, name))?.to;
   if (!upstream) return undefined;
-  return { upstream, family: modelFamily(upstream), thinkingModel: isThinkingModel(upstream) };
+  return { upstream, family: modelFamily(upstream), thinkingModel: isThinkingModel(upstream), mapped: upstream !== name };
 }
 
 function lookupExact(exact: Record<string, string>, name: string): string | undefined {

@@ -1,7 +1,8 @@
 import type { ConsolaInstance } from "consola";
 import type { Pool } from "../pool/pool.ts";
 import type { PoolTuning } from "../pool/tuning.ts";
-import type { UpstreamAccount, UpstreamClient } from "../upstream/client.ts";
+import { parseCatalog } from "../google/catalog.ts";
+import { readAvailableModels, type UpstreamAccount, type UpstreamClient } from "../upstream/client.ts";
 import { UpstreamError } from "../upstream/errors.ts";
 import type { ModelCatalog } from "./catalog.ts";
 
@@ -49,9 +50,10 @@ export function startQuotaRefresher(opts: QuotaRefresherOptions) {
       try {
         const info = await upstream.discover(account);
         pool.setTier(id, info.tier);
-        const models = await upstream.fetchModels(account);
-        catalog.learn(models);
-        pool.setQuota(id, models);
+        // One call gives both: the account's catalog (what it may call) and its quota.
+        const answer = await upstream.fetchAvailableModels(account);
+        catalog.learnAccount(id, parseCatalog(answer));
+        pool.setQuota(id, readAvailableModels(answer));
         return true;
       } catch (err) {
         if (err instanceof UpstreamError) {

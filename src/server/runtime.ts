@@ -72,7 +72,10 @@ export async function createRuntime(config: ResolvedConfig, opts: RuntimeOptions
   const pool = state.pool;
   const upstream = createUpstreamClient({ ...config.upstream, ...(opts.fetch && { fetch: opts.fetch }) });
   opts.log.debug(`[upstream] client identity: ${describeIdentity(config.upstream.identity, config.identitySource)}`);
-  const catalog = createModelCatalog(config.models.mapping);
+  const catalog = createModelCatalog(config.models.mapping, {
+    alternatives: config.models.alternatives,
+    onMigrate: (from, to) => opts.log.info(`[models] ${from} was retired upstream; requests for it go to its successor ${to}`),
+  });
   const metrics = createAgcpMetrics();
   metrics.accounts.collect(() => {
     const c = pool.counts();

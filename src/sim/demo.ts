@@ -1,12 +1,13 @@
 import { createHash } from "node:crypto";
 import { CONSUMER_PROJECT } from "./code-assist.ts";
+import { CLAUDE_55_IDS, LATE_2026_MODELS } from "./lineup.ts";
 import type { SimAccountInit, SimTier } from "./types.ts";
 
 const TIER_CYCLE: SimTier[] = ["pro", "ultra", "free", "pro"];
 
 /**
  * n deterministic demo accounts. Variety makes a demo show balancing: tiers rotate, the second
- * account is low on Claude quota, every fourth has a tight rate limit.
+ * account is low on Claude quota, the third has no Claude 5.5, every fourth has a tight rate limit.
  */
 export function demoAccounts(n: number): SimAccountInit[] {
   const accounts: SimAccountInit[] = [];
@@ -23,9 +24,11 @@ export function demoAccounts(n: number): SimAccountInit[] {
     if (i % 4 === 2) {
       account.quota = { "claude-sonnet-5-5-high": 0.05, "claude-sonnet-4-6": 0.05, "claude-opus-5-5-high": 0.02, "claude-opus-4-6-thinking": 0.02 };
     } else if (i % 4 === 3) {
-      account.quota = { "gemini-pro-agent": 0.3, "claude-opus-5-5-high": 0.4, "claude-opus-4-6-thinking": 0.4 };
+      account.quota = { "gemini-pro-agent": 0.3, "claude-opus-4-6-thinking": 0.4 };
     }
     if (i % 4 === 0) account.rateLimitPerMinute = 30;
+    // Claude 5.5 is an entitlement: this one has only Claude 4.6, so "opus" means 4.6 here.
+    if (i % 4 === 3) account.models = LATE_2026_MODELS.map((m) => m.id).filter((id) => !CLAUDE_55_IDS.includes(id));
     accounts.push(account);
   }
   return accounts;

@@ -78,6 +78,8 @@ export interface UpstreamClient {
   countTokens(account: UpstreamAccount, request: unknown, options?: { signal?: AbortSignal }): Promise<number>;
   /** Quota per model id, from fetchAvailableModels (a cheap probe: costs no completion). */
   fetchModels(account: UpstreamAccount, options?: { signal?: AbortSignal }): Promise<Record<string, ModelQuota>>;
+  /** The whole fetchAvailableModels answer (the account's catalog: src/google/catalog.ts parses it). */
+  fetchAvailableModels(account: UpstreamAccount, options?: { signal?: AbortSignal }): Promise<unknown>;
   discover(account: UpstreamAccount): Promise<ProjectInfo>;
   /** `account` picks the proxy (a sign-in has no account yet: the global proxy). */
   userinfo(accessToken: string, account?: { proxy?: string }): Promise<{ email: string; name?: string }>;
@@ -208,12 +210,15 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       return Math.round(total);
     },
 
-    async fetchModels(account, opts = {}) {
+    async fetchAvailableModels(account, opts = {}) {
       const { projectId } = await projects.get(account);
-      const answer = await callJson(account, "fetchAvailableModels", { project: projectId }, { signal: opts.signal }).catch(
-        (error: unknown) => forgetDeniedProject(account, error),
+      return callJson(account, "fetchAvailableModels", { project: projectId }, { signal: opts.signal }).catch((error: unknown) =>
+        forgetDeniedProject(account, error),
       );
-      return readAvailableModels(answer);
+    },
+
+    async fetchModels(account, opts = {}) {
+      return readAvailableModels(await this.fetchAvailableModels(account, opts));
     },
 
     discover(account) {
