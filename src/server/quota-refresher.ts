@@ -2,8 +2,9 @@ import type { ConsolaInstance } from "consola";
 import type { Pool } from "../pool/pool.ts";
 import type { PoolTuning } from "../pool/tuning.ts";
 import { parseCatalog } from "../google/catalog.ts";
-import { readAvailableModels, type UpstreamAccount, type UpstreamClient } from "../upstream/client.ts";
+import type { UpstreamAccount, UpstreamClient } from "../upstream/client.ts";
 import { UpstreamError } from "../upstream/errors.ts";
+import { readAccountQuota } from "../upstream/quota-read.ts";
 import type { ModelCatalog } from "./catalog.ts";
 
 /**
@@ -50,10 +51,12 @@ export function startQuotaRefresher(opts: QuotaRefresherOptions) {
       try {
         const info = await upstream.discover(account);
         pool.setTier(id, info.tier);
-        // One call gives both: the account's catalog (what it may call) and its quota.
-        const answer = await upstream.fetchAvailableModels(account);
-        catalog.learnAccount(id, parseCatalog(answer));
-        pool.setQuota(id, readAvailableModels(answer));
+        // One read gives the account's catalog (what it may call), its per-model quota and its windows.
+        const quota = await readAccountQuota(upstream, account);
+        if (quota.summaryProblem) log.debug(`[quota] ${id}: no quota summary (${quota.summaryProblem})`);
+        if (quota.catalogAnswer !== undefined) catalog.learnAccount(id, parseCatalog(quota.catalogAnswer));
+        else catalog.learn(quota.models);
+        pool.setQuota(id, quota.models, quota.windows);
         return true;
       } catch (err) {
         if (err instanceof UpstreamError) {

@@ -6,7 +6,9 @@ import { createPool, type Pool } from "../pool/pool.ts";
 import { connectRuntimeState, credentialsOf, openStateStore, poolConfigOf, storedAccountsFor, type RuntimeState } from "../state/index.ts";
 import { createUpstreamClient, type UpstreamAccount, type UpstreamClient } from "../upstream/client.ts";
 import { describeIdentity } from "../upstream/identity.ts";
+import { createKeyGuard, type KeyGuard } from "../keys/guard.ts";
 import { createModelCatalog, type ModelCatalog } from "./catalog.ts";
+import { keyPoolOf, poolWindowsFor } from "./key-pools.ts";
 import { startQuotaRefresher, type QuotaRefresher } from "./quota-refresher.ts";
 
 /** Everything a route needs, built once per server from the resolved config. */
@@ -24,6 +26,8 @@ export interface Runtime {
   quota: QuotaRefresher;
   /** Saved and shared pool state; strategy and account changes made at run time (console). */
   state: RuntimeState;
+  /** Client keys: who is calling, and their limits (src/keys). */
+  keys: KeyGuard;
   close(): Promise<void>;
 }
 
@@ -44,7 +48,11 @@ export async function createRuntime(config: ResolvedConfig, opts: RuntimeOptions
         id: a.label,
         label: a.label,
         enabled: a.enabled,
-        floors: { ...(a.quota.floor !== undefined && { default: a.quota.floor }), perModel: a.quota.models },
+        floors: {
+          ...(a.quota.floor !== undefined && { default: a.quota.floor }),
+          perModel: a.quota.models,
+          ...(a.quota.pools !== undefined && { pools: a.quota.pools }),
+        },
       })),
       ...stored.map(poolConfigOf),
     ],
@@ -52,6 +60,7 @@ export async function createRuntime(config: ResolvedConfig, opts: RuntimeOptions
     strategy: config.strategy,
     globalFloor: config.quota.floor,
     modelFloors: config.quota.models,
+    windowFloors: config.quota.pools,
   });
   const credentials = new Map<string, UpstreamAccount>(
     accounts.map((a) => [
@@ -81,6 +90,20 @@ export async function createRuntime(config: ResolvedConfig, opts: RuntimeOptions
     const c = pool.counts();
     return (["available", "cooling", "invalid", "disabled"] as const).map((status) => [{ status }, c[status]]);
   });
+  const keys = await createKeyGuard({
+    keys: state.store.keys,
+    limiter: state.store.keyLimiter,
+    shared: () => state.store.keyLimitsShared(),
+    adminKey: config.apiKey,
+    metrics,
+    log: opts.log,
+    poolOf: keyPoolOf,
+    poolWindows: (p) => poolWindowsFor(pool, p),
+  });
+  // A key revoked or added on another instance, or with the CLI, applies here at once.
+  const stopKeyWatch = state.store.onRemote((event) => {
+    if (event === "keys" || event === "resync") keys.reload().catch((err: Error) => opts.log.warn(`Could not re-read client keys: ${err.message}`));
+  });
   const quota = startQuotaRefresher({ pool, upstream, credentials, catalog, tuning: config.pool, log: opts.log });
 
   return {
@@ -95,8 +118,11 @@ export async function createRuntime(config: ResolvedConfig, opts: RuntimeOptions
     metrics,
     quota,
     state,
+    keys,
     async close() {
       quota.stop();
+      stopKeyWatch();
+      await keys.close();
       await state.close();
     },
   };

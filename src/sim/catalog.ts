@@ -3,6 +3,7 @@
  * with its details and pool-shared `quotaInfo`, the agent sorts, the role lists (web search, image
  * generation, …) and the retired ids with their successors.
  */
+import { quotaInfoFor } from "./quota-pools.ts";
 import type { SimAccount, SimState } from "./state.ts";
 
 export function availableModels(state: SimState, account: SimAccount): Record<string, unknown> {
@@ -11,15 +12,12 @@ export function availableModels(state: SimState, account: SimAccount): Record<st
   const ids = new Set(served.map((m) => m.id));
   const models: Record<string, unknown> = {};
   for (const model of served) {
-    const fraction = state.remainingFraction(account, model.id);
-    const resetTime = new Date(state.quotaResetAt(account, model.id)).toISOString();
-    // An exhausted model reports only its reset time (basics sheet).
-    const quotaInfo = fraction > 0 ? { remainingFraction: fraction, resetTime } : { resetTime };
     models[model.id] = {
       displayName: model.displayName,
       ...model.details,
       ...(model.maxOutputTokens !== undefined && { maxOutputTokens: model.maxOutputTokens }),
-      quotaInfo,
+      // The pool's 5-hour value, shared by every model of the pool (quota-pools.ts).
+      quotaInfo: quotaInfoFor(state, account, model.id),
     };
   }
   const only = (list: string[]) => list.filter((id) => ids.has(id));

@@ -96,11 +96,24 @@ describe.skipIf(!haveChromium)("console in headless Chromium", () => {
         expect(await card.locator(".quota-bar").count()).toBe(report.models.length);
       }
       expect(report.models.length).toBeGreaterThan(3);
-      // demo2 has 2% left on Opus: its bar says so and is drawn as low.
-      const opus = page.locator(`article.card[data-account="demo2@agcp.test"] [aria-label="claude-opus-4-6-thinking quota"]`);
-      expect(await opus.getAttribute("aria-valuenow")).toBe("2");
-      expect(await opus.getAttribute("class")).toContain("low");
-      expect(await page.locator("#summary").textContent()).toContain("3 accounts");
+      // demo2 has 4% left of its weekly Claude window: its bar says so, is drawn as low and counts down to the reset.
+      const demo2 = page.locator(`article.card[data-account="demo2@agcp.test"]`);
+      const weekly = demo2.locator(`[aria-label="claude weekly window"]`);
+      expect(await weekly.getAttribute("aria-valuenow")).toBe("4");
+      expect(await weekly.getAttribute("class")).toContain("low");
+      expect(await demo2.locator(`[aria-label="claude 5h window"]`).getAttribute("aria-valuenow")).toBe("60");
+      expect(await demo2.locator(".windows [data-until]").count()).toBe(1);
+      // Free tier (demo3) has no 5-hour windows; the others show both windows of both pools.
+      for (const account of report.accounts) {
+        const bars = page.locator(`article.card[data-account="${account.id}"] .window-bar`);
+        expect(await bars.count()).toBe(account.tier === "free" ? 2 : 4);
+      }
+      // Every Claude model shows the pool's 5-hour value.
+      const opus = demo2.locator(`[aria-label="claude-opus-4-6-thinking quota"]`);
+      expect(await opus.getAttribute("aria-valuenow")).toBe("60");
+      const summary = await page.locator("#summary").textContent();
+      expect(summary).toContain("3 accounts");
+      expect(summary).toContain("claude 3 available (1 low)");
 
       // The key travels in a header only.
       for (const url of urls) expect(url).not.toContain(KEY);
@@ -110,6 +123,35 @@ describe.skipIf(!haveChromium)("console in headless Chromium", () => {
       await context.close();
     }
   }, 15_000);
+
+  test("a client key made in the page shows its secret once, serves a request, shows its use, and is revoked from the page", async () => {
+    const { context, page, problems } = await open(true);
+    try {
+      await page.waitForSelector("article.card");
+      await page.fill("#new-key-name", "browser-made");
+      await page.fill("#new-key-rpm", "30");
+      await page.click("#new-key button[type=submit]");
+      const shown = await until("the secret", async () => (await page.locator("#new-key-secret").textContent()) || undefined);
+      const secret = /agcp-[a-f0-9]{12}-[A-Za-z0-9_-]{43}/.exec(shown)?.[0];
+      expect(secret).toBeDefined();
+      const res = await fetch(`${stack.url}/v1/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-api-key": secret as string, "anthropic-version": "2023-06-01" },
+        body: JSON.stringify({ model: "claude-sonnet-4-6", max_tokens: 8, messages: [{ role: "user", content: "hi" }] }),
+      });
+      expect(res.status).toBe(200);
+      await stack.agcp.runtime.keys.flush();
+      const row = page.locator('#keys tr[data-key="browser-made"]');
+      await until("the key's use in the table", async () => (await row.locator("td").nth(3).textContent()) === "1");
+      await row.locator("button[data-revoke]").click();
+      await until("revoked", async () => (await row.locator("td").nth(1).textContent()) === "revoked");
+      const after = await fetch(`${stack.url}/v1/models`, { headers: { "x-api-key": secret as string } });
+      expect(after.status).toBe(401);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 20_000);
 
   test("changing the strategy in the page changes what /account-limits reports", async () => {
     const { context, page, problems } = await open(true);

@@ -18,6 +18,7 @@ import {
   type UpstreamAccount,
   type UpstreamClient,
 } from "../../upstream/index.ts";
+import { readAccountQuota } from "../../upstream/quota-read.ts";
 import { RuntimeFailure, UsageError } from "../errors.ts";
 import { startupStrategy, StateError, type StoredAccount } from "../../state/index.ts";
 import type { AccountsStore } from "./accounts-store.ts";
@@ -56,7 +57,11 @@ export async function knownAccounts(ctx: AccountsContext): Promise<KnownAccount[
     ...(a.proxy !== undefined && { proxy: a.proxy }),
     enabled: a.enabled,
     source: "config",
-    floors: { ...(a.quota.floor !== undefined && { default: a.quota.floor }), perModel: a.quota.models },
+    floors: {
+      ...(a.quota.floor !== undefined && { default: a.quota.floor }),
+      perModel: a.quota.models,
+      ...(a.quota.pools !== undefined && { pools: a.quota.pools }),
+    },
   }));
   const taken = new Set(out.map((a) => a.label));
   for (const s of await ctx.store.accounts.list()) {
@@ -86,6 +91,7 @@ function poolFor(ctx: AccountsContext, accounts: readonly KnownAccount[], strate
     strategy,
     globalFloor: ctx.config.quota.floor,
     modelFloors: ctx.config.quota.models,
+    windowFloors: ctx.config.quota.pools,
     ...(ctx.now && { now: ctx.now }),
   });
 }
@@ -223,8 +229,8 @@ export async function verifyAccounts(
       await upstream.tokens.get(account);
       const info = await upstream.discover(account);
       pool.setTier(a.label, info.tier);
-      const models = await upstream.fetchModels(account);
-      pool.setQuota(a.label, models);
+      const { models, windows } = await readAccountQuota(upstream, account);
+      pool.setQuota(a.label, models, windows);
       // The identity is the same for every account: one generate on the first working one tells
       // whether upstream still accepts it.
       const probeModel = gateProbed ? undefined : KNOWN_UPSTREAM_MODELS.find((id) => id in models);

@@ -14,6 +14,8 @@ import { createStreamTranslator, parseSseBatches, SseIdleError, type StreamTrans
 import type { CloudCodeResponse } from "../../google/types.ts";
 import { readBodyWithin } from "../../upstream/deadline.ts";
 import { UpstreamError } from "../../upstream/errors.ts";
+import type { Caller } from "../../keys/types.ts";
+import { callerOf } from "../auth.ts";
 import { readJsonBody } from "../body.ts";
 import { toApiError } from "../errors.ts";
 import { relay, type Opened, type RelayJob } from "../relay.ts";
@@ -41,7 +43,7 @@ export function messagesHandler(rt: Runtime) {
     await rt.quota.whenReady();
     const model = withEffortTier(rt, req, rt.catalog.resolve(req.model));
     const sessionId = deriveSessionId(req);
-    const ctx = { rt, req, model, sessionId, receivedAt };
+    const ctx = { rt, req, model, sessionId, receivedAt, caller: callerOf(event) };
     const search = planWebSearch(req);
     if (search) return webSearchResponse({ ...ctx, plan: search }, event.req.signal);
     if (mixesWebSearch(req)) rt.log.debug("[web search] the request also has function tools; Cloud Code takes only one kind per call, so the search tool is left out");
@@ -55,6 +57,7 @@ interface MessageContext {
   model: ResolvedModel;
   sessionId: string;
   receivedAt: number;
+  caller: Caller | undefined;
   /** What message_start reports as input_tokens before upstream's usage arrives (streams only). */
   estimatedInputTokens?: number;
 }
@@ -92,6 +95,7 @@ function relayJob(ctx: MessageContext, upstreamStream: boolean, signal: AbortSig
     sessionId,
     upstreamStream,
     signal,
+    caller: ctx.caller,
     prepare: ({ model, projectId }) => toCloudCodeRequest(req, { upstreamModel: model.upstream, projectId, sessionId, signatures: rt.signatures }),
   };
 }
@@ -224,6 +228,12 @@ function record(ctx: MessageContext, account: string, outcome: string, usage?: P
   const { metrics } = ctx.rt;
   const model = ctx.model.upstream;
   metrics.requests.inc({ api: "anthropic", model, account, outcome });
+  ctx.rt.keys.record(ctx.caller, {
+    ok: outcome === "ok",
+    upstreamModel: model,
+    ...(usage?.input_tokens !== undefined && { inputTokens: usage.input_tokens + (usage.cache_read_input_tokens ?? 0) }),
+    ...(usage?.output_tokens !== undefined && { outputTokens: usage.output_tokens }),
+  });
   if (!usage) return;
   if (usage.input_tokens) metrics.tokens.inc({ model, direction: "input" }, usage.input_tokens);
   if (usage.output_tokens) metrics.tokens.inc({ model, direction: "output" }, usage.output_tokens);
