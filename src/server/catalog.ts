@@ -115,6 +115,13 @@ export function createModelCatalog(mapping: ModelMapping, options: ModelCatalogO
       return catalogs.get(accountId);
     },
 
+    /** Ids some account's catalog names for a role (web search, image generation), most common first; empty before any read. */
+    roleModelIds(role: "webSearchModelIds" | "imageGenerationModelIds"): string[] {
+      const counts = new Map<string, number>();
+      for (const c of catalogs.values()) for (const id of c[role]) counts.set(id, (counts.get(id) ?? 0) + 1);
+      return [...counts].sort((a, b) => b[1] - a[1]).map(([id]) => id);
+    },
+
     /** Merges a model list that belongs to no account in particular. */
     learn(models: Record<string, { displayName?: string }>): void {
       let changed = false;

@@ -2,6 +2,7 @@ import { ApiError } from "../anthropic/errors.ts";
 import { applyAgentIdentityPolicy } from "../google/agent-identity.ts";
 import type { ResolvedModel } from "../google/models.ts";
 import type { CloudCodeRequest } from "../google/request.ts";
+import type { ThinkingModelInfo } from "../google/thinking.ts";
 import { formatDuration } from "../pool/explain.ts";
 import type { SelectionNone } from "../pool/types.ts";
 import { isEntityNotFound } from "../google/gate-probe.ts";
@@ -18,6 +19,8 @@ export type ApiName = "anthropic" | "openai-chat" | "openai-responses" | "openai
 export interface AttemptTarget {
   model: ResolvedModel;
   projectId: string;
+  /** The chosen account's catalog entry for the model (limits, thinking budget/level), when read. */
+  thinkingInfo?: ThinkingModelInfo;
 }
 
 /**
@@ -169,7 +172,8 @@ async function relayAttempts<T>(
     if (explain && served.upstream !== model.upstream) log.debug(`[models] ${accountId} serves ${model.upstream} as ${served.upstream}`);
     try {
       const projectId = credentials.projectId ?? (await rt.upstream.discover(credentials)).projectId;
-      const conversion = job.prepare({ model: served, projectId });
+      const entry = rt.catalog.accountCatalog(accountId)?.models[served.upstream];
+      const conversion = job.prepare({ model: served, projectId, ...(entry && { thinkingInfo: entry }) });
       // Whatever door the request came in by: Gemini refuses `claude -p`'s identity sentence.
       const identity = applyAgentIdentityPolicy(conversion.envelope.request, served.family, rt.config.agentSdkIdentity);
       const sentAt = performance.now();

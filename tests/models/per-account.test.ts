@@ -132,3 +132,20 @@ describe("upstream's newer-models gate seen from a request", () => {
     expect((await ask("gemini-3.8-flash-low")).type).toBe("message");
   });
 });
+
+describe("the chosen account's catalog entry drives the request", () => {
+  test("a Gemini Flash tier is sent with the thinking budget its catalog names", async () => {
+    const models = DEFAULT_SIM_MODELS.map((m) =>
+      m.id === "gemini-3.7-flash-low" ? { ...m, details: { ...m.details, thinkingBudget: 2222 } } : m,
+    );
+    const own = await startStack({ accounts: [{ email: "one@agcp.test", refreshToken: "sim-refresh-one" }], sim: { models } });
+    try {
+      await own.agcp.runtime.quota.refreshAll();
+      await own.client.messages.create({ model: "gemini-3.7-flash-low", max_tokens: 256, messages: [{ role: "user", content: "hi" }] });
+      const sent = (await simAccounts(own)).find((a) => a.email === "one@agcp.test")!.counters.lastGenerateBody;
+      expect(sent.request.generationConfig.thinkingConfig.thinkingBudget).toBe(2222);
+    } finally {
+      await own.close();
+    }
+  });
+});

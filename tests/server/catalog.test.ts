@@ -103,5 +103,8 @@ describe("per-account resolution", () => {
     expect(list.find((m) => m.id === "claude-opus-4-6-thinking")?.accounts).toEqual(["full", "no55"]);
     expect(list.find((m) => m.id === "gemini-3.8-flash-low")?.displayName).toBe("Gemini 3.8 Flash (Low)");
     expect(list.some((m) => m.id === "claude-sonnet-4-6-thinking")).toBe(false);
+    // Role lists for the web search and image doors.
+    expect(catalog.roleModelIds("webSearchModelIds")).toEqual(["gemini-3.1-flash-lite"]);
+    expect(catalog.roleModelIds("imageGenerationModelIds")).toEqual(["gemini-3.1-flash-image"]);
   });
 });

@@ -96,7 +96,8 @@ function relayJob(ctx: MessageContext, upstreamStream: boolean, signal: AbortSig
     upstreamStream,
     signal,
     caller: ctx.caller,
-    prepare: ({ model, projectId }) => toCloudCodeRequest(req, { upstreamModel: model.upstream, projectId, sessionId, signatures: rt.signatures }),
+    prepare: ({ model, projectId, thinkingInfo }) =>
+      toCloudCodeRequest(req, { upstreamModel: model.upstream, projectId, sessionId, signatures: rt.signatures, ...(thinkingInfo && { thinkingInfo }) }),
   };
 }
 
