@@ -23,6 +23,15 @@ export function isVersionRefusal(text: string): boolean {
   return REFUSAL.test(text);
 }
 
+/** The answer text of one response chunk (no thoughts), for spotting the refusal before a client sees it. */
+export function chunkText(response: unknown): string {
+  const parts = (response as { candidates?: { content?: { parts?: { text?: unknown; thought?: unknown }[] } }[] } | null)?.candidates?.[0]?.content?.parts ?? [];
+  return parts
+    .filter((p) => typeof p.text === "string" && p.thought !== true)
+    .map((p) => p.text as string)
+    .join("");
+}
+
 export function isEntityNotFound(error: unknown): error is UpstreamError {
   return error instanceof UpstreamError && error.status === 404 && /requested entity was not found/i.test(error.message);
 }
@@ -47,12 +56,20 @@ export async function probeVersionGate(upstream: UpstreamClient, account: Upstre
 }
 
 function answerText(body: unknown): string {
-  const root = (body as { response?: unknown } | null)?.response ?? body;
-  const parts = (root as { candidates?: { content?: { parts?: { text?: unknown; thought?: unknown }[] } }[] } | null)?.candidates?.[0]?.content?.parts ?? [];
-  return parts
-    .filter((p) => typeof p.text === "string" && p.thought !== true)
-    .map((p) => p.text as string)
-    .join("");
+  return chunkText((body as { response?: unknown } | null)?.response ?? body);
+}
+
+/**
+ * Upstream "answered" with its refusal sentence: the client must get an error that says what to do,
+ * not the sentence as if the model had said it. Not the account's fault (every account shares the
+ * identity), so nothing cools and nothing is retried.
+ */
+export function identityRefused(text: string, identity: { userAgent: string; source: string }): UpstreamError {
+  return new UpstreamError({
+    kind: "bad_request",
+    status: 400,
+    message: gateAdvice({ verdict: "unsupported", model: "", text }, identity)!,
+  });
 }
 
 /** What to tell the user, naming the identity in use and the two ways to raise it. */

@@ -100,4 +100,28 @@ describe("what agcp sends, as the simulator saw it", () => {
     }
     expect(seen.counters.lastGenerateBody.model).toBe("claude-opus-5-5-high");
   });
+
+  test("below the gate, a request gets an error naming the fix, not the refusal dressed as the model's answer", async () => {
+    await stack.control("/version-gate", { body: { cli: { minimum: "5.0.0" } } });
+    try {
+      // Streamed, collected from a stream (thinking), and plain JSON (a model without thinking).
+      for (const [model, stream] of [["claude-opus-4-1", false], ["claude-opus-4-1", true], ["gemini-3.1-flash-lite", false]] as const) {
+        const res = await fetch(`${stack.url}/v1/messages`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "anthropic-version": "2023-06-01" },
+          body: JSON.stringify({ model, max_tokens: 64, stream, messages: [{ role: "user", content: "hello" }] }),
+        });
+        expect(res.status).toBe(400);
+        const body = (await res.json()) as { error: { type: string; message: string } };
+        expect(body.error.type).toBe("invalid_request_error");
+        expect(body.error.message).toContain("no longer supported");
+        expect(body.error.message).toContain("AGCP_CLIENT_VERSION");
+      }
+      // Every account shares the identity: none is blamed for it.
+      for (const a of stack.agcp.runtime.pool.accounts()) expect(a.cooldowns).toEqual({});
+    } finally {
+      await stack.control("/version-gate", { body: { cli: { minimum: "1.0.0" } } });
+    }
+    expect((await stack.client.messages.create({ model: "claude-opus-4-1", max_tokens: 64, messages: [{ role: "user", content: "again" }] })).type).toBe("message");
+  });
 });

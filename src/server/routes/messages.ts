@@ -7,6 +7,7 @@ import { encodeEvent } from "../../anthropic/sse.ts";
 import type { AnthropicMessage, AnthropicStreamEvent, MessagesRequest, Usage } from "../../anthropic/types.ts";
 import { mixesWebSearch, planWebSearch } from "../../anthropic/web-search.ts";
 import type { ResolvedModel } from "../../google/models.ts";
+import { chunkText, identityRefused, isVersionRefusal } from "../../google/gate-probe.ts";
 import { hasContent, toAnthropicMessage } from "../../google/response.ts";
 import { toCloudCodeRequest } from "../../google/request.ts";
 import { deriveSessionId } from "../../google/session.ts";
@@ -14,6 +15,7 @@ import { createStreamTranslator, parseSseBatches, SseIdleError, type StreamTrans
 import type { CloudCodeResponse } from "../../google/types.ts";
 import { readBodyWithin } from "../../upstream/deadline.ts";
 import { UpstreamError } from "../../upstream/errors.ts";
+import { userAgentOf } from "../../upstream/identity.ts";
 import type { Caller } from "../../keys/types.ts";
 import { callerOf } from "../auth.ts";
 import { readJsonBody } from "../body.ts";
@@ -76,6 +78,7 @@ async function createMessage(ctx: MessageContext, signal: AbortSignal): Promise<
     }
     const response = body.response ?? body;
     if (!hasContent(response)) throw new UpstreamError({ kind: "empty_response", message: "Upstream answered with no content." });
+    refuseVersionRefusal(ctx.rt, chunkText(response));
     return toAnthropicMessage(response, translationContext(ctx, opened));
   }).catch((err) => {
     record(ctx, "-", signal.aborted ? "client_abort" : toApiError(err).type);
@@ -186,15 +189,32 @@ async function readUpstream(ctx: MessageContext, opened: Opened, onChunks: (chun
   const body = opened.response.body;
   if (!body) throw new UpstreamError({ kind: "empty_response", message: "Upstream answered with no body." });
   const idleMs = ctx.rt.config.upstream.requestTimeoutMs;
+  // Until the first answer text, watch for upstream's version refusal (it arrives as that text).
+  let watching = true;
   try {
     for await (const batch of parseSseBatches(body, { idleMs })) {
-      onChunks(batch.map((data) => (data as { response?: CloudCodeResponse }).response ?? (data as CloudCodeResponse)));
+      const chunks = batch.map((data) => (data as { response?: CloudCodeResponse }).response ?? (data as CloudCodeResponse));
+      if (watching) {
+        const text = chunks.map(chunkText).join("");
+        if (text.trim() !== "") {
+          watching = false;
+          refuseVersionRefusal(ctx.rt, text);
+        }
+      }
+      onChunks(chunks);
     }
   } catch (err) {
     if (err instanceof UpstreamError) throw err;
     if (err instanceof SseIdleError) throw new UpstreamError({ kind: "network", timedOut: true, message: `Upstream sent nothing for ${idleMs} ms mid-stream.` });
     throw new UpstreamError({ kind: "network", message: `Upstream stream broke: ${(err as Error).message}` });
   }
+}
+
+function refuseVersionRefusal(rt: Runtime, text: string): void {
+  if (!isVersionRefusal(text)) return;
+  const error = identityRefused(text, { userAgent: userAgentOf(rt.config.upstream.identity), source: rt.config.identitySource });
+  rt.log.error(`[upstream] ${error.message}`);
+  throw error;
 }
 
 function translationContext(ctx: MessageContext, opened: Opened) {
