@@ -118,7 +118,6 @@ async function relayAttempts<T>(
   for (let attempt = 1; attempt <= maxAttempts; ) {
     // Only accounts whose catalog has the model (or, for a mapped name, a stand-in) may be picked.
     const exclude = rt.catalog.cannotServe(model);
-    if (exclude.size > 0 && exclude.size >= pool.size) throw notServed(rt, model, lastError);
     const selection = pool.select(model.upstream, {
       sessionId: job.sessionId,
       explain,
@@ -129,7 +128,7 @@ async function relayAttempts<T>(
 
     if (!selection.ok) {
       // The accounts left out for their catalog were the only usable ones.
-      if (selection.reason === "unavailable" && exclude.size > 0) throw notServed(rt, model, lastError);
+      if (selection.reason === "unavailable" && exclude.size > 0) throw notServed(rt, model, exclude, lastError);
       if (selection.waitMs !== undefined && canWait(selection.waitMs)) {
         log.info(`[pool] every account is limited for ${model.upstream}; waiting ${formatDuration(selection.waitMs)} for the first reset`);
         await wait(selection.waitMs);
@@ -236,16 +235,19 @@ async function relayAttempts<T>(
  * No account can serve the model: none lists it, or every one that did answered 404. The latter is
  * also how upstream's newer-models gate looks from here, so say what to raise.
  */
-function notServed(rt: Runtime, model: ResolvedModel, lastError?: UpstreamError): ApiError {
-  const listed = rt.catalog.list().find((m) => m.id === model.upstream)?.accounts.length ?? 0;
-  let message = `No account serves ${model.upstream}: it is not in the catalog of any of the ${rt.pool.size} accounts.`;
+function notServed(rt: Runtime, model: ResolvedModel, exclude: ReadonlySet<string>, lastError?: UpstreamError): ApiError {
+  const able = rt.pool.accounts().filter((a) => !exclude.has(a.id));
+  let message: string;
   if (lastError && isEntityNotFound(lastError)) {
     message =
       `Upstream answered 404 "Requested entity was not found" for ${model.upstream} on every account that lists it. ` +
       `When the catalogs list a model but generation says it does not exist, upstream's version gate for newer models is refusing ` +
       `agcp's client identity (${userAgentOf(rt.config.upstream.identity)}, from ${rt.config.identitySource}): raise upstream.identity.version ` +
       `or AGCP_CLIENT_VERSION, and check with \`agcp accounts verify\`.`;
-  } else if (listed === 0) {
+  } else if (able.length > 0) {
+    message = `Only ${able.map((a) => a.id).join(", ")} can serve ${model.upstream}, and none of them is usable now (disabled or invalid).`;
+  } else {
+    message = `No account serves ${model.upstream}: it is not in the catalog of any of the ${rt.pool.size} accounts.`;
     const available = rt.catalog.list().filter((m) => m.accounts.length > 0).map((m) => m.id);
     if (available.length > 0) message += ` Models your accounts serve: ${available.join(", ")}.`;
   }

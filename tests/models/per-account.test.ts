@@ -64,6 +64,14 @@ describe("each account serves what its catalog lists", () => {
     expect(after).toBe(before);
   });
 
+  test("when the only account with a model is disabled, the answer says so", async () => {
+    const res = await only(NO55, () => post({ model: "claude-opus-5-5-low", max_tokens: 16, messages: [{ role: "user", content: "hi" }] }));
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toBe(
+      `Only ${FULL} can serve claude-opus-5-5-low, and none of them is usable now (disabled or invalid).`,
+    );
+  });
+
   test("a retired id moves to its successor", async () => {
     await ask("claude-sonnet-4-6-thinking");
     const sent = await Promise.all([sentModel(FULL), sentModel(NO55)]);
