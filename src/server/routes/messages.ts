@@ -7,15 +7,14 @@ import { encodeEvent } from "../../anthropic/sse.ts";
 import type { AnthropicMessage, AnthropicStreamEvent, MessagesRequest, Usage } from "../../anthropic/types.ts";
 import { mixesWebSearch, planWebSearch } from "../../anthropic/web-search.ts";
 import type { ResolvedModel } from "../../google/models.ts";
-import { chunkText, identityRefused, isVersionRefusal } from "../../google/gate-probe.ts";
+import { chunkText } from "../../google/gate-probe.ts";
 import { hasContent, toAnthropicMessage } from "../../google/response.ts";
 import { toCloudCodeRequest } from "../../google/request.ts";
 import { deriveSessionId } from "../../google/session.ts";
-import { createStreamTranslator, parseSseBatches, SseIdleError, type StreamTranslator } from "../../google/stream.ts";
+import { createStreamTranslator, type StreamTranslator } from "../../google/stream.ts";
 import type { CloudCodeResponse } from "../../google/types.ts";
 import { readBodyWithin } from "../../upstream/deadline.ts";
 import { UpstreamError } from "../../upstream/errors.ts";
-import { userAgentOf } from "../../upstream/identity.ts";
 import type { Caller } from "../../keys/types.ts";
 import { callerOf } from "../auth.ts";
 import { readJsonBody } from "../body.ts";
@@ -24,6 +23,8 @@ import { relay, type Opened, type RelayJob } from "../relay.ts";
 import type { Runtime } from "../runtime.ts";
 import { withEffortTier } from "../effort-tier.ts";
 import { SseChannel } from "../sse-channel.ts";
+import { readUpstream as readUpstreamChunks } from "../upstream-read.ts";
+import { versionRefusalGuard } from "../version-refusal.ts";
 import { webSearchResponse } from "./web-search.ts";
 
 /** Waits shorter than this (ladder throttles) do not commit a stream's headers early. */
@@ -78,7 +79,7 @@ async function createMessage(ctx: MessageContext, signal: AbortSignal): Promise<
     }
     const response = body.response ?? body;
     if (!hasContent(response)) throw new UpstreamError({ kind: "empty_response", message: "Upstream answered with no content." });
-    refuseVersionRefusal(ctx.rt, chunkText(response));
+    versionRefusalGuard(ctx.rt)(chunkText(response));
     return toAnthropicMessage(response, translationContext(ctx, opened));
   }).catch((err) => {
     record(ctx, "-", signal.aborted ? "client_abort" : toApiError(err).type);
@@ -180,41 +181,8 @@ function assertComplete(translator: StreamTranslator): void {
   if (!translator.complete) throw new UpstreamError({ kind: "network", message: "Upstream stream ended before the answer was finished." });
 }
 
-/**
- * Feeds the upstream SSE chunks of each network read to `onChunks`. A broken stream, or one that
- * stays silent longer than upstream.requestTimeoutMs between reads, becomes a network UpstreamError
- * (pings would otherwise keep every timeout along the way from ever firing).
- */
-async function readUpstream(ctx: MessageContext, opened: Opened, onChunks: (chunks: CloudCodeResponse[]) => void): Promise<void> {
-  const body = opened.response.body;
-  if (!body) throw new UpstreamError({ kind: "empty_response", message: "Upstream answered with no body." });
-  const idleMs = ctx.rt.config.upstream.requestTimeoutMs;
-  // Until the first answer text, watch for upstream's version refusal (it arrives as that text).
-  let watching = true;
-  try {
-    for await (const batch of parseSseBatches(body, { idleMs })) {
-      const chunks = batch.map((data) => (data as { response?: CloudCodeResponse }).response ?? (data as CloudCodeResponse));
-      if (watching) {
-        const text = chunks.map(chunkText).join("");
-        if (text.trim() !== "") {
-          watching = false;
-          refuseVersionRefusal(ctx.rt, text);
-        }
-      }
-      onChunks(chunks);
-    }
-  } catch (err) {
-    if (err instanceof UpstreamError) throw err;
-    if (err instanceof SseIdleError) throw new UpstreamError({ kind: "network", timedOut: true, message: `Upstream sent nothing for ${idleMs} ms mid-stream.` });
-    throw new UpstreamError({ kind: "network", message: `Upstream stream broke: ${(err as Error).message}` });
-  }
-}
-
-function refuseVersionRefusal(rt: Runtime, text: string): void {
-  if (!isVersionRefusal(text)) return;
-  const error = identityRefused(text, { userAgent: userAgentOf(rt.config.upstream.identity), source: rt.config.identitySource });
-  rt.log.error(`[upstream] ${error.message}`);
-  throw error;
+function readUpstream(ctx: MessageContext, opened: Opened, onChunks: (chunks: CloudCodeResponse[]) => void): Promise<void> {
+  return readUpstreamChunks(opened, ctx.rt.config.upstream.requestTimeoutMs, onChunks, versionRefusalGuard(ctx.rt));
 }
 
 function translationContext(ctx: MessageContext, opened: Opened) {
