@@ -182,7 +182,7 @@ export default {
     const through = proxy.requests().slice(proxiedBefore);
     // Import: a token refresh and userinfo; the server: token, project, catalog, quota, the generate.
     expect(through.some((r) => r.endsWith("/oauth2/v1/userinfo"))).toBe(true);
-    expect(through.some((r) => /generateContent/.test(r))).toBe(true);
+    expect(through.some((r) => /generatecontent/i.test(r))).toBe(true);
     expect(through.length).toBe(total() - simBefore);
   }, 60_000);
 });
