@@ -1,3 +1,4 @@
+import { chunkText } from "../google/gate-probe.ts";
 import { parseSseBatches, SseIdleError } from "../google/stream.ts";
 import type { CloudCodeResponse } from "../google/types.ts";
 import { UpstreamError } from "../upstream/errors.ts";
@@ -14,14 +15,25 @@ export async function readUpstream(
   opened: Opened,
   idleMs: number,
   onChunks: (chunks: CloudCodeResponse[]) => void,
+  /** Sees the first answer text before the client does, and may throw (upstream's version refusal). */
+  firstText?: (text: string) => void,
   /** config.limits.maxSseLineBytes: a longer line fails the attempt instead of being buffered. */
   maxLineLength?: number,
 ): Promise<void> {
   const body = opened.response.body;
   if (!body) throw new UpstreamError({ kind: "empty_response", message: "Upstream answered with no body." });
+  let watching = firstText !== undefined;
   try {
     for await (const batch of parseSseBatches(body, { idleMs, ...(maxLineLength !== undefined && { maxLineLength }) })) {
-      onChunks(batch.map((data) => (data as { response?: CloudCodeResponse }).response ?? (data as CloudCodeResponse)));
+      const chunks = batch.map((data) => (data as { response?: CloudCodeResponse }).response ?? (data as CloudCodeResponse));
+      if (watching) {
+        const text = chunks.map(chunkText).join("");
+        if (text.trim() !== "") {
+          watching = false;
+          firstText?.(text);
+        }
+      }
+      onChunks(chunks);
     }
   } catch (err) {
     if (err instanceof UpstreamError) throw err;
@@ -31,6 +43,11 @@ export async function readUpstream(
 }
 
 /** readUpstream under the configured bounds: upstream.requestTimeoutMs between reads, limits.maxSseLineBytes per line. */
-export function readUpstreamBounded(rt: Pick<Runtime, "config">, opened: Opened, onChunks: (chunks: CloudCodeResponse[]) => void): Promise<void> {
-  return readUpstream(opened, rt.config.upstream.requestTimeoutMs, onChunks, rt.config.limits.maxSseLineBytes);
+export function readUpstreamBounded(
+  rt: Pick<Runtime, "config">,
+  opened: Opened,
+  onChunks: (chunks: CloudCodeResponse[]) => void,
+  firstText?: (text: string) => void,
+): Promise<void> {
+  return readUpstream(opened, rt.config.upstream.requestTimeoutMs, onChunks, firstText, rt.config.limits.maxSseLineBytes);
 }
