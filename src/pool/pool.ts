@@ -49,7 +49,7 @@ export interface SelectOptions {
 
 export interface ProbeDue {
   accountId: string;
-  /** Models whose cooldown wants confirming. */
+  /** Models (or `pool:<id>` for a whole quota pool) whose cooldown wants confirming. */
   models: string[];
   dueAt: number;
 }
