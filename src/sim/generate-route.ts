@@ -5,6 +5,7 @@ import { authenticate, countRequest, invalidJson, readJson, sleep, type SimConte
 import { errorInfo, formatGoDuration, formatProseDuration, retryInfo, rpcError } from "./rpc-error.ts";
 import { shortHash, type SimAccount } from "./state.ts";
 import type { SimModel } from "./types.ts";
+import { envelopeProblem } from "./request-rules.ts";
 import { validateGenerateRequest } from "./validate.ts";
 import { isRecord, type WireGenerateRequest } from "./wire.ts";
 
@@ -36,6 +37,11 @@ export async function handleGenerate(ctx: SimContext, streaming: boolean): Promi
 
   const blocked = accountBlocked(ctx, account) ?? projectDenied(account, body.project);
   if (blocked) return blocked;
+  const malformed = envelopeProblem(body);
+  if (malformed) {
+    account.counters.badRequests++;
+    return rpcError("INVALID_ARGUMENT", malformed);
+  }
 
   const model = typeof body.model === "string" ? state.model(body.model) : undefined;
   if (!model) {

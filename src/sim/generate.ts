@@ -47,7 +47,8 @@ export function generate(request: WireGenerateRequest, model: SimModel): Generat
   const lastUser = lastOf(request.contents, "user");
   // The last text part is what the user just said; earlier parts are often client reminders.
   const userText = lastTextOf(lastUser);
-  const toolResults = (lastUser?.parts ?? []).flatMap((p) => (p.functionResponse ? [p.functionResponse] : []));
+  // Tool results close the conversation as role "user" (legacy) or "model" (official clients).
+  const toolResults = (request.contents.at(-1)?.parts ?? []).flatMap((p) => (p.functionResponse ? [p.functionResponse] : []));
   const call = toolResults.length === 0 ? chooseToolCall(request, userText) : null;
 
   const chunks: OutPart[] = [];
