@@ -169,7 +169,8 @@ function chooseToolCall(request: WireGenerateRequest, userText: string): ChosenC
   const mentioned = declarations.find((d) => typeof d.name === "string" && new RegExp(`\\b${escapeRegExp(d.name)}\\b`).test(userText));
 
   let chosen: WireFunctionDeclaration | undefined;
-  if (mode === "ANY" || mode === "VALIDATED" || allowed.length > 0) {
+  // VALIDATED (official agent calls) lets the model choose like AUTO; upstream only checks the calls.
+  if (mode === "ANY" || allowed.length > 0) {
     chosen = (allowed[0] !== undefined ? byName(allowed[0]) : undefined) ?? mentioned ?? declarations[0];
   } else if (mentioned) {
     chosen = mentioned;
