@@ -148,6 +148,19 @@ export const upstreamSchema = obj({
   }).optional(),
   requestTimeoutMs: positiveInt().optional(),
   refreshSkewMs: nonNegativeInt().optional(),
+  envelope: obj({
+    requestId: oneOf(["official", "legacy"]).optional(),
+    sessionId: oneOf(["official", "legacy"]).optional(),
+    labels: bool().optional(),
+    toolMode: oneOf(["validated", "auto"]).optional(),
+    toolDeclarations: oneOf(["per-tool", "single"]).optional(),
+    toolResults: oneOf(["official", "legacy"]).optional(),
+    geminiCallIds: bool().optional(),
+    systemParts: oneOf(["single", "per-block"]).optional(),
+    systemIdentity: oneOf(["none", "prepend"]).optional(),
+    systemIdentityText: z.string({ error: "a string" }).optional(),
+  }).optional(),
+  maxOutputTokens: z.record(z.string(), positiveInt(), { error: "an object of model glob → token count" }).optional(),
 });
 
 const modelName = () => nonEmptyString("a model name");

@@ -200,6 +200,39 @@ export interface AgcpUpstreamOptions {
   requestTimeoutMs?: number;
   /** Access tokens are refreshed this long before they expire. Default: 300000 (5 min). */
   refreshSkewMs?: number;
+  /**
+   * Envelope forms where the official Antigravity clients and public peers disagree. Defaults
+   * follow the official clients' captures (late 2026); README "Requests upstream accepts" says
+   * what each choice risks.
+   */
+  envelope?: {
+    /** "official": `agent/<uuid>/<epochMs>/<trajectory>/<step>`; "legacy": `agent-<uuid>`. Default: "official". */
+    requestId?: "official" | "legacy";
+    /** "official": negative int64 string per conversation; "legacy": the conversation uuid. Default: "official". */
+    sessionId?: "official" | "legacy";
+    /** Send `request.labels` (trajectory, step, model flags). Default: true. */
+    labels?: boolean;
+    /** Tool mode when the model chooses: "validated" (VALIDATED) or "auto" (AUTO / none). Default: "validated". */
+    toolMode?: "validated" | "auto";
+    /** "per-tool": one `functionDeclarations` entry per tool; "single": all in one. Default: "per-tool". */
+    toolDeclarations?: "per-tool" | "single";
+    /** "official": results as role "model" with `{output}`; "legacy": role "user" with `{result}`/`{error}`. Default: "official". */
+    toolResults?: "official" | "legacy";
+    /** Send call/result ids on Gemini models too. Default: true. */
+    geminiCallIds?: boolean;
+    /** "single": the system prompt as one part; "per-block": one part per system block. Default: "single". */
+    systemParts?: "single" | "per-block";
+    /** "prepend": put `systemIdentityText` before the system prompt, as some peers do. Default: "none". */
+    systemIdentity?: "none" | "prepend";
+    /** Default: the one-sentence Antigravity identity peers use. */
+    systemIdentityText?: string;
+  };
+  /**
+   * Most output tokens per upstream model, as `{ "<model glob>": tokens }`; the most specific glob
+   * wins, yours merged over the built-ins. Larger `max_tokens` are capped (upstream answers 400).
+   * Default: claude-* 64000, claude-*-5-5* 128000, gemini-* 65536, gemini-*pro* 65535, gpt-oss* 32768.
+   */
+  maxOutputTokens?: Record<string, number>;
 }
 
 export interface AgcpModelOptions {

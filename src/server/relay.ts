@@ -1,6 +1,7 @@
 import { ApiError } from "../anthropic/errors.ts";
 import type { MessagesRequest } from "../anthropic/types.ts";
 import type { ResolvedModel } from "../google/models.ts";
+import { outputLimitFor } from "../google/output-limits.ts";
 import { toCloudCodeRequest, type CloudCodeRequest } from "../google/request.ts";
 import { formatDuration } from "../pool/explain.ts";
 import type { SelectionNone } from "../pool/types.ts";
@@ -126,6 +127,9 @@ export async function relay<T>(
         projectId,
         sessionId: job.sessionId,
         signatures: rt.signatures,
+        envelope: config.upstream.envelope,
+        // TODO(catalog): prefer the account's own catalog limit once src/google/catalog.ts is in.
+        maxOutputTokens: outputLimitFor(model.upstream, config.upstream.maxOutputTokens),
       });
       const sentAt = performance.now();
       const response = await rt.upstream.generate(credentials, conversion.envelope, {

@@ -1,3 +1,6 @@
+import { DEFAULT_ENVELOPE, type EnvelopeOptions } from "../google/envelope.ts";
+import { DEFAULT_OUTPUT_LIMITS, type OutputLimits } from "../google/output-limits.ts";
+
 /**
  * Everything the upstream client needs to know about Google's endpoints and how to introduce
  * itself. The API is private and moves, so every URL and version string lives here as data.
@@ -28,6 +31,10 @@ export interface UpstreamOptions {
   requestTimeoutMs: number;
   /** Refresh an access token this long before it expires. */
   refreshSkewMs: number;
+  /** Envelope forms where official clients and peers disagree (see src/google/envelope.ts). */
+  envelope: EnvelopeOptions;
+  /** Model glob → most output tokens upstream takes; used until the account's catalog says. */
+  maxOutputTokens: OutputLimits;
 }
 
 export const DEFAULT_CLIENT_VERSION = "1.15.8";
@@ -61,4 +68,6 @@ export const DEFAULT_UPSTREAM: UpstreamOptions = {
   },
   requestTimeoutMs: 60_000,
   refreshSkewMs: 5 * 60_000,
+  envelope: DEFAULT_ENVELOPE,
+  maxOutputTokens: DEFAULT_OUTPUT_LIMITS,
 };
