@@ -3,6 +3,11 @@
  * be tried with no account at all.
  */
 import type { ResolvedConfig } from "../config/resolve.ts";
+import { ANTIGRAVITY_OAUTH_CLIENT } from "../upstream/options.ts";
+
+function demoValue(configured: string, builtIn: string): string {
+  return configured && configured !== builtIn ? configured : "agcp-demo";
+}
 
 export interface DemoAccount {
   email: string;
@@ -23,10 +28,10 @@ export function withDemoUpstream(config: ResolvedConfig, simUrl: string, account
         tokenUrl: `${base}/token`,
         userinfoUrl: `${base}/oauth2/v1/userinfo`,
         authorizeUrl: `${base}/o/oauth2/v2/auth`,
-        // The simulator accepts any client unless told otherwise; non-empty values keep
-        // clients that insist on a client id happy.
-        clientId: config.upstream.oauth.clientId || "agcp-demo",
-        clientSecret: config.upstream.oauth.clientSecret || "agcp-demo",
+        // The simulator accepts any client unless told otherwise; the built-in Google client is
+        // not sent to it (it is not Google), a configured one is.
+        clientId: demoValue(config.upstream.oauth.clientId, ANTIGRAVITY_OAUTH_CLIENT.clientId),
+        clientSecret: demoValue(config.upstream.oauth.clientSecret, ANTIGRAVITY_OAUTH_CLIENT.clientSecret),
       },
     },
     // Demo state is fake; never let it leak into the real state directory.

@@ -46,7 +46,7 @@ export default {
   //   fallback: { "claude-opus-4-6-thinking": "claude-sonnet-4-6" },
   // },
 
-  // Upstream endpoints and OAuth client (supply the Antigravity client's id and secret).
+  // Upstream endpoints and OAuth client (default: the Antigravity desktop app's public client).
   // upstream: { oauth: { clientId: "…", clientSecret: "…" } },
 
   // server: { shutdownTimeoutMs: 10_000, pingIntervalMs: 10_000 },

@@ -253,6 +253,9 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
   const pool = mergeReplacingArrays(user.pool ?? {}, structuredClone(DEFAULT_TUNING)) as PoolTuning;
   pool.quota.defaultFloor = floor;
   const upstream = mergeReplacingArrays(user.upstream ?? {}, structuredClone(DEFAULT_UPSTREAM)) as UpstreamOptions;
+  // The OAuth client can come from the environment (a service manager's secret store) and wins over the file.
+  if (input.env.AGCP_OAUTH_CLIENT_ID) upstream.oauth.clientId = input.env.AGCP_OAUTH_CLIENT_ID;
+  if (input.env.AGCP_OAUTH_CLIENT_SECRET) upstream.oauth.clientSecret = input.env.AGCP_OAUTH_CLIENT_SECRET;
   const storageDir = user.storage?.dir
     ? resolvePath(input.baseDir, user.storage.dir)
     : defaultStateDir(input.env, input.homeDir);

@@ -183,8 +183,9 @@ export interface AgcpUpstreamOptions {
   /** Cloud Code base URLs, tried in order. Default: the daily, then the production endpoint. */
   hosts?: string[];
   /**
-   * Google OAuth endpoints and client. `clientId` / `clientSecret` default to empty: supply the
-   * Antigravity desktop client's installed-app values. The rest defaults to Google's endpoints.
+   * Google OAuth endpoints and client. `clientId` / `clientSecret` default to the Antigravity
+   * desktop app's public installed-app client (env AGCP_OAUTH_CLIENT_ID / AGCP_OAUTH_CLIENT_SECRET
+   * override). The rest defaults to Google's endpoints.
    */
   oauth?: {
     tokenUrl?: string;

@@ -53,6 +53,13 @@ export interface GoogleGenerationConfig {
   topK?: number;
   stopSequences?: string[];
   thinkingConfig?: GoogleThinkingConfig;
+  /** JSON mode (OpenAI `response_format`, Gemini API clients). */
+  responseMimeType?: string;
+  responseSchema?: Record<string, unknown>;
+  /** Image generation: `["IMAGE"]` or `["TEXT", "IMAGE"]`, and the picture's shape. */
+  responseModalities?: string[];
+  imageConfig?: { aspectRatio?: string; imageSize?: string };
+  candidateCount?: number;
 }
 
 export interface GoogleRequest {
@@ -69,7 +76,8 @@ export interface GoogleRequest {
 export interface CloudCodeEnvelope {
   project: string;
   model: string;
-  requestType: "agent";
+  /** `agent` for conversations; `image_gen` for the image model (see src/openai/images.ts). */
+  requestType: "agent" | "image_gen";
   userAgent: "antigravity";
   requestId: string;
   request: GoogleRequest;

@@ -1,19 +1,33 @@
 import { ApiError } from "../anthropic/errors.ts";
-import type { MessagesRequest } from "../anthropic/types.ts";
 import type { ResolvedModel } from "../google/models.ts";
-import { outputLimitFor } from "../google/output-limits.ts";
-import { toCloudCodeRequest, type CloudCodeRequest } from "../google/request.ts";
+import type { CloudCodeRequest } from "../google/request.ts";
 import { formatDuration } from "../pool/explain.ts";
 import type { SelectionNone } from "../pool/types.ts";
 import { UpstreamError } from "../upstream/errors.ts";
 import type { Runtime } from "./runtime.ts";
 import { sleep } from "./sleep.ts";
 
-/** One request as the relay sees it: what to send, to which model, for which conversation. */
+/** The API door a request came in on; a label on metrics and logs, never a branch in the relay. */
+export type ApiName = "anthropic" | "openai-chat" | "openai-responses" | "openai-images" | "gemini";
+
+/** Where one attempt goes: the model (fallback may change it) and the chosen account's project. */
+export interface AttemptTarget {
+  model: ResolvedModel;
+  projectId: string;
+}
+
+/**
+ * One request as the relay sees it: what to send, to which model, for which conversation.
+ * The relay speaks Cloud Code only; each door converts its own API's request in `prepare`, which
+ * runs per attempt because the project (per account) and the model (fallback) may change.
+ */
 export interface RelayJob {
-  req: MessagesRequest;
+  api: ApiName;
+  /** The model name the client asked for; `models.fallback` may be keyed by it. */
+  requestedModel: string;
   model: ResolvedModel;
   sessionId: string;
+  prepare(target: AttemptTarget): CloudCodeRequest;
   /** Ask upstream for SSE (streaming clients, and thinking models even for non-streaming ones). */
   upstreamStream: boolean;
   signal: AbortSignal;
@@ -122,15 +136,7 @@ export async function relay<T>(
     let opened: Opened | undefined;
     try {
       const projectId = credentials.projectId ?? (await rt.upstream.discover(credentials)).projectId;
-      const conversion = toCloudCodeRequest(job.req, {
-        upstreamModel: model.upstream,
-        projectId,
-        sessionId: job.sessionId,
-        signatures: rt.signatures,
-        envelope: config.upstream.envelope,
-        // TODO(catalog): prefer the account's own catalog limit once src/google/catalog.ts is in.
-        maxOutputTokens: outputLimitFor(model.upstream, config.upstream.maxOutputTokens),
-      });
+      const conversion = job.prepare({ model, projectId });
       const sentAt = performance.now();
       const response = await rt.upstream.generate(credentials, conversion.envelope, {
         stream: job.upstreamStream || conversion.thinking,
@@ -175,7 +181,7 @@ export async function relay<T>(
 }
 
 function fallbackFor(rt: Runtime, job: RelayJob, model: ResolvedModel): ResolvedModel | undefined {
-  const name = rt.config.models.fallback[model.upstream] ?? rt.config.models.fallback[job.req.model];
+  const name = rt.config.models.fallback[model.upstream] ?? rt.config.models.fallback[job.requestedModel];
   if (!name) return undefined;
   try {
     const fallback = rt.catalog.resolve(name);

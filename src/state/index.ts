@@ -5,6 +5,7 @@ export {
   credentialsOf,
   poolConfigOf,
   storedAccountsBeside,
+  resignedTokens,
   storedAccountsFor,
   type ConfiguredAccount,
   type ManagedAccount,

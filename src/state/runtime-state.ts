@@ -64,18 +64,28 @@ export interface RuntimeStateOptions {
   log: StateLog;
 }
 
-/** Stored accounts that can join the pool: a configured account with the same label wins. */
+/**
+ * Stored accounts that join the pool as accounts of their own. One with a configured account's
+ * label is not one of them: it is that account signed in again (see `resignedTokens`).
+ */
 export function storedAccountsBeside(
   configLabels: Iterable<string>,
   stored: readonly StoredAccount[],
-  log?: StateLog,
+  _log?: StateLog,
 ): StoredAccount[] {
   const taken = new Set(configLabels);
-  return stored.filter((a) => {
-    if (!taken.has(a.label)) return true;
-    log?.warn(`Account "${a.label}" is both in agcp.config.ts and added with \`agcp accounts add\`; using the config's.`);
-    return false;
-  });
+  return stored.filter((a) => !taken.has(a.label));
+}
+
+/**
+ * Refresh tokens that replace a configured account's own: signing a config-file account in again
+ * (`agcp accounts add --label <it>` / `accounts import`) stores the new token in the state store,
+ * where it wins over the file's `refreshToken` / `refreshTokenEnv` until `agcp accounts remove`
+ * drops it. This is what ends the circle of a revoked token living in a file agcp cannot edit.
+ */
+export function resignedTokens(configLabels: Iterable<string>, stored: readonly StoredAccount[]): Map<string, string> {
+  const taken = new Set(configLabels);
+  return new Map(stored.filter((a) => taken.has(a.label)).map((a) => [a.label, a.refreshToken]));
 }
 
 /**
@@ -125,9 +135,36 @@ export async function connectRuntimeState(opts: RuntimeStateOptions): Promise<Ru
   await store.loadInto(base);
   const pool = store.attach(base);
 
+  // The config file's own credentials, to fall back to when a re-signed token is removed.
+  const configCredentials = new Map([...configLabels].flatMap((label) => {
+    const c = credentials.get(label);
+    return c ? [[label, c] as const] : [];
+  }));
+  /** Puts re-signed tokens in place of configured ones (and the file's back when one is removed). */
+  function applyResigned(all: readonly StoredAccount[], initial: boolean): void {
+    const resigned = resignedTokens(configLabels, all);
+    for (const [label, own] of configCredentials) {
+      const token = resigned.get(label) ?? own.refreshToken;
+      if (credentials.get(label)?.refreshToken === token) continue;
+      credentials.set(label, { ...own, refreshToken: token });
+      // A new sign-in fixes what made the account invalid; its quota cooldowns still hold.
+      if (pool.account(label)?.invalid) pool.resetAccount(label);
+      if (!initial) log.info(`Account "${label}": ${resigned.has(label) ? "using the token it was signed in again with" : "back to the config file's token"}.`);
+    }
+    if (initial && resigned.size > 0) {
+      log.info(`Using tokens signed in again with agcp (state store) instead of the config file's for: ${[...resigned.keys()].join(", ")}.`);
+    }
+  }
+  await store.accounts.list().then(
+    (all) => applyResigned(all, true),
+    () => {},
+  );
+
   /** Makes the pool and credentials match the stored accounts (another instance or the CLI changed them). */
   async function syncStored(): Promise<void> {
-    const stored = storedAccountsBeside(configLabels, await store.accounts.list());
+    const all = await store.accounts.list();
+    applyResigned(all, false);
+    const stored = storedAccountsBeside(configLabels, all);
     const wanted = new Map(stored.map((a) => [a.label, a]));
     for (const id of [...credentials.keys()]) {
       if (configLabels.has(id) || wanted.has(id)) continue;

@@ -37,6 +37,12 @@ export interface UpstreamOptions {
   maxOutputTokens: OutputLimits;
 }
 
+/** The Antigravity desktop app's installed-app OAuth client (public by design; see README). */
+export const ANTIGRAVITY_OAUTH_CLIENT = {
+  clientId: "1071006060591-tmhssin2h21lcre235vtolojh4g403ep.apps.googleusercontent.com",
+  clientSecret: "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",
+} as const;
+
 export const DEFAULT_CLIENT_VERSION = "1.15.8";
 
 export function antigravityUserAgent(version: string, os = "linux", arch = "amd64"): string {
@@ -49,10 +55,12 @@ export const DEFAULT_UPSTREAM: UpstreamOptions = {
     tokenUrl: "https://oauth2.googleapis.com/token",
     userinfoUrl: "https://www.googleapis.com/oauth2/v1/userinfo",
     authorizeUrl: "https://accounts.google.com/o/oauth2/v2/auth",
-    // Deliberately empty: these must be the Antigravity desktop app's public installed-app
-    // credentials, which the user supplies through config. We do not ship or guess them.
-    clientId: "",
-    clientSecret: "",
+    // The Antigravity desktop app's public installed-app client (Google's "installed app" secrets
+    // are not confidential), as every peer ships it. Tokens the app and `agy` sign in with are
+    // bound to it, so imported tokens refresh with it too. Override: upstream.oauth or
+    // AGCP_OAUTH_CLIENT_ID / AGCP_OAUTH_CLIENT_SECRET.
+    clientId: ANTIGRAVITY_OAUTH_CLIENT.clientId,
+    clientSecret: ANTIGRAVITY_OAUTH_CLIENT.clientSecret,
     scopes: [
       "https://www.googleapis.com/auth/cloud-platform",
       "https://www.googleapis.com/auth/userinfo.email",

@@ -75,15 +75,16 @@ describe("readOAuthCallback", () => {
 });
 
 describe("defaults", () => {
-  test("daily host first, real Google endpoints, empty client credentials", () => {
+  test("daily host first, real Google endpoints, the Antigravity installed-app client", () => {
     expect(DEFAULT_UPSTREAM.hosts).toEqual([
       "https://daily-cloudcode-pa.googleapis.com",
       "https://cloudcode-pa.googleapis.com",
     ]);
     expect(DEFAULT_UPSTREAM.oauth.tokenUrl).toBe("https://oauth2.googleapis.com/token");
     expect(DEFAULT_UPSTREAM.oauth.userinfoUrl).toBe("https://www.googleapis.com/oauth2/v1/userinfo");
-    expect(DEFAULT_UPSTREAM.oauth.clientId).toBe("");
-    expect(DEFAULT_UPSTREAM.oauth.clientSecret).toBe("");
+    expect(DEFAULT_UPSTREAM.oauth.clientId).toStartWith("1071006060591-");
+    expect(DEFAULT_UPSTREAM.oauth.clientId).toEndWith(".apps.googleusercontent.com");
+    expect(DEFAULT_UPSTREAM.oauth.clientSecret).toStartWith("GOCSPX-");
     expect(DEFAULT_UPSTREAM.identity.userAgent).toMatch(/^antigravity\/\d+\.\d+\.\d+ linux\/amd64$/);
   });
 });

@@ -30,6 +30,8 @@ export interface KnownAccount {
   enabled: boolean;
   /** Where it is defined: the config file (edit it there) or the state store (`accounts add`). */
   source: "config" | "stored";
+  /** A config account whose token was replaced by signing it in again (kept in the state store). */
+  resigned?: boolean;
   floors?: { default?: number; perModel: Record<string, number> };
 }
 
@@ -46,7 +48,13 @@ export async function knownAccounts(ctx: AccountsContext): Promise<KnownAccount[
   }));
   const taken = new Set(out.map((a) => a.label));
   for (const s of await ctx.store.accounts.list()) {
-    if (taken.has(s.label)) continue;
+    if (taken.has(s.label)) {
+      // A configured account signed in again: its new token lives in the store and wins.
+      const configured = out.find((a) => a.label === s.label)!;
+      configured.refreshToken = s.refreshToken;
+      configured.resigned = true;
+      continue;
+    }
     out.push({
       label: s.label,
       ...(s.email !== undefined && { email: s.email }),
@@ -204,24 +212,30 @@ export async function verifyAccounts(
   return { report: reportOf(ctx, pool), problems };
 }
 
-/** Stores a signed-in account; signing in again under the same label replaces its token. */
+/**
+ * Stores a signed-in account; signing in again under the same label replaces its token. A label
+ * of a config-file account stores the new token for it (`takesOver`): it wins over the file's
+ * token from then on, so a revoked config account is fixed without editing files or env vars.
+ */
 export async function saveSignedIn(
   ctx: AccountsContext,
-  signedIn: { email: string; refreshToken: string },
+  signedIn: { email: string; refreshToken: string; projectId?: string; enabled?: boolean },
   label?: string,
-): Promise<{ account: StoredAccount; replaced: boolean }> {
+): Promise<{ account: StoredAccount; replaced: boolean; takesOver: boolean }> {
   if (ctx.config.storage.driver === "memory") {
     throw new UsageError('storage.driver is "memory", so the account would be forgotten at once; use "fs" or "redis" to add accounts.');
   }
   const wanted = label ?? signedIn.email;
-  if (ctx.config.accounts.some((a) => a.label === wanted)) {
-    throw new UsageError(
-      `An account labelled ${JSON.stringify(wanted)} is defined in the config file; its refresh token lives there. ` +
-        `Update it in agcp.config.ts, or add this sign-in under another name with --label.`,
-    );
-  }
+  const takesOver = ctx.config.accounts.some((a) => a.label === wanted);
   try {
-    return await ctx.store.accounts.add({ label: wanted, email: signedIn.email, refreshToken: signedIn.refreshToken });
+    const saved = await ctx.store.accounts.add({
+      label: wanted,
+      email: signedIn.email,
+      refreshToken: signedIn.refreshToken,
+      ...(signedIn.projectId !== undefined && { projectId: signedIn.projectId }),
+      ...(signedIn.enabled !== undefined && { enabled: signedIn.enabled }),
+    });
+    return { ...saved, takesOver };
   } catch (error) {
     if (error instanceof StateError) throw new UsageError(error.message);
     throw error;
@@ -250,6 +264,12 @@ export async function removeStored(ctx: AccountsContext, label: string): Promise
 
 /** True when it changed. */
 export async function setStoredEnabled(ctx: AccountsContext, label: string, enabled: boolean): Promise<boolean> {
+  if (ctx.config.accounts.some((a) => a.label === label)) {
+    throw new UsageError(
+      `${JSON.stringify(label)} is defined in the config file, so change it there (set \`enabled: false\` or delete the entry). ` +
+        `To switch it on a running server without a restart, add --url.`,
+    );
+  }
   const stored = await storedOrExplain(ctx, label);
   if (stored.enabled === enabled) return false;
   await ctx.store.accounts.setEnabled(label, enabled);

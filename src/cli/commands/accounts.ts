@@ -26,6 +26,7 @@ import {
   type VerifyProgress,
 } from "./accounts-actions.ts";
 import { DEFAULT_CALLBACK_PORT, oauthLogin } from "./accounts-oauth.ts";
+import { exportCommand, importCommand } from "./accounts-import.ts";
 import { openAccountsStore, pickupNote } from "./accounts-store.ts";
 
 const configArg = {
@@ -204,7 +205,7 @@ const add = withExamples(
           const { oauth } = ctx.config.upstream;
           if (!oauth.clientId) {
             throw new UsageError(
-              "No OAuth client configured: set upstream.oauth.clientId and clientSecret in agcp.config.ts to the Antigravity desktop app's installed-app values.",
+              "No OAuth client configured: upstream.oauth.clientId is empty. Remove it from agcp.config.ts to use the built-in Antigravity client, or set AGCP_OAUTH_CLIENT_ID / AGCP_OAUTH_CLIENT_SECRET.",
             );
           }
           const upstream = createUpstreamClient(ctx.config.upstream);
@@ -223,7 +224,13 @@ const add = withExamples(
             if (error instanceof UpstreamError) throw new RuntimeFailure(`Sign-in failed: ${error.kind}: ${error.message}`);
             throw error;
           }
-          const { account, replaced } = await saveSignedIn(ctx, signedIn, label);
+          const { account, replaced, takesOver } = await saveSignedIn(ctx, signedIn, label);
+          if (takesOver) {
+            consola.info(
+              `"${account.label}" is a config-file account: its new token is kept in agcp's state store and used instead of the file's ` +
+                `(\`agcp accounts remove ${account.label}\` goes back to the file's).`,
+            );
+          }
           try {
             const info = await upstream.discover({ id: account.label, refreshToken: account.refreshToken });
             consola.success(`${replaced ? "Updated" : "Added"} ${account.label} (${info.tier} tier).`);
@@ -288,7 +295,16 @@ function toggleCommand(enabled: boolean) {
   );
 }
 
-const subCommands = { list, verify, add, remove, enable: toggleCommand(true), disable: toggleCommand(false) };
+const subCommands = {
+  list,
+  verify,
+  add,
+  import: importCommand(withContext),
+  export: exportCommand(withContext),
+  remove,
+  enable: toggleCommand(true),
+  disable: toggleCommand(false),
+};
 
 type MenuChoice = "list" | "verify" | "add" | "enable" | "disable" | "remove" | "quit";
 

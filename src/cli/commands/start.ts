@@ -35,6 +35,14 @@ function explainListenError(error: unknown, config: ResolvedConfig): unknown {
   return error;
 }
 
+export const NO_OAUTH_CLIENT_WARNING =
+  "No OAuth client configured (upstream.oauth.clientId / clientSecret are empty): access tokens cannot be refreshed, so every account will fail. " +
+  "Remove the empty values to use the built-in Antigravity client, or set AGCP_OAUTH_CLIENT_ID and AGCP_OAUTH_CLIENT_SECRET.";
+
+function warnWithoutOAuthClient(config: ResolvedConfig): void {
+  if (!config.upstream.oauth.clientId || !config.upstream.oauth.clientSecret) consola.warn(NO_OAUTH_CLIENT_WARNING);
+}
+
 /** Extra time on top of the server's own drain timeout before the process gives up. */
 const SHUTDOWN_GRACE_MS = 5_000;
 
@@ -75,6 +83,8 @@ export default withExamples(
       });
       applyLogLevel(loaded.logLevel);
       if (usedFile) consola.info(`Config: ${usedFile}`);
+
+      if (!args.demo) warnWithoutOAuthClient(loaded);
 
       let config: ResolvedConfig = loaded;
       let closeSim: (() => Promise<void>) | undefined;

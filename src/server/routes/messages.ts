@@ -5,13 +5,15 @@ import { encodeEvent } from "../../anthropic/sse.ts";
 import type { AnthropicMessage, AnthropicStreamEvent, MessagesRequest, Usage } from "../../anthropic/types.ts";
 import type { ResolvedModel } from "../../google/models.ts";
 import { hasContent, toAnthropicMessage } from "../../google/response.ts";
+import { outputLimitFor } from "../../google/output-limits.ts";
+import { toCloudCodeRequest } from "../../google/request.ts";
 import { deriveSessionId } from "../../google/session.ts";
 import { createStreamTranslator, parseSseBatches, SseIdleError, type StreamTranslator } from "../../google/stream.ts";
 import type { CloudCodeResponse } from "../../google/types.ts";
 import { UpstreamError } from "../../upstream/errors.ts";
 import { readJsonBody } from "../body.ts";
 import { toApiError } from "../errors.ts";
-import { relay, type Opened } from "../relay.ts";
+import { relay, type Opened, type RelayJob } from "../relay.ts";
 import type { Runtime } from "../runtime.ts";
 import { SseChannel } from "../sse-channel.ts";
 
@@ -48,8 +50,8 @@ interface MessageContext {
 }
 
 async function createMessage(ctx: MessageContext, signal: AbortSignal): Promise<Response> {
-  const { rt, req, model } = ctx;
-  const result = await relay(rt, { req, model, sessionId: ctx.sessionId, upstreamStream: false, signal }, {}, async (opened) => {
+  const { rt, model } = ctx;
+  const result = await relay(rt, relayJob(ctx, false, signal), {}, async (opened) => {
     if (opened.conversion.thinking) return collectStream(ctx, opened);
     const body = (await opened.response.json().catch(() => {
       throw new UpstreamError({ kind: "network", message: "Upstream answer was cut off or not JSON." });
@@ -66,6 +68,28 @@ async function createMessage(ctx: MessageContext, signal: AbortSignal): Promise<
   return Response.json(result.value, { headers: decisionHeaders(result.accountId, result.attempts) });
 }
 
+function relayJob(ctx: MessageContext, upstreamStream: boolean, signal: AbortSignal): RelayJob {
+  const { rt, req, sessionId } = ctx;
+  return {
+    api: "anthropic",
+    requestedModel: req.model,
+    model: ctx.model,
+    sessionId,
+    upstreamStream,
+    signal,
+    prepare: ({ model, projectId }) =>
+      toCloudCodeRequest(req, {
+        upstreamModel: model.upstream,
+        projectId,
+        sessionId,
+        signatures: rt.signatures,
+        envelope: rt.config.upstream.envelope,
+        // TODO(catalog): prefer the account's own catalog limit once src/google/catalog.ts is in.
+        maxOutputTokens: outputLimitFor(model.upstream, rt.config.upstream.maxOutputTokens),
+      }),
+  };
+}
+
 /** Thinking models answer non-streaming clients through the stream, collected into one message. */
 async function collectStream(ctx: MessageContext, opened: Opened): Promise<AnthropicMessage> {
   const translator = createStreamTranslator(translationContext(ctx, opened));
@@ -79,7 +103,7 @@ async function collectStream(ctx: MessageContext, opened: Opened): Promise<Anthr
 }
 
 function streamMessage(ctx: MessageContext, clientSignal: AbortSignal): Promise<Response> {
-  const { rt, req, model } = ctx;
+  const { rt } = ctx;
   const channel = new SseChannel(rt.config.server.pingIntervalMs);
   // A slow upstream must not leave the client staring at nothing: start pinging after one interval.
   const slowTimer = setTimeout(() => channel.commit(), rt.config.server.pingIntervalMs);
@@ -88,7 +112,7 @@ function streamMessage(ctx: MessageContext, clientSignal: AbortSignal): Promise<
   clientSignal.addEventListener("abort", () => channel.abort.abort(clientSignal.reason), { once: true });
   let usage: Usage | undefined;
 
-  relay(rt, { req, model, sessionId: ctx.sessionId, upstreamStream: true, signal }, {
+  relay(rt, relayJob(ctx, true, signal), {
     onWait: (ms) => {
       if (ms >= COMMIT_WAIT_MS) channel.commit();
     },
@@ -181,7 +205,7 @@ function decisionHeaders(accountId: string, attempts: number): Record<string, st
 function record(ctx: MessageContext, account: string, outcome: string, usage?: Partial<Usage>) {
   const { metrics } = ctx.rt;
   const model = ctx.model.upstream;
-  metrics.requests.inc({ model, account, outcome });
+  metrics.requests.inc({ api: "anthropic", model, account, outcome });
   if (!usage) return;
   if (usage.input_tokens) metrics.tokens.inc({ model, direction: "input" }, usage.input_tokens);
   if (usage.output_tokens) metrics.tokens.inc({ model, direction: "output" }, usage.output_tokens);
