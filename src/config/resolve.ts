@@ -6,10 +6,11 @@ import { createDefu } from "defu";
 import { isAbsolute, join, resolve as resolvePath } from "node:path";
 import { DEFAULT_MODEL_MAPPING, type ModelMapping } from "../google/models.ts";
 import { DEFAULT_TUNING, type PoolTuning, type StrategyName } from "../pool/tuning.ts";
+import { CLAUDE_CODE_CLI_IDENTITY } from "../upstream/agent-identity.ts";
 import { DEFAULT_UPSTREAM, type UpstreamOptions } from "../upstream/options.ts";
 import { ConfigError, describeValue, issuesFromZod, type ConfigIssue } from "./errors.ts";
 import { configSchema, intIn, knownKeysAt, LOG_LEVELS, STRATEGY_NAMES } from "./schema.ts";
-import type { AgcpConfig, AgcpLogLevel } from "./types.ts";
+import type { AgcpAgentSdkIdentityOptions, AgcpConfig, AgcpLimitsOptions, AgcpLogLevel, AgcpTokenCountOptions } from "./types.ts";
 
 export interface ResolvedAccount {
   label: string;
@@ -46,6 +47,10 @@ export interface ResolvedConfig {
   upstream: UpstreamOptions;
   models: { mapping: ModelMapping; fallback: Record<string, string> };
   server: { shutdownTimeoutMs: number; pingIntervalMs: number };
+  security: { allowedHosts: string[]; allowedOrigins: string[] };
+  limits: Required<AgcpLimitsOptions>;
+  tokenCount: Required<AgcpTokenCountOptions>;
+  agentSdkIdentity: Required<AgcpAgentSdkIdentityOptions>;
 }
 
 /** Values given on the command line; strings are parsed like env values. */
@@ -82,6 +87,16 @@ export const DEFAULTS = {
   bodyLimit: 32 * 1024 * 1024,
   storage: { driver: "fs" as const, prefix: "agcp", flushIntervalMs: 1000 },
   server: { shutdownTimeoutMs: 10_000, pingIntervalMs: 10_000 },
+  limits: {
+    upstreamConcurrency: 4096,
+    upstreamQueueMs: 10_000,
+    maxConcurrentRequests: 8192,
+    bodyTimeoutMs: 60_000,
+    maxJsonDepth: 128,
+    maxSseLineBytes: 32 * 1024 * 1024,
+  } satisfies Required<AgcpLimitsOptions>,
+  tokenCount: { upstream: true, cacheTtlMs: 60_000, cacheMaxEntries: 500, timeoutMs: 5_000 },
+  agentSdkIdentity: { rewrite: "gemini" as const, replacement: CLAUDE_CODE_CLI_IDENTITY },
 };
 
 /** Like defu, but a user's array replaces the default array instead of being concatenated to it. */
@@ -290,5 +305,12 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
       shutdownTimeoutMs: user.server?.shutdownTimeoutMs ?? DEFAULTS.server.shutdownTimeoutMs,
       pingIntervalMs: user.server?.pingIntervalMs ?? DEFAULTS.server.pingIntervalMs,
     },
+    security: {
+      allowedHosts: (user.security?.allowedHosts ?? []).map((h) => h.toLowerCase()),
+      allowedOrigins: (user.security?.allowedOrigins ?? []).map((o) => o.toLowerCase().replace(/\/+$/, "")),
+    },
+    limits: { ...DEFAULTS.limits, ...user.limits },
+    tokenCount: { ...DEFAULTS.tokenCount, ...user.tokenCount },
+    agentSdkIdentity: { ...DEFAULTS.agentSdkIdentity, ...user.agentSdkIdentity },
   };
 }

@@ -199,6 +199,35 @@ export const configSchema = obj({
     shutdownTimeoutMs: nonNegativeInt().optional(),
     pingIntervalMs: positiveInt().optional(),
   }).optional(),
+  security: obj({
+    allowedHosts: z.array(nonEmptyString("a host name"), { error: "an array of host names" }).optional(),
+    allowedOrigins: z
+      .array(
+        z.string({ error: 'an origin like "https://agcp.example.com", or "*"' }).regex(/^(\*|https?:\/\/[^\s/]+)$/, {
+          error: 'an origin like "https://agcp.example.com", or "*"',
+        }),
+        { error: "an array of origins" },
+      )
+      .optional(),
+  }).optional(),
+  limits: obj({
+    upstreamConcurrency: intIn(1, 65535).optional(),
+    upstreamQueueMs: nonNegativeInt().optional(),
+    maxConcurrentRequests: positiveInt().optional(),
+    bodyTimeoutMs: positiveInt().optional(),
+    maxJsonDepth: intIn(8, 100_000).optional(),
+    maxSseLineBytes: intIn(1024, 2 ** 31).optional(),
+  }).optional(),
+  tokenCount: obj({
+    upstream: bool().optional(),
+    cacheTtlMs: nonNegativeInt().optional(),
+    cacheMaxEntries: positiveInt().optional(),
+    timeoutMs: positiveInt().optional(),
+  }).optional(),
+  agentSdkIdentity: obj({
+    rewrite: oneOf(["gemini", "all", "off"]).optional(),
+    replacement: nonEmptyString().optional(),
+  }).optional(),
 });
 
 // Compile-time drift guards: the hand-written user types (types.ts must stay import-free) have to

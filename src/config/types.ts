@@ -252,6 +252,63 @@ export interface AgcpServerOptions {
   pingIntervalMs?: number;
 }
 
+/**
+ * Which browsers and names agcp answers to. A web page on another origin must not drive agcp, and a
+ * page that re-points its own DNS name at 127.0.0.1 (DNS rebinding) must not read it.
+ */
+export interface AgcpSecurityOptions {
+  /**
+   * Extra `Host` names agcp answers to (no port), e.g. `["agcp.example.com"]` behind a reverse proxy.
+   * Always accepted: `localhost`, any IP address, and the configured `host`. `"*"` accepts any name.
+   * Other names get 421. Default: [].
+   */
+  allowedHosts?: string[];
+  /**
+   * Browser origins (`scheme://host[:port]`) allowed to call agcp, besides its own. A request whose
+   * `Origin` is neither gets 403. `"*"` allows every origin. Default: [].
+   */
+  allowedOrigins?: string[];
+}
+
+/** Bounds that keep one client, or one upstream, from holding agcp's resources for ever. */
+export interface AgcpLimitsOptions {
+  /** Upstream requests in flight at once (beyond: they wait for a slot). Default: 4096. */
+  upstreamConcurrency?: number;
+  /** Longest wait for an upstream slot; then the client gets 529 overloaded_error. Default: 10000. */
+  upstreamQueueMs?: number;
+  /** Client requests served at once; beyond that, 503 with retry-after and one log line. Default: 8192. */
+  maxConcurrentRequests?: number;
+  /** A request body must have arrived completely within this time (slow senders get 408). Default: 60000. */
+  bodyTimeoutMs?: number;
+  /** Deepest nesting accepted in a request's JSON. Default: 128. */
+  maxJsonDepth?: number;
+  /** Longest line accepted in an upstream SSE stream, in bytes. Default: 33554432 (32 MiB). */
+  maxSseLineBytes?: number;
+}
+
+/** How `/v1/messages/count_tokens` counts (README "Token counting"). */
+export interface AgcpTokenCountOptions {
+  /** Ask upstream's countTokens (exact, one cheap call, no quota); false: local estimate only. Default: true. */
+  upstream?: boolean;
+  /** How long an upstream count is reused for the same content. Default: 60000. */
+  cacheTtlMs?: number;
+  /** Counts kept at most (least recently used go first). Default: 500. */
+  cacheMaxEntries?: number;
+  /** Longest wait for upstream's count before answering the estimate. Default: 5000. */
+  timeoutMs?: number;
+}
+
+/** The Claude Agent SDK identity sentence of `claude -p` (README "Claude Code on Gemini"). */
+export interface AgcpAgentSdkIdentityOptions {
+  /**
+   * Where the sentence is rewritten before sending: "gemini" (Gemini models, which answer it with
+   * a bare 429), "all", or "off". Default: "gemini".
+   */
+  rewrite?: "gemini" | "all" | "off";
+  /** What it becomes. Default: "You are Claude Code, Anthropic's official CLI for Claude." */
+  replacement?: string;
+}
+
 export interface AgcpConfig {
   /** TCP port. Env AGCP_PORT, flag --port. Default: 8080. */
   port?: number;
@@ -282,6 +339,14 @@ export interface AgcpConfig {
   models?: AgcpModelOptions;
   /** HTTP server behaviour. */
   server?: AgcpServerOptions;
+  /** Origins and host names allowed to reach agcp. */
+  security?: AgcpSecurityOptions;
+  /** Concurrency, time and size bounds. */
+  limits?: AgcpLimitsOptions;
+  /** Exact token counts through upstream. */
+  tokenCount?: AgcpTokenCountOptions;
+  /** Handling of `claude -p`'s identity sentence. */
+  agentSdkIdentity?: AgcpAgentSdkIdentityOptions;
 }
 
 /** Identity helper for editor completion: `export default defineConfig({ ... })`. */

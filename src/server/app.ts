@@ -1,6 +1,8 @@
 import { H3, type H3Event } from "h3";
 import { ApiError } from "../anthropic/errors.ts";
 import { createApiKeyCheck } from "./auth.ts";
+import { setBodyBounds, type BodyBounds } from "./body.ts";
+import { createBrowserGuard } from "./browser-guard.ts";
 import { errorResponse, toApiError } from "./errors.ts";
 import { accountLimitsHandler } from "./routes/account-limits.ts";
 import { accountActionHandler, listAccountsHandler, putStrategyHandler, refreshQuotaHandler } from "./routes/api.ts";
@@ -18,9 +20,14 @@ const OPEN_PATHS = new Set(["/health", "/"]);
 /** Builds the HTTP app. Every error, from any route, leaves through `onError` in Anthropic's shape. */
 export function createApp(rt: Runtime): H3 {
   const checkKey = createApiKeyCheck(rt.config.apiKey);
+  const guard = createBrowserGuard({ host: rt.config.host, ...rt.config.security });
+  const bodyBounds: BodyBounds = { timeoutMs: rt.config.limits.bodyTimeoutMs, maxDepth: rt.config.limits.maxJsonDepth };
   const app = new H3({
     silent: true,
     onRequest(event: H3Event) {
+      // Before the key: a foreign page must not even learn whether a key is needed.
+      guard(event.req, event.url.pathname);
+      setBodyBounds(event, bodyBounds);
       if (event.req.method === "HEAD" || OPEN_PATHS.has(event.url.pathname)) return;
       checkKey(event.req.headers);
     },

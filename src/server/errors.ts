@@ -49,6 +49,8 @@ function fromUpstream(err: UpstreamError): ApiError {
   if (err.kind === "bad_request" && err.status === 404) return new ApiError("not_found_error", err.message);
   const type = UPSTREAM_TO_CLIENT[err.kind];
   const message = err.kind === "bad_request" ? err.message : `Upstream ${err.kind.replace("_", " ")}: ${err.message}`;
+  // A silent upstream is a gateway timeout: the client may try again, nothing was wrong with its request.
+  if (err.timedOut) return new ApiError(type, message, { status: 504 });
   return new ApiError(type, message);
 }
 

@@ -1,4 +1,5 @@
 import { ApiError } from "../anthropic/errors.ts";
+import { applyAgentIdentityPolicy } from "../google/agent-identity.ts";
 import type { ResolvedModel } from "../google/models.ts";
 import type { CloudCodeRequest } from "../google/request.ts";
 import { formatDuration } from "../pool/explain.ts";
@@ -137,11 +138,14 @@ export async function relay<T>(
     try {
       const projectId = credentials.projectId ?? (await rt.upstream.discover(credentials)).projectId;
       const conversion = job.prepare({ model, projectId });
+      // Whatever door the request came in by: Gemini refuses `claude -p`'s identity sentence.
+      const identity = applyAgentIdentityPolicy(conversion.envelope.request, model.family, rt.config.agentSdkIdentity);
       const sentAt = performance.now();
       const response = await rt.upstream.generate(credentials, conversion.envelope, {
         stream: job.upstreamStream || conversion.thinking,
         signal: job.signal,
         thinking: conversion.thinking,
+        agentSdkIdentity: identity.present && model.family === "gemini",
       });
       rt.metrics.upstreamLatency.observe({ model: model.upstream }, (performance.now() - sentAt) / 1000);
       opened = { accountId, attempt, model, response, conversion, delivered: false };
@@ -162,7 +166,9 @@ export async function relay<T>(
       if (!opened?.delivered) pool.refundToken(accountId);
       const outcome = pool.reportFailure(accountId, model.upstream, err);
       log.warn(`[pool] ${accountId} → ${err.kind} on ${model.upstream} (attempt ${attempt}): ${err.message} [${describeOutcome(outcome)}]`);
-      if (opened?.delivered || err.kind === "bad_request") throw err;
+      // After a timeout the client has already waited upstream.requestTimeoutMs: trying the next
+      // account could make it wait that long again, for every account. Its answer is due now.
+      if (opened?.delivered || err.kind === "bad_request" || err.timedOut) throw err;
       lastError = err;
       attempt++;
 

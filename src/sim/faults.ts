@@ -30,6 +30,7 @@ export function normaliseFault(value: unknown): SimFault | null | string {
     switch (key) {
       case "latencyMs":
       case "dropAfterChunks":
+      case "stallAfterBytes":
       case "failNext":
         if (typeof v !== "number" || !Number.isFinite(v) || v < 0) return `${key} must be a non-negative number`;
         fault[key] = v;

@@ -1,8 +1,10 @@
 import { accountBlocked, projectDenied } from "./access.ts";
+import { agentIdentityRefusal } from "./agent-identity.ts";
 import { takeFault, type ActiveFault } from "./faults.ts";
 import { generate, type Generation, type OutPart } from "./generate.ts";
 import { authenticate, countRequest, invalidJson, readJson, sleep, type SimContext } from "./http.ts";
 import { errorInfo, formatGoDuration, formatProseDuration, retryInfo, rpcError } from "./rpc-error.ts";
+import { StallBudget, untilAborted } from "./stall.ts";
 import { shortHash, type SimAccount } from "./state.ts";
 import type { SimModel } from "./types.ts";
 import { envelopeProblem } from "./request-rules.ts";
@@ -53,6 +55,12 @@ export async function handleGenerate(ctx: SimContext, streaming: boolean): Promi
     return rpcError("INVALID_ARGUMENT", validation.message);
   }
 
+  const identityRefusal = agentIdentityRefusal(model, body.request);
+  if (identityRefusal) {
+    countRateLimited(account, "RESOURCE_EXHAUSTED");
+    return identityRefusal;
+  }
+
   const fault = takeFault(state, account);
   account.counters.inflight++;
   let settled = false;
@@ -98,7 +106,7 @@ async function respond(
 
   const generation = generate(request, model);
   const cached = cachedTokens(account, request, generation.promptTokens);
-  const faulty = fault.emptyStream === true || fault.dropAfterChunks !== undefined;
+  const faulty = fault.emptyStream === true || fault.dropAfterChunks !== undefined || fault.stallAfterBytes !== undefined;
   if (!faulty) state.consumeQuota(account, model.id);
 
   const envelope = { model, responseId: shortHash(JSON.stringify(body), 24), cached, generation };
@@ -112,13 +120,14 @@ async function respond(
     served: ctx.served,
     signal,
     settle,
+    ...(fault.stallAfterBytes !== undefined && { stall: new StallBudget(fault.stallAfterBytes) }),
   });
 }
 
 /** Errors decided before any output: injected faults, rate limit, exhausted quota. */
 function refuse(ctx: SimContext, account: SimAccount, model: SimModel, fault: ActiveFault): Response | null {
   const { state } = ctx;
-  const count429 = (reason: string) => (account.counters.rateLimited[reason] = (account.counters.rateLimited[reason] ?? 0) + 1);
+  const count429 = (reason: string) => countRateLimited(account, reason);
 
   if (fault.serverError) {
     account.counters.serverErrors++;
@@ -165,6 +174,10 @@ function refuse(ctx: SimContext, account: SimAccount, model: SimModel, fault: Ac
   }
 
   return null;
+}
+
+function countRateLimited(account: SimAccount, reason: string): void {
+  account.counters.rateLimited[reason] = (account.counters.rateLimited[reason] ?? 0) + 1;
 }
 
 function cachedTokens(account: SimAccount, request: WireGenerateRequest, promptTokens: number): number {
@@ -247,6 +260,8 @@ interface StreamOptions {
   served: boolean;
   signal: AbortSignal;
   settle: (outcome: "ok" | "aborted" | "failed") => void;
+  /** stallAfterBytes: what may still be sent before the answer goes silent. */
+  stall?: StallBudget;
 }
 
 const encoder = new TextEncoder();
@@ -295,6 +310,11 @@ function streamFrames(frames: string[], opts: StreamOptions): Response {
         controller.error(opts.served ? undefined : new SimulatedDrop());
         return;
       }
+      if (opts.stall?.spent && index < pieces.length) {
+        // Silence with the connection open; the client's hang-up settles it as an abort.
+        await untilAborted(signal);
+        return;
+      }
       if (index >= pieces.length) {
         finish(opts.empty ? "failed" : "ok");
         controller.close();
@@ -302,8 +322,13 @@ function streamFrames(frames: string[], opts: StreamOptions): Response {
       }
       if (index > 0) await sleep(opts.delayMs, signal);
       if (signal.aborted) return;
-      const piece = pieces[index++];
-      if (piece !== undefined) controller.enqueue(encoder.encode(piece));
+      const piece = pieces[index];
+      if (piece === undefined) return;
+      const bytes = encoder.encode(piece);
+      const out = opts.stall ? opts.stall.take(bytes) : bytes;
+      // A piece cut by the stall budget is not done: the next pull finds the budget spent and waits.
+      if (out === bytes) index++;
+      if (out.byteLength > 0) controller.enqueue(out);
     },
     cancel() {
       if (!dropping) {

@@ -16,3 +16,5 @@ export type {
   SimTotals,
   SimTier,
 } from "./types.ts";
+export { simCountTokens } from "./count-tokens.ts";
+export { AGENT_SDK_IDENTITY_SENTENCE } from "./agent-identity.ts";

@@ -1,5 +1,6 @@
 import { handleFetchAvailableModels, handleGetOperation, handleLoadCodeAssist, handleOnboardUser } from "./code-assist.ts";
 import { CONTROL_PREFIX, handleControl } from "./control.ts";
+import { handleCountTokens } from "./count-tokens.ts";
 import { handleGenerate } from "./generate-route.ts";
 import type { SimContext } from "./http.ts";
 import { DEFAULT_SIM_MODELS } from "./models.ts";
@@ -101,6 +102,8 @@ async function route(ctx: SimContext): Promise<Response> {
         return handleOnboardUser(ctx);
       case "/v1internal:fetchAvailableModels":
         return handleFetchAvailableModels(ctx);
+      case "/v1internal:countTokens":
+        return handleCountTokens(ctx);
       case "/token":
         return handleToken(ctx);
     }

@@ -25,12 +25,14 @@ export interface SimAccountInit {
   banned?: boolean;
 }
 
-/** Misbehaviour injected into generate calls (per account or globally). */
+/** Misbehaviour injected into generate calls (per account or globally); countTokens honours latency, serverError and capacity. */
 export interface SimFault {
   /** Delay before the first byte of the answer. */
   latencyMs?: number;
   /** Streaming: send this many chunks, then cut the connection abruptly (no clean end). */
   dropAfterChunks?: number;
+  /** Send the first n bytes of the answer (streaming or not), then nothing, connection left open. */
+  stallAfterBytes?: number;
   /** Answer 200 with an SSE stream that carries no chunks (non-streaming: no content parts). */
   emptyStream?: boolean;
   /** Upstream-wide overload: 503 UNAVAILABLE or 429 MODEL_CAPACITY_EXHAUSTED. */

@@ -2,6 +2,7 @@
  * Turns whatever upstream answered into one UpstreamError the pool can act on. The kind decides
  * whether the account cools for seconds, for hours, leaves rotation, or is not blamed at all.
  */
+import { AGENT_SDK_IDENTITY_SENTENCE } from "./agent-identity.ts";
 import { UpstreamError, type UpstreamErrorKind } from "./errors.ts";
 import { redactSecrets, shorten } from "./redact.ts";
 import { parseResetTime } from "./reset-time.ts";
@@ -21,6 +22,8 @@ export interface UpstreamAnswer {
   model?: string;
   /** Strings that must not appear in the message (the tokens used for this call). */
   secrets?: readonly (string | undefined)[];
+  /** The request's system instruction had the Claude Agent SDK identity sentence, on a Gemini model. */
+  agentSdkIdentity?: boolean;
 }
 
 export function classifyUpstreamError(answer: UpstreamAnswer): UpstreamError {
@@ -50,6 +53,19 @@ export function classifyUpstreamError(answer: UpstreamAnswer): UpstreamError {
     return make("bad_request");
   }
   if (status === 429) {
+    if (answer.agentSdkIdentity && reason === undefined && resetAt === undefined && !rpc?.details.length) {
+      // Gemini 3.7/3.8 Flash answer the `claude -p` identity sentence with this bare 429. Every
+      // account would get the same, so no account is to blame: the request has to change.
+      return new UpstreamError({
+        kind: "bad_request",
+        status,
+        model,
+        reason: rpc?.status,
+        message:
+          `${message} Upstream refuses the Claude Agent SDK identity sentence ("${AGENT_SDK_IDENTITY_SENTENCE}") ` +
+          `in the system prompt on this Gemini model; agcp rewrites it unless agentSdkIdentity.rewrite is "off".`,
+      });
+    }
     if (reason === "QUOTA_EXHAUSTED") return make("quota_exhausted");
     if (reason === "RATE_LIMIT_EXCEEDED") return make("rate_limited");
     if (reason === "MODEL_CAPACITY_EXHAUSTED" || isOverloaded(haystack)) return make("capacity");
@@ -135,6 +151,7 @@ export function classifyNetworkError(error: unknown, context: NetworkErrorContex
     return new UpstreamError({
       kind: "network",
       message: `no response from upstream within ${context.timeoutMs} ms${where}`,
+      timedOut: true,
     });
   }
   const code = isRecord(error) && typeof error.code === "string" ? error.code : undefined;

@@ -4,7 +4,7 @@
  * job, not this module's.
  */
 import { classifyNetworkError, classifyUpstreamError } from "./classify.ts";
-import { fetchWithDeadline } from "./deadline.ts";
+import { fetchWithDeadline, readBodyWithin } from "./deadline.ts";
 import { UpstreamError } from "./errors.ts";
 import type { UpstreamOptions } from "./options.ts";
 import {
@@ -37,6 +37,11 @@ export interface GenerateOptions {
   signal?: AbortSignal;
   /** Claude thinking models need the interleaved-thinking beta header. */
   thinking?: boolean;
+  /**
+   * The system instruction carries the Claude Agent SDK identity sentence (on a Gemini model): a
+   * detail-less 429 is then upstream refusing the sentence, not a limit of the account.
+   */
+  agentSdkIdentity?: boolean;
 }
 
 export interface ModelQuota {
@@ -62,6 +67,11 @@ export interface UpstreamClient {
   tokens: TokenCache;
   /** An ok Response (SSE stream or JSON); anything else throws UpstreamError. Caller aborts rethrow the abort reason. */
   generate(account: UpstreamAccount, envelope: GenerateEnvelope, options: GenerateOptions): Promise<Response>;
+  /**
+   * Upstream's token count for a generate request's content (countTokens: body `{request}` only,
+   * no model or project beside it). Costs no completion.
+   */
+  countTokens(account: UpstreamAccount, request: unknown, options?: { signal?: AbortSignal }): Promise<number>;
   /** Quota per model id, from fetchAvailableModels (a cheap probe: costs no completion). */
   fetchModels(account: UpstreamAccount, options?: { signal?: AbortSignal }): Promise<Record<string, ModelQuota>>;
   discover(account: UpstreamAccount): Promise<ProjectInfo>;
@@ -76,6 +86,7 @@ interface CallOptions {
   stream?: boolean;
   model?: string;
   extraHeaders?: Record<string, string>;
+  agentSdkIdentity?: boolean;
 }
 
 const INTERLEAVED_THINKING_BETA = "interleaved-thinking-2025-05-14";
@@ -140,6 +151,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         now: now(),
         model: opts.model,
         secrets,
+        agentSdkIdentity: opts.agentSdkIdentity,
       });
       if (!tryNextHost(res.status, error)) throw error;
       httpError = error;
@@ -150,15 +162,9 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
 
   async function callJson(account: UpstreamAccount, method: string, body: unknown, opts: CallOptions = {}) {
     const res = await call(account, method, body, opts);
-    let text: string;
-    try {
-      text = await res.text();
-    } catch (error) {
-      // The connection died after the headers; still nobody's failure if the caller aborted.
-      if (opts.signal?.aborted) throw opts.signal.reason;
-      throw classifyNetworkError(error, { url: res.url });
-    }
-    const parsed = parseJson(text);
+    // Bounded like every upstream wait; a caller abort comes back as the abort reason.
+    const bytes = await readBodyWithin(res, { idleMs: options.requestTimeoutMs, signal: opts.signal });
+    const parsed = parseJson(new TextDecoder().decode(bytes));
     if (parsed === undefined) {
       throw new UpstreamError({ kind: "server", status: res.status, message: `${method} answered with non-JSON` });
     }
@@ -188,7 +194,19 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         signal: opts.signal,
         model: envelope.model,
         extraHeaders,
+        agentSdkIdentity: opts.agentSdkIdentity,
       }).catch((error: unknown) => forgetDeniedProject(account, error));
+    },
+
+    async countTokens(account, request, opts = {}) {
+      const answer = await callJson(account, "countTokens", { request }, { signal: opts.signal });
+      // Seen both bare and wrapped in `response`; proto-JSON may write the int64 as a string.
+      const inner = isRecord(answer) && isRecord(answer.response) ? answer.response : answer;
+      const total = isRecord(inner) ? Number(inner.totalTokens) : Number.NaN;
+      if (!Number.isFinite(total) || total < 0) {
+        throw new UpstreamError({ kind: "server", message: "countTokens answered without a totalTokens number" });
+      }
+      return Math.round(total);
     },
 
     async fetchModels(account, opts = {}) {

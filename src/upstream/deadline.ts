@@ -1,9 +1,16 @@
 /**
- * fetch with a deadline on the response headers only: long streams must not be cut off, yet a
- * host that never answers must not hold a request forever. Bodies we read here (error bodies,
- * small JSON answers) are read under the same deadline. A caller abort is rethrown as-is: it is
- * nobody's failure, so it must not become an UpstreamError.
+ * The one deadline policy for upstream waits: upstream may stay silent at most
+ * `upstream.requestTimeoutMs` at a time, wherever agcp waits for it —
+ * - for the response headers (`fetchWithDeadline`; error bodies read here share that deadline),
+ * - between two reads of an answer body read whole (`readBodyWithin`: non-streaming answers, JSON
+ *   methods),
+ * - between two chunks of a stream (the SSE parser's `idleMs`, given the same value).
+ * A long answer that keeps arriving is never cut; a silent one always ends, as an UpstreamError with
+ * `timedOut` set. A caller abort is rethrown as-is: it is nobody's failure, so it must not become an
+ * UpstreamError.
  */
+import { UpstreamError } from "./errors.ts";
+
 export type Attempt =
   | { kind: "answered"; res: Response; /** Empty when the body was left unread for the caller. */ bodyText: string }
   | { kind: "failed"; error: unknown; /** Set when our own deadline ended it. */ timeoutMs?: number };
@@ -54,4 +61,65 @@ export async function fetchWithDeadline(
     clearTimeout(timer);
     if (!linked) callerSignal?.removeEventListener("abort", forward);
   }
+}
+
+export interface BodyReadOptions {
+  /** Longest silence between two reads. */
+  idleMs: number;
+  /** Aborting (client went away) cancels the read and rethrows the abort reason. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Reads a whole answer body, allowing at most `idleMs` between reads (Response.json() would wait
+ * for ever on an upstream that sends part of a body and stalls). Silence becomes a timed-out network
+ * UpstreamError, a broken connection a plain one.
+ */
+export async function readBodyWithin(res: Response, options: BodyReadOptions): Promise<Uint8Array> {
+  const { idleMs, signal } = options;
+  signal?.throwIfAborted();
+  const body = res.body;
+  if (!body) return new Uint8Array(0);
+  const reader = body.getReader();
+  let silent = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      silent = true;
+      reader.cancel().catch(() => {});
+    }, idleMs);
+  };
+  const onAbort = () => reader.cancel().catch(() => {});
+  signal?.addEventListener("abort", onAbort, { once: true });
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    arm();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (signal?.aborted) throw signal.reason;
+      if (silent) throw new UpstreamError({ kind: "network", timedOut: true, message: `upstream sent nothing for ${idleMs} ms in the middle of its answer` });
+      if (done) break;
+      arm();
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason;
+    if (error instanceof UpstreamError) throw error;
+    throw new UpstreamError({ kind: "network", message: `upstream answer broke off: ${(error as Error).message}` });
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
+    reader.releaseLock();
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
 }

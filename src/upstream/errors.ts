@@ -27,6 +27,8 @@ export interface UpstreamErrorInit {
   model?: string;
   /** Where a human can verify the account, when upstream says. */
   validationUrl?: string;
+  /** Upstream stayed silent past upstream.requestTimeoutMs (before headers, in a body, between chunks). */
+  timedOut?: boolean;
 }
 
 export class UpstreamError extends Error {
@@ -37,6 +39,7 @@ export class UpstreamError extends Error {
   readonly reason?: string;
   readonly model?: string;
   readonly validationUrl?: string;
+  readonly timedOut: boolean;
 
   constructor(init: UpstreamErrorInit) {
     super(init.message);
@@ -46,6 +49,7 @@ export class UpstreamError extends Error {
     this.reason = init.reason;
     this.model = init.model;
     this.validationUrl = init.validationUrl;
+    this.timedOut = init.timedOut ?? false;
   }
 
   /** Kinds that say something about the account (and so may cool or invalidate it). */

@@ -18,7 +18,8 @@ async function get(path: string, init: RequestInit & { key?: string | null } = {
   const key = init.key === undefined ? KEY : init.key;
   const headers = new Headers(init.headers);
   if (key !== null) headers.set("x-api-key", key);
-  if (init.body !== undefined) headers.set("content-type", "application/json");
+  // Like the console: every change is declared JSON, body or not (agcp refuses undeclared ones).
+  if (init.method !== undefined && init.method !== "GET") headers.set("content-type", "application/json");
   return fetch(`${stack.url}${path}`, { ...init, headers });
 }
 

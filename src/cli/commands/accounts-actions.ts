@@ -139,7 +139,11 @@ export async function remoteLimits(opts: RemoteOptions, format: "table" | "json"
 }
 
 export async function remoteSetEnabled(opts: RemoteOptions, label: string, enabled: boolean): Promise<void> {
-  await remoteFetch(opts, `/api/accounts/${encodeURIComponent(label)}/${enabled ? "enable" : "disable"}`, { method: "POST" });
+  // Declared JSON: the server refuses undeclared changes (what a foreign web page would send).
+  await remoteFetch(opts, `/api/accounts/${encodeURIComponent(label)}/${enabled ? "enable" : "disable"}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+  });
 }
 
 export function renderReport(report: LimitsReport, format: "table" | "json", options: TableOptions = {}): string {

@@ -1,5 +1,6 @@
 import type { H3Event } from "h3";
 import { accumulateMessage } from "../../anthropic/accumulate.ts";
+import { countTokens } from "../../anthropic/count-tokens.ts";
 import { parseMessagesRequest } from "../../anthropic/schema.ts";
 import { encodeEvent } from "../../anthropic/sse.ts";
 import type { AnthropicMessage, AnthropicStreamEvent, MessagesRequest, Usage } from "../../anthropic/types.ts";
@@ -10,6 +11,7 @@ import { toCloudCodeRequest } from "../../google/request.ts";
 import { deriveSessionId } from "../../google/session.ts";
 import { createStreamTranslator, parseSseBatches, SseIdleError, type StreamTranslator } from "../../google/stream.ts";
 import type { CloudCodeResponse } from "../../google/types.ts";
+import { readBodyWithin } from "../../upstream/deadline.ts";
 import { UpstreamError } from "../../upstream/errors.ts";
 import { readJsonBody } from "../body.ts";
 import { toApiError } from "../errors.ts";
@@ -47,15 +49,22 @@ interface MessageContext {
   model: ResolvedModel;
   sessionId: string;
   receivedAt: number;
+  /** What message_start reports as input_tokens before upstream's usage arrives (streams only). */
+  estimatedInputTokens?: number;
 }
 
 async function createMessage(ctx: MessageContext, signal: AbortSignal): Promise<Response> {
   const { rt, model } = ctx;
   const result = await relay(rt, relayJob(ctx, false, signal), {}, async (opened) => {
     if (opened.conversion.thinking) return collectStream(ctx, opened);
-    const body = (await opened.response.json().catch(() => {
+    // Every read bounded by upstream.requestTimeoutMs (response.json() would wait for ever on a stall).
+    const bytes = await readBodyWithin(opened.response, { idleMs: rt.config.upstream.requestTimeoutMs, signal });
+    let body: { response?: CloudCodeResponse } & CloudCodeResponse;
+    try {
+      body = JSON.parse(new TextDecoder().decode(bytes));
+    } catch {
       throw new UpstreamError({ kind: "network", message: "Upstream answer was cut off or not JSON." });
-    })) as { response?: CloudCodeResponse } & CloudCodeResponse;
+    }
     const response = body.response ?? body;
     if (!hasContent(response)) throw new UpstreamError({ kind: "empty_response", message: "Upstream answered with no content." });
     return toAnthropicMessage(response, translationContext(ctx, opened));
@@ -103,7 +112,11 @@ async function collectStream(ctx: MessageContext, opened: Opened): Promise<Anthr
 }
 
 function streamMessage(ctx: MessageContext, clientSignal: AbortSignal): Promise<Response> {
-  const { rt } = ctx;
+  const { rt, req } = ctx;
+  // Clients read usage where Anthropic puts it, in message_start, but upstream's figure comes only
+  // with the last chunk. The local estimate stands in (no extra upstream round trip before every
+  // stream); message_delta carries upstream's exact count.
+  ctx.estimatedInputTokens = countTokens(req);
   const channel = new SseChannel(rt.config.server.pingIntervalMs);
   // A slow upstream must not leave the client staring at nothing: start pinging after one interval.
   const slowTimer = setTimeout(() => channel.commit(), rt.config.server.pingIntervalMs);
@@ -177,7 +190,7 @@ async function readUpstream(ctx: MessageContext, opened: Opened, onChunks: (chun
     }
   } catch (err) {
     if (err instanceof UpstreamError) throw err;
-    if (err instanceof SseIdleError) throw new UpstreamError({ kind: "network", message: `Upstream sent nothing for ${idleMs} ms mid-stream.` });
+    if (err instanceof SseIdleError) throw new UpstreamError({ kind: "network", timedOut: true, message: `Upstream sent nothing for ${idleMs} ms mid-stream.` });
     throw new UpstreamError({ kind: "network", message: `Upstream stream broke: ${(err as Error).message}` });
   }
 }
@@ -188,6 +201,7 @@ function translationContext(ctx: MessageContext, opened: Opened) {
     toolNames: opened.conversion.toolNames,
     signatures: ctx.rt.signatures,
     family: opened.model.family,
+    estimatedInputTokens: ctx.estimatedInputTokens,
   };
 }
 
