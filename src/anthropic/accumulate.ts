@@ -32,7 +32,7 @@ export function accumulateMessage(events: readonly AnthropicStreamEvent[]): Anth
   if (!message) throw new Error("stream ended without message_start");
   for (const [index, json] of toolJson) {
     const block = message.content[index];
-    if (block?.type === "tool_use") block.input = json ? JSON.parse(json) : {};
+    if (block?.type === "tool_use" || block?.type === "server_tool_use") block.input = json ? JSON.parse(json) : {};
   }
   return message;
 }
@@ -46,5 +46,6 @@ function applyDelta(
   if (delta.type === "text_delta" && block.type === "text") block.text += delta.text;
   else if (delta.type === "thinking_delta" && block.type === "thinking") block.thinking += delta.thinking;
   else if (delta.type === "signature_delta" && block.type === "thinking") block.signature = delta.signature;
-  else if (delta.type === "input_json_delta" && block.type === "tool_use") toolJson.set(index, (toolJson.get(index) ?? "") + delta.partial_json);
+  else if (delta.type === "input_json_delta" && (block.type === "tool_use" || block.type === "server_tool_use")) toolJson.set(index, (toolJson.get(index) ?? "") + delta.partial_json);
+  else if (delta.type === "citations_delta" && block.type === "text") block.citations = [...(block.citations ?? []), delta.citation];
 }

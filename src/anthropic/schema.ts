@@ -76,6 +76,10 @@ const tool = z.object({
   description: z.string().optional(),
   input_schema: z.record(z.string(), z.unknown()).optional(),
   type: z.string().optional(),
+  // Web search tools (web_search_20250305, web_search_20260209).
+  max_uses: z.number().int().min(1).optional(),
+  allowed_domains: z.array(z.string()).nullish(),
+  blocked_domains: z.array(z.string()).nullish(),
 });
 
 const toolChoice = z.discriminatedUnion(

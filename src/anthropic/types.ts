@@ -9,6 +9,17 @@
 export interface TextBlock {
   type: "text";
   text: string;
+  /** Answers only: the web search results a passage rests on. */
+  citations?: WebSearchCitation[];
+}
+
+/** Where a passage of an answer came from (web search answers). */
+export interface WebSearchCitation {
+  type: "web_search_result_location";
+  url: string;
+  title: string;
+  cited_text: string;
+  encrypted_index: string;
 }
 
 export type ImageSource =
@@ -106,6 +117,11 @@ export interface Tool {
   input_schema?: Record<string, unknown>;
   /** Server tools carry a versioned type such as "web_search_20250305"; custom tools "custom" or nothing. */
   type?: string;
+  /** Web search tools: most searches per request. */
+  max_uses?: number;
+  /** Web search tools: only these domains, or never these. */
+  allowed_domains?: string[] | null;
+  blocked_domains?: string[] | null;
 }
 
 export type ToolChoice =
@@ -155,9 +171,38 @@ export interface Usage {
   output_tokens: number;
   cache_creation_input_tokens?: number;
   cache_read_input_tokens?: number;
+  server_tool_use?: { web_search_requests: number };
 }
 
-export type ResponseContentBlock = TextBlock | ThinkingBlock | RedactedThinkingBlock | ToolUseBlock;
+/** The search the server ran on the model's behalf (Anthropic's own tool, answered by agcp). */
+export interface ServerToolUseBlock {
+  type: "server_tool_use";
+  id: string;
+  name: "web_search";
+  input: { query?: string };
+}
+
+export interface WebSearchResult {
+  type: "web_search_result";
+  title: string;
+  url: string;
+  encrypted_content: string;
+  page_age: string | null;
+}
+
+export interface WebSearchToolResultBlock {
+  type: "web_search_tool_result";
+  tool_use_id: string;
+  content: WebSearchResult[];
+}
+
+export type ResponseContentBlock =
+  | TextBlock
+  | ThinkingBlock
+  | RedactedThinkingBlock
+  | ToolUseBlock
+  | ServerToolUseBlock
+  | WebSearchToolResultBlock;
 
 export interface AnthropicMessage {
   id: string;
@@ -176,7 +221,8 @@ export type ContentBlockDelta =
   | { type: "text_delta"; text: string }
   | { type: "thinking_delta"; thinking: string }
   | { type: "signature_delta"; signature: string }
-  | { type: "input_json_delta"; partial_json: string };
+  | { type: "input_json_delta"; partial_json: string }
+  | { type: "citations_delta"; citation: WebSearchCitation };
 
 export interface MessageStartEvent {
   type: "message_start";

@@ -50,6 +50,9 @@ export default {
   // upstream: { oauth: { clientId: "…", clientSecret: "…" } },
 
   // server: { shutdownTimeoutMs: 10_000, pingIntervalMs: 10_000 },
+
+  // Claude Code's WebSearch runs as Google Search grounding on this model (README: Web search).
+  // webSearch: { model: "gemini-3.1-flash-lite", resolveTimeoutMs: 2_000 },
 } satisfies AgcpConfig;
 `;
 }

@@ -64,6 +64,8 @@ const accountSchema = obj({
   projectId: nonEmptyString().optional(),
   enabled: bool().optional(),
   quota: quotaFloorsSchema.optional(),
+  // Checked in resolve.ts, which can say why (e.g. SOCKS) rather than only "expected a URL".
+  proxy: nonEmptyString("a proxy URL").optional(),
 });
 
 export const poolSchema = obj({
@@ -161,6 +163,8 @@ export const upstreamSchema = obj({
     systemIdentityText: z.string({ error: "a string" }).optional(),
   }).optional(),
   maxOutputTokens: z.record(z.string(), positiveInt(), { error: "an object of model glob → token count" }).optional(),
+  proxy: z.string({ error: "a proxy URL" }).optional(),
+  noProxy: z.array(nonEmptyString("a host name"), { error: "an array of host names" }).optional(),
 });
 
 const modelName = () => nonEmptyString("a model name");
@@ -198,6 +202,11 @@ export const configSchema = obj({
   server: obj({
     shutdownTimeoutMs: nonNegativeInt().optional(),
     pingIntervalMs: positiveInt().optional(),
+  }).optional(),
+  webSearch: obj({
+    model: modelName().optional(),
+    resolveTimeoutMs: positiveInt().optional(),
+    resolveRedirects: bool().optional(),
   }).optional(),
   security: obj({
     allowedHosts: z.array(nonEmptyString("a host name"), { error: "an array of host names" }).optional(),

@@ -40,6 +40,11 @@ export interface AgcpAccount {
   /** Set to false to keep the account configured but never route to it. Default: true. */
   enabled?: boolean;
   /**
+   * Outbound HTTP(S) proxy for everything this account sends upstream (OAuth, catalog, quota,
+   * generation); "direct" bypasses `upstream.proxy`. Default: `upstream.proxy`.
+   */
+  proxy?: string;
+  /**
    * Per-account quota floors. Lookup order: this account's model floor → this account's
    * floor → global model floor → global floor. Default: the global `quota`.
    */
@@ -234,6 +239,14 @@ export interface AgcpUpstreamOptions {
    * Default: claude-* 64000, claude-*-5-5* 128000, gemini-* 65536, gemini-*pro* 65535, gpt-oss* 32768.
    */
   maxOutputTokens?: Record<string, number>;
+  /**
+   * Outbound HTTP(S) proxy for OAuth, catalog, quota and generation of every account without its
+   * own `proxy`, e.g. "http://user:pass@proxy.corp:3128" (SOCKS is not supported). The password
+   * is never logged. Default: env HTTPS_PROXY / https_proxy, else none.
+   */
+  proxy?: string;
+  /** Hosts that bypass `proxy` ("*", "host", ".domain", "host:port"). Default: env NO_PROXY / no_proxy, else none. */
+  noProxy?: string[];
 }
 
 export interface AgcpModelOptions {
@@ -250,6 +263,19 @@ export interface AgcpServerOptions {
   shutdownTimeoutMs?: number;
   /** Keep-alive `ping` events on streams, so proxies do not cut idle streams. Default: 10000. */
   pingIntervalMs?: number;
+}
+
+export interface AgcpWebSearchOptions {
+  /**
+   * Model for Anthropic web-search tools (Google Search grounding), used until an account's
+   * catalog names its own `webSearchModelIds`; a requested model that is such an id is used as is.
+   * Default: "gemini-3.1-flash-lite".
+   */
+  model?: string;
+  /** Result links come back as Google redirect URLs; each is resolved (one HEAD, not followed) within this time, else kept. Default: 2000. */
+  resolveTimeoutMs?: number;
+  /** Resolve redirect links at all (false: clients get the redirect URLs). Default: true. */
+  resolveRedirects?: boolean;
 }
 
 /**
@@ -339,6 +365,8 @@ export interface AgcpConfig {
   models?: AgcpModelOptions;
   /** HTTP server behaviour. */
   server?: AgcpServerOptions;
+  /** Anthropic web-search tools answered through Google Search grounding. */
+  webSearch?: AgcpWebSearchOptions;
   /** Origins and host names allowed to reach agcp. */
   security?: AgcpSecurityOptions;
   /** Concurrency, time and size bounds. */

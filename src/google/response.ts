@@ -28,6 +28,8 @@ export function toAnthropicMessage(response: CloudCodeResponse, ctx: ToAnthropic
   for (const part of candidate?.content?.parts ?? []) {
     const last = content[content.length - 1];
     if (part.functionCall) {
+      // Claude on Cloud Code signs its thinking on the part after it, which may be this call.
+      if (part.thoughtSignature && ctx.family === "claude" && last?.type === "thinking" && !last.signature) last.signature = part.thoughtSignature;
       const id = toolUseId(part.functionCall.id, newId);
       if (part.thoughtSignature && ctx.family === "gemini") ctx.signatures.rememberToolCall(id, part.thoughtSignature);
       content.push({ type: "tool_use", id, name: ctx.toolNames.toOriginal(part.functionCall.name), input: withoutPlaceholder(part.functionCall.args) });

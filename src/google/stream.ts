@@ -263,6 +263,10 @@ class Translator implements StreamTranslator {
 
     for (const part of parts) {
       if (part.functionCall) {
+        // Claude on Cloud Code signs its thinking on the part after it, which may be this call.
+        if (part.thoughtSignature && this.ctx.family === "claude" && this.open === "thinking" && !this.pendingSignature) {
+          this.pendingSignature = part.thoughtSignature;
+        }
         this.close(out);
         const call = part.functionCall;
         const id = toolUseId(call.id, this.newId);

@@ -65,21 +65,33 @@ export interface GoogleGenerationConfig {
 export interface GoogleRequest {
   contents: GoogleContent[];
   systemInstruction?: { role: "user"; parts: Array<{ text: string }> };
-  tools?: Array<{ functionDeclarations: GoogleFunctionDeclaration[] }>;
+  /** Function declarations, or (web_search calls only: upstream refuses the mix) Google Search. */
+  tools?: Array<{ functionDeclarations: GoogleFunctionDeclaration[] } | { googleSearch: GoogleSearchTool }>;
   toolConfig?: GoogleToolConfig;
   generationConfig: GoogleGenerationConfig;
   /** Trajectory/step/model flags (official clients since mid-2026). */
   labels?: Record<string, string>;
-  sessionId: string;
+  /** Conversations carry one; web_search calls do not. */
+  sessionId?: string;
+}
+
+/** Proto `GoogleSearch` as Cloud Code takes it (the fields agcp sets). */
+export interface GoogleSearchTool {
+  enhancedContent?: { imageSearch?: { maxResultCount?: number } };
+  includedDomains?: string[];
+  excludeDomains?: string[];
 }
 
 export interface CloudCodeEnvelope {
   project: string;
   model: string;
-  /** `agent` for conversations; `image_gen` for the image model (see src/openai/images.ts). */
-  requestType: "agent" | "image_gen";
+  /**
+   * `agent` for conversations; `image_gen` for the image model (see src/openai/images.ts);
+   * `web_search` for Google Search grounding (src/anthropic/web-search.ts), sent without requestId.
+   */
+  requestType: "agent" | "image_gen" | "web_search";
   userAgent: "antigravity";
-  requestId: string;
+  requestId?: string;
   request: GoogleRequest;
 }
 
@@ -95,6 +107,18 @@ export interface GoogleCandidate {
   content?: { role?: string; parts?: GooglePart[] };
   finishReason?: string;
   index?: number;
+  /** Google Search grounding (web_search calls): what was searched, the results, what they support. */
+  groundingMetadata?: GoogleGroundingMetadata;
+}
+
+export interface GoogleGroundingMetadata {
+  webSearchQueries?: string[];
+  groundingChunks?: Array<{ web?: { uri?: string; title?: string; domain?: string } }>;
+  /** Segment indices count UTF-8 bytes of the answer text; `startIndex` 0 may be left out (proto default). */
+  groundingSupports?: Array<{
+    segment?: { startIndex?: number; endIndex?: number; text?: string };
+    groundingChunkIndices?: number[];
+  }>;
 }
 
 /** The inner `response` object: a Gemini GenerateContentResponse. */

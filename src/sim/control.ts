@@ -28,6 +28,7 @@
  *   PATCH  /__sim/faults                Set the global fault (same shape as above) or null to clear.
  *   POST   /__sim/reset                 Zero every counter. Body {"quotas": true} also refills every quota;
  *                                       {"faults": true} also clears account and global faults.
+ *   GET    /__sim/grounding-redirect/:id  (also HEAD) A web search result's redirect link: 302 to its target.
  *   GET    /__sim/stats                 Totals over all accounts: requests per method, successful
  *                                       generates, 429s by reason, 401s, 403s, 400s, 5xx, inflight, client aborts.
  *
@@ -38,6 +39,7 @@ import { readJson, type SimContext } from "./http.ts";
 import { rpcError } from "./rpc-error.ts";
 import type { SimAccount } from "./state.ts";
 import type { SimAccountInit, SimFault, SimTier } from "./types.ts";
+import { GROUNDING_REDIRECT_PATH, handleGroundingRedirect } from "./web-search.ts";
 import { isRecord } from "./wire.ts";
 
 export const CONTROL_PREFIX = "/__sim/";
@@ -46,6 +48,7 @@ const TIERS: SimTier[] = ["free", "pro", "ultra"];
 
 export async function handleControl(ctx: SimContext): Promise<Response> {
   const { state, req, url } = ctx;
+  if (url.pathname.startsWith(GROUNDING_REDIRECT_PATH)) return handleGroundingRedirect(ctx);
   const path = url.pathname.slice(CONTROL_PREFIX.length).split("/").map(decodeURIComponent);
   const [resource, id] = path;
   const method = req.method;

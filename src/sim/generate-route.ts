@@ -9,6 +9,7 @@ import { shortHash, type SimAccount } from "./state.ts";
 import type { SimModel } from "./types.ts";
 import { envelopeProblem } from "./request-rules.ts";
 import { validateGenerateRequest } from "./validate.ts";
+import { isWebSearch, searchGeneration, type SearchGeneration } from "./web-search.ts";
 import { isRecord, type WireGenerateRequest } from "./wire.ts";
 
 type Mode = "sse" | "json-array" | "single";
@@ -104,7 +105,7 @@ async function respond(
     return refusal;
   }
 
-  const generation = generate(request, model);
+  const generation = isWebSearch(body, request) ? searchGeneration(request, ctx.url.origin) : generate(request, model);
   const cached = cachedTokens(account, request, generation.promptTokens);
   const faulty = fault.emptyStream === true || fault.dropAfterChunks !== undefined || fault.stallAfterBytes !== undefined;
   if (!faulty) state.consumeQuota(account, model.id);
@@ -191,7 +192,7 @@ interface Envelope {
   model: SimModel;
   responseId: string;
   cached: number;
-  generation: Generation;
+  generation: Generation | SearchGeneration;
 }
 
 function usage(envelope: Envelope): Record<string, number> {
@@ -209,6 +210,7 @@ function usage(envelope: Envelope): Record<string, number> {
 function frame(envelope: Envelope, parts: OutPart[], last: boolean): Record<string, unknown> {
   const candidate: Record<string, unknown> = { content: { role: "model", parts } };
   if (last) candidate.finishReason = envelope.generation.finishReason;
+  if (last && "grounding" in envelope.generation) candidate.groundingMetadata = envelope.generation.grounding;
   const response: Record<string, unknown> = { candidates: [candidate] };
   if (last) response.usageMetadata = usage(envelope);
   response.modelVersion = envelope.model.id;
@@ -230,22 +232,20 @@ function emptyFrames(envelope: Envelope, mode: Mode): string[] {
   return [JSON.stringify({ response: { candidates: [], modelVersion: envelope.model.id, responseId: envelope.responseId }, traceId: envelope.responseId.slice(0, 16) })];
 }
 
-/** Non-streaming answers carry whole parts: one thought, one text, then any call. */
+/**
+ * Non-streaming answers carry whole parts: each run of thought pieces becomes one thought part and
+ * each run of text pieces one text part (keeping the signature a piece carried); calls stay as they are.
+ */
 function mergeParts(chunks: OutPart[]): OutPart[] {
   const merged: OutPart[] = [];
-  let thought: { text: string; thought: true; thoughtSignature?: string } | null = null;
-  let text: { text: string } | null = null;
   for (const part of chunks) {
-    if ("functionCall" in part) {
-      merged.push(part);
-    } else if (part.thought) {
-      if (!thought) merged.push((thought = { text: "", thought: true }));
-      thought.text += part.text;
-      if (part.thoughtSignature) thought.thoughtSignature = part.thoughtSignature;
-    } else {
-      if (!text) merged.push((text = { text: "" }));
-      text.text += part.text;
+    const last = merged.at(-1);
+    if ("functionCall" in part || !last || "functionCall" in last || (last.thought === true) !== (part.thought === true)) {
+      merged.push({ ...part });
+      continue;
     }
+    last.text += part.text;
+    if (part.thoughtSignature && !last.thoughtSignature) last.thoughtSignature = part.thoughtSignature;
   }
   return merged;
 }

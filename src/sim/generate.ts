@@ -2,7 +2,9 @@ import { modelFamily } from "./models.ts";
 import { signThought } from "./signature.ts";
 import { shortHash } from "./state.ts";
 import type { SimModel } from "./types.ts";
-import { isRecord, type WireContent, type WireFunctionDeclaration, type WireGenerateRequest } from "./wire.ts";
+import { lastInstructionIndex, planCalls, resultText } from "./answers.ts";
+import { describeImage, imageInfo } from "./image-info.ts";
+import { isRecord, type WireContent, type WireGenerateRequest } from "./wire.ts";
 
 /**
  * Deterministic model output: the same request always yields the same parts, so tests can
@@ -44,41 +46,62 @@ export function generate(request: WireGenerateRequest, model: SimModel): Generat
   let budget = typeof config.maxOutputTokens === "number" ? config.maxOutputTokens : Number.POSITIVE_INFINITY;
   let finishReason: Generation["finishReason"] = "STOP";
 
-  const lastUser = lastOf(request.contents, "user");
+  // The task is the last user turn with words of its own; later turns only carry tool results.
+  const instructionAt = lastInstructionIndex(request.contents);
+  const instruction = instructionAt >= 0 ? request.contents[instructionAt] : undefined;
   // The last text part is what the user just said; earlier parts are often client reminders.
-  const userText = lastTextOf(lastUser);
-  // Tool results close the conversation as role "user" (legacy) or "model" (official clients).
-  const toolResults = (request.contents.at(-1)?.parts ?? []).flatMap((p) => (p.functionResponse ? [p.functionResponse] : []));
-  const call = toolResults.length === 0 ? chooseToolCall(request, userText) : null;
+  const userText = lastTextOf(instruction);
+  // Tool results come back as role "user" (legacy) or as a "model" turn of their own (official clients).
+  const lastUser = [...request.contents].reverse().find((c) => c.role === "user" || (c.parts ?? []).some((p) => p.functionResponse));
+  const results = (lastUser?.parts ?? []).filter((p) => p.functionResponse);
+  const plan = planCalls(request, userText);
+  const calls = plan.calls;
+  const thinking = thinkingRequested(request);
+  // Claude thinking models think again before each call of a batch; Gemini thinks once per turn.
+  const interleave = thinking && family === "claude" && calls.length > 1;
 
   const chunks: OutPart[] = [];
   let thoughtsTokens = 0;
   let candidatesTokens = 0;
+  /** Signature of the thought just emitted; per the sheet it rides the next non-thought part. */
+  let pendingSignature: string | undefined;
 
-  if (thinkingRequested(request)) {
-    let thought = `Considering "${firstWords(userText, 8) || "the request"}". `;
-    thought += call ? `A tool is needed, so I will call ${call.name}. ` : "A direct answer is enough here. ";
-    thought += "Keep it short and deterministic.";
+  const think = (thought: string): boolean => {
     const cut = cutToBudget(thought, budget);
     if (cut.truncated) finishReason = "MAX_TOKENS";
-    thought = cut.text;
-    budget -= estimateTokens(thought);
-    thoughtsTokens = estimateTokens(thought);
-    for (const piece of splitWords(thought)) chunks.push({ text: piece, thought: true });
-    chunks.push({ text: "", thought: true, thoughtSignature: signThought(family, "thought", thought) });
+    budget -= estimateTokens(cut.text);
+    thoughtsTokens += estimateTokens(cut.text);
+    for (const piece of splitWords(cut.text)) chunks.push({ text: piece, thought: true });
+    pendingSignature = cut.text ? signThought(family, "thought", cut.text) : undefined;
+    return !cut.truncated;
+  };
+
+  if (thinking) {
+    let thought = `Considering "${firstWords(userText, 8) || "the request"}". `;
+    if (results.length > 0) thought += `The ${results.length === 1 ? "tool result is" : `${results.length} tool results are`} in. `;
+    if (calls.length > 0) thought += `Step ${plan.step} of ${plan.steps}: I will call ${calls.map((c) => c.name).join(", ")}. `;
+    else thought += "A direct answer is enough here. ";
+    thought += "Keep it short and deterministic.";
+    if (interleave) thought = `${thought} First ${calls[0]!.name}.`;
+    think(thought);
   }
 
   if (finishReason === "STOP") {
     let text: string;
-    if (toolResults.length > 0) {
-      const first = toolResults[0];
+    if (calls.length > 0) {
+      const names = [...new Set(calls.map((c) => c.name))].join(" and ");
+      text = plan.step > 1 ? `Step ${plan.step - 1} is done; next I will call ${names}.` : `I will call ${names} to help with that.`;
+    } else if (results.length > 0) {
+      const first = results[0]?.functionResponse;
+      const names = [...new Set(results.map((p) => (typeof p.functionResponse?.name === "string" ? p.functionResponse.name : "tool")))];
+      const said = results.map((p) => excerpt(resultText(p))).join(" | ");
       const name = typeof first?.name === "string" ? first.name : "tool";
-      text = `Simulated ${model.id} got the ${name} result: ${summarise(first?.response)}. The tool call finished, so here is the final answer.`;
-    } else if (call) {
-      text = `I will call ${call.name} to help with that.`;
+      text = `Simulated ${model.id} got the ${names.length === 1 ? name : names.join(", ")} result${results.length > 1 ? "s" : ""}: ${said}. The tool call finished, so here is the final answer.`;
     } else {
       const closing = CLOSING_SENTENCES[parseInt(shortHash(userText, 4), 16) % CLOSING_SENTENCES.length];
       text = `Simulated ${model.id} reply to: ${firstWords(userText, 8) || "(no text)"}. Here is a short answer in several chunks. ${closing}`;
+      const seen = imagesIn(instruction);
+      if (seen.length > 0) text += ` I see ${seen.join(" and ")}.`;
     }
     const stopped = cutAtStopSequence(text, config.stopSequences);
     const cut = cutToBudget(stopped.text, budget);
@@ -86,28 +109,54 @@ export function generate(request: WireGenerateRequest, model: SimModel): Generat
     if (cut.truncated) finishReason = "MAX_TOKENS";
     budget -= estimateTokens(text);
     candidatesTokens += estimateTokens(text);
-    for (const piece of splitWords(text)) chunks.push({ text: piece });
-
-    if (call && !stopped.stopped && finishReason === "STOP") {
-      const part: OutPart = { functionCall: call };
-      if (family === "gemini") part.thoughtSignature = signThought("gemini", "call", call.name);
+    for (const piece of splitWords(text)) {
+      const part: OutPart = { text: piece };
+      if (pendingSignature) part.thoughtSignature = pendingSignature;
+      pendingSignature = undefined;
       chunks.push(part);
-      candidatesTokens += estimateTokens(JSON.stringify(call));
     }
+
+    if (calls.length > 0 && !stopped.stopped && finishReason === "STOP") {
+      for (const [i, call] of calls.entries()) {
+        if (interleave && i > 0) think(`Next, ${call.name} with ${JSON.stringify(call.args).slice(0, 60)}.`);
+        const part: OutPart = { functionCall: call };
+        // Claude: the thought's signature rides the call. Gemini: only the first call of a batch is signed.
+        if (pendingSignature) part.thoughtSignature = pendingSignature;
+        else if (family === "gemini" && i === 0) part.thoughtSignature = signThought("gemini", "call", call.name);
+        pendingSignature = undefined;
+        chunks.push(part);
+        candidatesTokens += estimateTokens(JSON.stringify(call));
+      }
+    }
+  }
+  // Gemini ends a thinking turn with an empty text part that carries the signature again.
+  if (thinking && family === "gemini" && finishReason === "STOP") {
+    const thoughtText = chunks.filter((c) => "text" in c && c.thought).map((c) => ("text" in c ? c.text : "")).join("");
+    if (thoughtText) chunks.push({ text: "", thoughtSignature: signThought("gemini", "thought", thoughtText) });
   }
 
   return { chunks, finishReason, promptTokens, candidatesTokens: candidatesTokens + thoughtsTokens, thoughtsTokens };
+}
+
+function excerpt(text: string): string {
+  return text.length > 160 ? `${text.slice(0, 157)}...` : text || "(empty)";
+}
+
+function imagesIn(content: WireContent | undefined): string[] {
+  const out: string[] = [];
+  for (const part of content?.parts ?? []) {
+    const data = part.inlineData;
+    if (!isRecord(data) || typeof data.mimeType !== "string" || typeof data.data !== "string") continue;
+    if (!data.mimeType.startsWith("image/")) continue;
+    out.push(describeImage(imageInfo(data.mimeType, data.data)));
+  }
+  return out;
 }
 
 function thinkingRequested(request: WireGenerateRequest): boolean {
   const thinking = request.generationConfig?.thinkingConfig;
   if (!isRecord(thinking)) return false;
   return thinking.include_thoughts !== false && thinking.includeThoughts !== false;
-}
-
-function lastOf(contents: WireContent[], role: string): WireContent | undefined {
-  for (let i = contents.length - 1; i >= 0; i--) if (contents[i]?.role === role) return contents[i];
-  return undefined;
 }
 
 function lastTextOf(content: WireContent | undefined): string {
@@ -144,74 +193,3 @@ function cutAtStopSequence(text: string, stops: unknown): { text: string; stoppe
   return at < 0 ? { text, stopped: false } : { text: text.slice(0, at), stopped: true };
 }
 
-function summarise(response: unknown): string {
-  const json = JSON.stringify(response ?? {});
-  return json.length > 80 ? `${json.slice(0, 77)}...` : json;
-}
-
-interface ChosenCall {
-  name: string;
-  args: Record<string, unknown>;
-  id: string;
-}
-
-/** A call happens when the tool config forces one, or the user asks to use/call a tool or names one. */
-function chooseToolCall(request: WireGenerateRequest, userText: string): ChosenCall | null {
-  const declarations: WireFunctionDeclaration[] = (request.tools ?? []).flatMap((t) => t.functionDeclarations ?? []);
-  if (declarations.length === 0) return null;
-  const calling = request.toolConfig?.functionCallingConfig;
-  const mode = typeof calling?.mode === "string" ? calling.mode.toUpperCase() : "AUTO";
-  if (mode === "NONE") return null;
-  const allowed = Array.isArray(calling?.allowedFunctionNames)
-    ? calling.allowedFunctionNames.filter((n): n is string => typeof n === "string")
-    : [];
-  const byName = (name: string) => declarations.find((d) => d.name === name);
-  const mentioned = declarations.find((d) => typeof d.name === "string" && new RegExp(`\\b${escapeRegExp(d.name)}\\b`).test(userText));
-
-  let chosen: WireFunctionDeclaration | undefined;
-  // VALIDATED (official agent calls) lets the model choose like AUTO; upstream only checks the calls.
-  if (mode === "ANY" || allowed.length > 0) {
-    chosen = (allowed[0] !== undefined ? byName(allowed[0]) : undefined) ?? mentioned ?? declarations[0];
-  } else if (mentioned) {
-    chosen = mentioned;
-  } else if (/\b(use|call|invoke|run)\b.*\btools?\b/i.test(userText)) {
-    chosen = declarations[0];
-  }
-  if (!chosen || typeof chosen.name !== "string") return null;
-  const args = synthesiseArgs(chosen.parameters);
-  const id = `call_${shortHash(`${chosen.name}\n${userText}\n${request.contents.length}`, 16)}`;
-  return { name: chosen.name, args: isRecord(args) ? args : {}, id };
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-/** Values for the schema's required properties only, as a model that does the minimum would. */
-export function synthesiseArgs(schema: unknown): unknown {
-  if (!isRecord(schema)) return {};
-  if (Array.isArray(schema.enum) && schema.enum.length > 0) return schema.enum[0];
-  const type = typeof schema.type === "string" ? schema.type.toLowerCase() : schema.properties ? "object" : "string";
-  switch (type) {
-    case "string":
-      return "example";
-    case "number":
-    case "integer":
-      return 1;
-    case "boolean":
-      return true;
-    case "array":
-      return schema.items === undefined ? [] : [synthesiseArgs(schema.items)];
-    case "object": {
-      const out: Record<string, unknown> = {};
-      const properties = isRecord(schema.properties) ? schema.properties : {};
-      const required = Array.isArray(schema.required) ? schema.required : [];
-      for (const name of required) {
-        if (typeof name === "string") out[name] = synthesiseArgs(properties[name]);
-      }
-      return out;
-    }
-    default:
-      return null;
-  }
-}

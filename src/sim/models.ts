@@ -7,6 +7,8 @@ export const DEFAULT_SIM_MODELS: readonly SimModel[] = Object.freeze([
   { id: "gemini-3-flash", displayName: "Gemini 3 Flash" },
   { id: "gemini-3.1-pro-high", displayName: "Gemini 3.1 Pro (High)" },
   { id: "gemini-2.5-flash", displayName: "Gemini 2.5 Flash" },
+  // The web search model (catalog webSearchModelIds); also what checkpoint calls use.
+  { id: "gemini-3.1-flash-lite", displayName: "Gemini 3.1 Flash Lite" },
 ]);
 
 export function modelFamily(model: Pick<SimModel, "id" | "family">): ModelFamily {

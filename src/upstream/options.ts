@@ -35,6 +35,10 @@ export interface UpstreamOptions {
   envelope: EnvelopeOptions;
   /** Model glob → most output tokens upstream takes; used until the account's catalog says. */
   maxOutputTokens: OutputLimits;
+  /** Outbound proxy for every account without its own (see proxy.ts); "" for none. */
+  proxy: string;
+  /** Hosts that bypass `proxy`. */
+  noProxy: string[];
 }
 
 /** The Antigravity desktop app's installed-app OAuth client (public by design; see README). */
@@ -78,4 +82,6 @@ export const DEFAULT_UPSTREAM: UpstreamOptions = {
   refreshSkewMs: 5 * 60_000,
   envelope: DEFAULT_ENVELOPE,
   maxOutputTokens: DEFAULT_OUTPUT_LIMITS,
+  proxy: "",
+  noProxy: [],
 };

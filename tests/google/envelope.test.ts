@@ -7,6 +7,13 @@ import { DEFAULT_ENVELOPE, type EnvelopeOptions, LEGACY_ENVELOPE, upstreamSessio
 import { outputLimitFor, DEFAULT_OUTPUT_LIMITS } from "../../src/google/output-limits.ts";
 import { toCloudCodeRequest } from "../../src/google/request.ts";
 import { createSignatureCache } from "../../src/google/signatures.ts";
+import type { CloudCodeEnvelope, GoogleFunctionDeclaration, GoogleRequest } from "../../src/google/types.ts";
+
+/** An agent envelope: conversations always carry a request id, a session and function tools. */
+type AgentEnvelope = Omit<CloudCodeEnvelope, "requestId" | "request"> & {
+  requestId: string;
+  request: Omit<GoogleRequest, "sessionId" | "tools"> & { sessionId: string; tools?: Array<{ functionDeclarations: GoogleFunctionDeclaration[] }> };
+};
 
 const CONVERSATION = "0d9c2f4e-6a51-4b7e-9d3f-2c1b0a998877";
 const NOW = 1_760_000_000_000;
@@ -29,7 +36,7 @@ function convert(body: Record<string, unknown>, opts: { model?: string; envelope
     now: NOW,
     ...(opts.maxOutputTokens !== undefined && { maxOutputTokens: opts.maxOutputTokens }),
     ...(opts.modelEnum && { modelEnum: opts.modelEnum }),
-  }).envelope;
+  }).envelope as AgentEnvelope;
 }
 
 describe("official form (default)", () => {

@@ -126,7 +126,7 @@ function shape(events: AnthropicStreamEvent[]): string[] {
         return `${e.index}:open:${e.content_block.type}`;
       case "content_block_delta": {
         const d = e.delta;
-        const v = d.type === "text_delta" ? d.text : d.type === "thinking_delta" ? d.thinking : d.type === "signature_delta" ? d.signature : d.partial_json;
+        const v = d.type === "text_delta" ? d.text : d.type === "thinking_delta" ? d.thinking : d.type === "signature_delta" ? d.signature : d.type === "input_json_delta" ? d.partial_json : d.citation.url;
         return `${e.index}:${d.type}:${v}`;
       }
       case "content_block_stop":

@@ -143,9 +143,12 @@ describe("Claude with thinking", () => {
     const tools = [{ functionDeclarations: [{ name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } }] }];
     const ask = userText("use the get_weather tool");
     const first = await ok("claude-opus-4-6-thinking", { contents: [ask], tools, generationConfig: thinking });
-    const call = first.find((p) => p.functionCall)!;
+    const { thoughtSignature, ...call } = first.find((p) => p.functionCall)!;
     const thoughts = first.filter((p) => p.thought === true);
-    const thought = { text: thoughts.map((p) => p.text).join(""), thought: true, thoughtSignature: thoughts.find((p) => p.thoughtSignature)?.thoughtSignature };
+    // The signature rides the part after the thinking; a client replays it on the thinking block.
+    const signature = thoughtSignature ?? first.find((p) => p.thoughtSignature)?.thoughtSignature;
+    expect(signature).toBeString();
+    const thought = { text: thoughts.map((p) => p.text).join(""), thought: true, thoughtSignature: signature };
     const id = (call.functionCall as { id: string }).id;
     const result = { role: "user", parts: [{ functionResponse: { name: "get_weather", id, response: { output: "21C" } } }] };
 

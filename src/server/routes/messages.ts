@@ -4,6 +4,7 @@ import { countTokens } from "../../anthropic/count-tokens.ts";
 import { parseMessagesRequest } from "../../anthropic/schema.ts";
 import { encodeEvent } from "../../anthropic/sse.ts";
 import type { AnthropicMessage, AnthropicStreamEvent, MessagesRequest, Usage } from "../../anthropic/types.ts";
+import { mixesWebSearch, planWebSearch } from "../../anthropic/web-search.ts";
 import type { ResolvedModel } from "../../google/models.ts";
 import { hasContent, toAnthropicMessage } from "../../google/response.ts";
 import { outputLimitFor } from "../../google/output-limits.ts";
@@ -18,6 +19,7 @@ import { toApiError } from "../errors.ts";
 import { relay, type Opened, type RelayJob } from "../relay.ts";
 import type { Runtime } from "../runtime.ts";
 import { SseChannel } from "../sse-channel.ts";
+import { webSearchResponse } from "./web-search.ts";
 
 /** Waits shorter than this (ladder throttles) do not commit a stream's headers early. */
 const COMMIT_WAIT_MS = 1000;
@@ -39,6 +41,9 @@ export function messagesHandler(rt: Runtime) {
     const model = rt.catalog.resolve(req.model);
     const sessionId = deriveSessionId(req);
     const ctx = { rt, req, model, sessionId, receivedAt };
+    const search = planWebSearch(req);
+    if (search) return webSearchResponse({ ...ctx, plan: search }, event.req.signal);
+    if (mixesWebSearch(req)) rt.log.debug("[web search] the request also has function tools; Cloud Code takes only one kind per call, so the search tool is left out");
     return req.stream ? streamMessage(ctx, event.req.signal) : createMessage(ctx, event.req.signal);
   };
 }
