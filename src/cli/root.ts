@@ -11,6 +11,7 @@ export const subCommands = {
   init: () => import("./commands/init.ts").then((m) => m.default),
   sim: () => import("./commands/sim.ts").then((m) => m.default),
   accounts: () => import("./commands/accounts.ts").then((m) => m.default),
+  keys: () => import("./commands/keys.ts").then((m) => m.default),
 };
 
 export const rootCommand = withExamples(

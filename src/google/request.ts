@@ -14,9 +14,10 @@ import type {
   ToolResultBlock,
 } from "../anthropic/types.ts";
 import { DEFAULT_ENVELOPE, type EnvelopeOptions, upstreamLabels, upstreamRequestId, upstreamSessionId } from "./envelope.ts";
-import { isThinkingModel, modelFamily } from "./models.ts";
+import { modelFamily } from "./models.ts";
 import { sanitizeToolSchemaCached } from "./schema-sanitize.ts";
 import type { SignatureCache } from "./signatures.ts";
+import { builtinThinkingInfo, planThinking, requestedEffort, thinksByDefault, type ThinkingModelInfo } from "./thinking.ts";
 import { createToolNameMap, type ToolNameMap } from "./tool-names.ts";
 import type {
   CloudCodeEnvelope,
@@ -37,9 +38,14 @@ export interface ToCloudCodeContext {
   /** Defaults to the form `envelope.requestId` names; pass one for reproducible output. */
   requestId?: string;
   signatures: SignatureCache;
+  /** The model's catalog entry (thinking budget/level, output limit); default: the sheet's values. */
+  thinkingInfo?: ThinkingModelInfo;
   /** Envelope form switches. Default: the official clients' form (DEFAULT_ENVELOPE). */
   envelope?: EnvelopeOptions;
-  /** The model's output limit (account catalog, else the built-in table): maxOutputTokens never exceeds it. */
+  /**
+   * The model's output limit from config (`upstream.maxOutputTokens`), used when `thinkingInfo`
+   * (the catalog) names none: maxOutputTokens never exceeds the limit, upstream refuses more.
+   */
   maxOutputTokens?: number;
   /** The catalog's `model` enum for the upstream model, sent in `labels.model_enum` when known. */
   modelEnum?: string;
@@ -54,11 +60,7 @@ export interface CloudCodeRequest {
   thinking: boolean;
 }
 
-/** Budget used when thinking is on but the client named none (thinking models, `adaptive`). */
-export const DEFAULT_THINKING_BUDGET = 16_384;
-export const GEMINI_25_MAX_THINKING_BUDGET = 24_576;
-/** Anthropic's floor for budget_tokens; upstream Claude rejects less. */
-export const MIN_CLAUDE_THINKING_BUDGET = 1_024;
+export { DEFAULT_THINKING_BUDGET, GEMINI_25_MAX_THINKING_BUDGET, MIN_CLAUDE_THINKING_BUDGET } from "./thinking.ts";
 /** Gemini caps stopSequences at five. */
 const GEMINI_MAX_STOP_SEQUENCES = 5;
 /**
@@ -71,8 +73,12 @@ const PLACEHOLDER_TEXT = ".";
 
 export function toCloudCodeRequest(req: MessagesRequest, ctx: ToCloudCodeContext): CloudCodeRequest {
   const family = modelFamily(ctx.upstreamModel);
-  const thinkingModel = isThinkingModel(ctx.upstreamModel);
   const form = ctx.envelope ?? DEFAULT_ENVELOPE;
+  // Output limit: the catalog's, else the configured table's, else the sheet's built-in value.
+  const baseInfo = ctx.thinkingInfo ?? builtinThinkingInfo(ctx.upstreamModel);
+  const outputLimit = ctx.thinkingInfo?.maxOutputTokens ?? ctx.maxOutputTokens ?? baseInfo.maxOutputTokens;
+  const thinkingInfo: ThinkingModelInfo = outputLimit === undefined ? baseInfo : { ...baseInfo, maxOutputTokens: outputLimit };
+  const thinkingModel = thinksByDefault(ctx.upstreamModel, thinkingInfo);
 
   // Custom tools only: server tools (web_search_…) run on Anthropic's side and have no function form.
   const tools = (req.tools ?? []).filter((t) => t.input_schema !== undefined || t.type === undefined || t.type === "custom");
@@ -82,6 +88,11 @@ export function toCloudCodeRequest(req: MessagesRequest, ctx: ToCloudCodeContext
   let contents = buildContents(req, { family, toolNames, signatures: ctx.signatures, callIds, toolResults: form.toolResults });
 
   let thinking = req.thinking?.type === "enabled" || req.thinking?.type === "adaptive" || thinkingModel;
+  // Each model's own control (budget, level, or the tier in its id): src/google/thinking.ts.
+  const thinkingPlan = thinking
+    ? planThinking({ model: ctx.upstreamModel, family, info: thinkingInfo, thinking: req.thinking, effort: requestedEffort(req), maxTokens: req.max_tokens })
+    : undefined;
+  if (!thinkingPlan) thinking = false;
   let choice = req.tool_choice;
   if (thinking && family === "claude") {
     // Claude rejects a tool loop whose last call lost its thinking block (dropped as foreign or
@@ -108,8 +119,12 @@ export function toCloudCodeRequest(req: MessagesRequest, ctx: ToCloudCodeContext
   if (req.stop_sequences?.length) {
     generationConfig.stopSequences = family === "gemini" ? req.stop_sequences.slice(0, GEMINI_MAX_STOP_SEQUENCES) : req.stop_sequences;
   }
-  if (thinking) applyThinking(generationConfig, req, family, ctx.upstreamModel);
-  if (ctx.maxOutputTokens !== undefined) capOutput(generationConfig, ctx.maxOutputTokens, family);
+  if (thinking && thinkingPlan) {
+    generationConfig.thinkingConfig = thinkingPlan.thinkingConfig;
+    generationConfig.maxOutputTokens = thinkingPlan.maxOutputTokens;
+  }
+  // Upstream refuses more than the model's limit ("max_tokens: 128000 > 64000 …"), thinking or not.
+  if (outputLimit !== undefined && (generationConfig.maxOutputTokens ?? 0) > outputLimit) generationConfig.maxOutputTokens = outputLimit;
 
   // Decided on the Anthropic-shaped turns above; from here on results may turn into model turns.
   if (form.toolResults === "official") contents = resultsAsModelTurns(contents);
@@ -147,35 +162,6 @@ export function toCloudCodeRequest(req: MessagesRequest, ctx: ToCloudCodeContext
     request,
   };
   return { envelope, toolNames, thinking };
-}
-
-function applyThinking(config: GoogleGenerationConfig, req: MessagesRequest, family: ModelFamily, model: string): void {
-  let budget = req.thinking?.type === "enabled" ? req.thinking.budget_tokens : DEFAULT_THINKING_BUDGET;
-  if (family === "claude") {
-    budget = Math.max(MIN_CLAUDE_THINKING_BUDGET, budget);
-    // Upstream counts thinking inside maxOutputTokens and needs room beyond the budget.
-    if ((config.maxOutputTokens ?? 0) <= budget) config.maxOutputTokens = budget + Math.max(req.max_tokens, MIN_CLAUDE_THINKING_BUDGET);
-    config.thinkingConfig = { include_thoughts: true, thinking_budget: budget };
-  } else {
-    if (/gemini-2\.5/i.test(model)) budget = Math.min(budget, GEMINI_25_MAX_THINKING_BUDGET);
-    config.thinkingConfig = { includeThoughts: true, thinkingBudget: budget };
-  }
-}
-
-/**
- * Caps maxOutputTokens at the model's limit (upstream refuses more). Claude also needs the
- * thinking budget below maxOutputTokens, so the budget shrinks with it, keeping room for the answer.
- */
-function capOutput(config: GoogleGenerationConfig, limit: number, family: ModelFamily): void {
-  if (config.maxOutputTokens === undefined || config.maxOutputTokens <= limit) return;
-  config.maxOutputTokens = limit;
-  const thinking = config.thinkingConfig as Record<string, unknown> | undefined;
-  if (family !== "claude" || !thinking) return;
-  const key = "thinking_budget" in thinking ? "thinking_budget" : "thinkingBudget";
-  const budget = thinking[key];
-  if (typeof budget !== "number" || budget < limit) return;
-  const room = Math.min(MIN_CLAUDE_THINKING_BUDGET, Math.floor(limit / 2));
-  thinking[key] = limit - room;
 }
 
 function toToolConfig(
@@ -295,7 +281,9 @@ function blockParts(
       case "thinking":
         // Only the model's own turns carry thinking, and only signatures we know came from this family.
         if (role === "model" && b.signature && bc.signatures.thinkingFamily(b.signature) === bc.family) {
-          parts.push({ text: b.thinking, thought: true, thoughtSignature: b.signature });
+          // Shown without its text (display "omitted"): the signature only holds with the text back.
+          const text = b.thinking === "" ? bc.signatures.thinkingText(b.signature) : b.thinking;
+          if (text !== undefined) parts.push({ text, thought: true, thoughtSignature: b.signature });
         }
         break;
       case "redacted_thinking":

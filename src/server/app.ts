@@ -1,6 +1,6 @@
 import { H3, type H3Event } from "h3";
 import { ApiError } from "../anthropic/errors.ts";
-import { createApiKeyCheck } from "./auth.ts";
+import { presentedKey, scopeOf } from "./auth.ts";
 import { setBodyBounds, type BodyBounds } from "./body.ts";
 import { createBrowserGuard } from "./browser-guard.ts";
 import { errorResponse, toApiError } from "./errors.ts";
@@ -9,6 +9,7 @@ import { accountActionHandler, listAccountsHandler, putStrategyHandler, refreshQ
 import { consoleHandler } from "./routes/console.ts";
 import { countTokensHandler } from "./routes/count-tokens.ts";
 import { healthHandler } from "./routes/health.ts";
+import { createKeyHandler, keyActionHandler, listKeysHandler } from "./routes/keys.ts";
 import { messagesHandler } from "./routes/messages.ts";
 import { metricsHandler } from "./routes/metrics.ts";
 import { getModelHandler, listModelsHandler } from "./routes/models.ts";
@@ -19,7 +20,6 @@ const OPEN_PATHS = new Set(["/health", "/"]);
 
 /** Builds the HTTP app. Every error, from any route, leaves through `onError` in Anthropic's shape. */
 export function createApp(rt: Runtime): H3 {
-  const checkKey = createApiKeyCheck(rt.config.apiKey);
   const guard = createBrowserGuard({ host: rt.config.host, ...rt.config.security });
   const bodyBounds: BodyBounds = { timeoutMs: rt.config.limits.bodyTimeoutMs, maxDepth: rt.config.limits.maxJsonDepth };
   const app = new H3({
@@ -29,7 +29,7 @@ export function createApp(rt: Runtime): H3 {
       guard(event.req, event.url.pathname);
       setBodyBounds(event, bodyBounds);
       if (event.req.method === "HEAD" || OPEN_PATHS.has(event.url.pathname)) return;
-      checkKey(event.req.headers);
+      event.context.caller = rt.keys.identify(presentedKey(event.req.headers, event.url), scopeOf(event.url.pathname));
     },
     onError(error, event) {
       const apiError = toApiError(error);
@@ -58,6 +58,11 @@ export function createApp(rt: Runtime): H3 {
   app.post("/api/accounts/:id/disable", accountActionHandler(rt, "disable"));
   app.post("/api/accounts/:id/reset", accountActionHandler(rt, "reset"));
   app.post("/api/quota/refresh", refreshQuotaHandler(rt));
+  app.get("/api/keys", listKeysHandler(rt));
+  app.post("/api/keys", createKeyHandler(rt));
+  app.post("/api/keys/:name/rotate", keyActionHandler(rt, "rotate"));
+  app.post("/api/keys/:name/revoke", keyActionHandler(rt, "revoke"));
+  app.delete("/api/keys/:name", keyActionHandler(rt, "delete"));
 
   app.all("/**", (event) => {
     throw new ApiError("not_found_error", `No route for ${event.req.method} ${event.url.pathname}.`);

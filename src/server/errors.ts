@@ -1,5 +1,6 @@
 import { HTTPError } from "h3";
 import { ApiError, type ApiErrorType } from "../anthropic/errors.ts";
+import { StateError } from "../state/types.ts";
 import { UpstreamError } from "../upstream/errors.ts";
 
 /**
@@ -18,6 +19,10 @@ export function toApiError(err: unknown): ApiError {
     return internal(err.cause ?? err);
   }
   if (err instanceof UpstreamError) return fromUpstream(err);
+  if (err instanceof StateError) {
+    if (err.code === "not_found") return new ApiError("not_found_error", err.message);
+    return new ApiError("invalid_request_error", err.message, { status: err.code === "conflict" ? 409 : 400 });
+  }
   if (isStackOverflow(err)) return new ApiError("invalid_request_error", "Request is nested too deeply to process.");
   return internal(err);
 }

@@ -5,6 +5,7 @@ import type { CloudCodeRequest } from "../google/request.ts";
 import { formatDuration } from "../pool/explain.ts";
 import type { SelectionNone } from "../pool/types.ts";
 import { UpstreamError } from "../upstream/errors.ts";
+import type { Caller } from "../keys/types.ts";
 import type { Runtime } from "./runtime.ts";
 import { sleep } from "./sleep.ts";
 
@@ -32,6 +33,8 @@ export interface RelayJob {
   /** Ask upstream for SSE (streaming clients, and thinking models even for non-streaming ones). */
   upstreamStream: boolean;
   signal: AbortSignal;
+  /** Who sent it: a client key's limits apply to the whole relay (all attempts are one request). */
+  caller?: Caller;
 }
 
 /** An upstream answer that arrived with a 2xx, handed to the consumer to read. */
@@ -64,6 +67,24 @@ export interface RelayResult<T> {
  * Waiting is bounded: never more than `pool.maxWaitMs` in total, whatever the reason.
  */
 export async function relay<T>(
+  rt: Runtime,
+  job: RelayJob,
+  hooks: RelayHooks,
+  consume: (opened: Opened) => Promise<T>,
+): Promise<RelayResult<T>> {
+  // A client key over its limits is refused before any account is touched: never the pool's fault.
+  const ticket = await rt.keys.admit(job.caller, { requested: job.requestedModel, upstream: job.model.upstream });
+  let served = false;
+  try {
+    const result = await relayAttempts(rt, job, hooks, consume);
+    served = true;
+    return result;
+  } finally {
+    rt.keys.settle(ticket, served);
+  }
+}
+
+async function relayAttempts<T>(
   rt: Runtime,
   job: RelayJob,
   hooks: RelayHooks,

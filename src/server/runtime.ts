@@ -5,7 +5,9 @@ import { createAgcpMetrics, type AgcpMetrics } from "../metrics/agcp-metrics.ts"
 import { createPool, type Pool } from "../pool/pool.ts";
 import { connectRuntimeState, credentialsOf, openStateStore, poolConfigOf, storedAccountsFor, type RuntimeState } from "../state/index.ts";
 import { createUpstreamClient, type UpstreamAccount, type UpstreamClient } from "../upstream/client.ts";
+import { createKeyGuard, type KeyGuard } from "../keys/guard.ts";
 import { createModelCatalog, type ModelCatalog } from "./catalog.ts";
+import { keyPoolOf, poolWindowsFor } from "./key-pools.ts";
 import { startQuotaRefresher, type QuotaRefresher } from "./quota-refresher.ts";
 
 /** Everything a route needs, built once per server from the resolved config. */
@@ -23,6 +25,8 @@ export interface Runtime {
   quota: QuotaRefresher;
   /** Saved and shared pool state; strategy and account changes made at run time (console). */
   state: RuntimeState;
+  /** Client keys: who is calling, and their limits (src/keys). */
+  keys: KeyGuard;
   close(): Promise<void>;
 }
 
@@ -76,6 +80,20 @@ export async function createRuntime(config: ResolvedConfig, opts: RuntimeOptions
     const c = pool.counts();
     return (["available", "cooling", "invalid", "disabled"] as const).map((status) => [{ status }, c[status]]);
   });
+  const keys = await createKeyGuard({
+    keys: state.store.keys,
+    limiter: state.store.keyLimiter,
+    shared: () => state.store.keyLimitsShared(),
+    adminKey: config.apiKey,
+    metrics,
+    log: opts.log,
+    poolOf: keyPoolOf,
+    poolWindows: (p) => poolWindowsFor(pool, p),
+  });
+  // A key revoked or added on another instance, or with the CLI, applies here at once.
+  const stopKeyWatch = state.store.onRemote((event) => {
+    if (event === "keys" || event === "resync") keys.reload().catch((err: Error) => opts.log.warn(`Could not re-read client keys: ${err.message}`));
+  });
   const quota = startQuotaRefresher({ pool, upstream, credentials, catalog, tuning: config.pool, log: opts.log });
 
   return {
@@ -90,8 +108,11 @@ export async function createRuntime(config: ResolvedConfig, opts: RuntimeOptions
     metrics,
     quota,
     state,
+    keys,
     async close() {
       quota.stop();
+      stopKeyWatch();
+      await keys.close();
       await state.close();
     },
   };

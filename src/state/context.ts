@@ -13,7 +13,7 @@ import type { StateLog, StateProblem } from "./types.ts";
 /** Parallel reads/writes of account files. */
 export const IO_CONCURRENCY = 32;
 
-type Announcement = { t: "accounts" } | { t: "settings" };
+type Announcement = { t: "accounts" } | { t: "settings" } | { t: "keys" };
 
 export interface StoreContext {
   backend: Backend;

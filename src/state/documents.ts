@@ -7,9 +7,11 @@ import { z } from "zod";
 import { STRATEGIES, type StrategyName } from "../pool/tuning.ts";
 import type { AccountState } from "../pool/types.ts";
 import type { UpstreamErrorKind } from "../upstream/errors.ts";
+import type { ClientKey } from "../keys/types.ts";
+import type { UsageCell } from "../keys/usage.ts";
 import { STATE_SCHEMA_VERSION, type StoredAccount, type StoredSettings } from "./types.ts";
 
-export type DocKind = "account-state" | "accounts" | "settings";
+export type DocKind = "account-state" | "accounts" | "settings" | "client-keys" | "key-usage";
 
 type Loose = Record<string, unknown>;
 
@@ -82,6 +84,25 @@ const storedAccount = z.object({
   addedAt: instant,
 });
 
+const budget = z.union([z.number().int().min(0), z.object({ gemini: z.number().int().min(0).optional(), claude: z.number().int().min(0).optional() })]);
+const clientKey = z.object({
+  id: z.string().regex(/^[a-f0-9]{12}$/),
+  name: z.string().min(1),
+  hash: z.string().regex(/^[a-f0-9]{64}$/),
+  createdAt: instant,
+  expiresAt: instant.optional(),
+  revokedAt: instant.optional(),
+  limits: z.object({
+    models: z.array(z.string()).optional(),
+    rpm: z.number().int().min(1).optional(),
+    concurrency: z.number().int().min(1).optional(),
+    requestsPerDay: budget.optional(),
+    tokensPerDay: budget.optional(),
+    poolShare: z.number().min(0).max(1).optional(),
+  }),
+});
+const usageCell = z.object({ requests: z.number(), inputTokens: z.number(), outputTokens: z.number(), errors: z.number() });
+
 const strategyName = z.enum(STRATEGIES as unknown as [StrategyName, ...StrategyName[]]);
 
 const SCHEMAS = {
@@ -90,12 +111,17 @@ const SCHEMAS = {
   settings: z.object({
     strategy: z.object({ name: strategyName, replaced: strategyName, changedAt: instant }).optional(),
   }),
+  "client-keys": z.object({ keys: z.array(clientKey) }),
+  // key id → hour start (epoch ms, as text) → counts
+  "key-usage": z.object({ usage: z.record(z.string(), z.record(z.string(), usageCell)) }),
 };
 
 export interface DocValues {
   "account-state": { state: AccountState };
   accounts: { accounts: StoredAccount[] };
   settings: StoredSettings;
+  "client-keys": { keys: ClientKey[] };
+  "key-usage": { usage: Record<string, Record<string, UsageCell>> };
 }
 
 export type Decoded<K extends DocKind> = { ok: true; value: DocValues[K] } | { ok: false; problem: string };

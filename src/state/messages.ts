@@ -15,7 +15,9 @@ export type StateMessage =
   /** Stored accounts changed: read them again. */
   | { v: 1; t: "accounts"; from: string }
   /** Settings changed: read them again. */
-  | { v: 1; t: "settings"; from: string };
+  | { v: 1; t: "settings"; from: string }
+  /** Client keys changed (added, revoked, limits): read them again. */
+  | { v: 1; t: "keys"; from: string };
 
 const n = z.number();
 const cooldown = z.object({
@@ -42,6 +44,7 @@ const message = z.discriminatedUnion("t", [
   z.object({ v: z.literal(1), t: z.literal("bucket"), from: z.string(), id: z.string(), tokens: n, at: n }),
   z.object({ v: z.literal(1), t: z.literal("accounts"), from: z.string() }),
   z.object({ v: z.literal(1), t: z.literal("settings"), from: z.string() }),
+  z.object({ v: z.literal(1), t: z.literal("keys"), from: z.string() }),
 ]);
 
 /** The message, or undefined for anything malformed (including another schema's messages). */

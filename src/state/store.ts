@@ -8,12 +8,16 @@ import type { Driver } from "unstorage";
 import type { ResolvedStorage } from "../config/resolve.ts";
 import type { Pool } from "../pool/pool.ts";
 import type { SelectionLevel } from "../pool/types.ts";
+import type { KeyLimiter } from "../keys/local-limiter.ts";
+import { createLocalLimiter } from "../keys/local-limiter.ts";
 import { createAccountStore, type AccountStore } from "./accounts.ts";
+import { createKeyStore, type KeyStore } from "./client-keys.ts";
+import { createRedisKeyLimiter } from "./key-limits-redis.ts";
 import { attachPool, type Attachment } from "./attach.ts";
 import { openBackend, type DriverName } from "./backend.ts";
 import { createContext } from "./context.ts";
 import { watchFiles } from "./fs-watch.ts";
-import { ACCOUNTS_KEY, poolKey, SETTINGS_KEY } from "./keys.ts";
+import { ACCOUNTS_KEY, CLIENT_KEYS_KEY, poolKey, SETTINGS_KEY } from "./keys.ts";
 import { MIGRATIONS, type Migration } from "./documents.ts";
 import { openRedisLink, type RedisLink } from "./redis-link.ts";
 import { createSettingsStore, type SettingsStore } from "./settings.ts";
@@ -38,7 +42,7 @@ export interface OpenStateOptions {
 }
 
 /** Something another instance changed that this one should read again. */
-export type RemoteEvent = "accounts" | "settings" | "resync";
+export type RemoteEvent = "accounts" | "settings" | "keys" | "resync";
 
 export interface StateStore {
   readonly driver: DriverName;
@@ -46,6 +50,11 @@ export interface StateStore {
   readonly location: string;
   readonly accounts: AccountStore;
   readonly settings: SettingsStore;
+  readonly keys: KeyStore;
+  /** Client key limits: shared and atomic on Redis, this process's own otherwise. */
+  readonly keyLimiter: KeyLimiter;
+  /** True when key limits hold across instances right now. */
+  keyLimitsShared(): boolean;
   /** Restores saved routing state into the pool's configured accounts; returns how many were restored. */
   loadInto(pool: Pool): Promise<number>;
   /**
@@ -103,7 +112,7 @@ export async function openStateStore(opts: OpenStateOptions): Promise<StateStore
   let stopWatching: (() => void) | undefined;
 
   link?.onMessage((message) => {
-    if (message.t === "accounts" || message.t === "settings") emit(message.t);
+    if (message.t === "accounts" || message.t === "settings" || message.t === "keys") emit(message.t);
     else attachment?.handle(message);
   });
   link?.onReconnect(() => {
@@ -118,6 +127,9 @@ export async function openStateStore(opts: OpenStateOptions): Promise<StateStore
     location: backend.location,
     accounts: createAccountStore(ctx),
     settings: createSettingsStore(ctx),
+    keys: createKeyStore(ctx, cfg.prefix),
+    keyLimiter: backend.redis && link ? createRedisKeyLimiter(backend.redis, cfg.prefix, () => link.online, log) : createLocalLimiter(),
+    keyLimitsShared: () => (link ? link.online : false),
 
     async loadInto(pool) {
       const states = await ctx.readStates(
@@ -173,8 +185,8 @@ export async function openStateStore(opts: OpenStateOptions): Promise<StateStore
       remoteListeners.add(listener);
       // Redis announces changes on its channel; with files, another process (the CLI) just writes them.
       if (backend.driver === "fs" && !opts.driver && !stopWatching) {
-        const files = { accounts: backend.describe(ACCOUNTS_KEY), settings: backend.describe(SETTINGS_KEY) };
-        stopWatching = watchFiles<"accounts" | "settings">(files, opts.watchIntervalMs ?? 1_000, emit);
+        const files = { accounts: backend.describe(ACCOUNTS_KEY), settings: backend.describe(SETTINGS_KEY), keys: backend.describe(CLIENT_KEYS_KEY) };
+        stopWatching = watchFiles<"accounts" | "settings" | "keys">(files, opts.watchIntervalMs ?? 1_000, emit);
       }
       return () => remoteListeners.delete(listener);
     },

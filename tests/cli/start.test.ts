@@ -1,7 +1,7 @@
 // `agcp start` end to end through the real server (src/server) against the in-process simulator.
 import { describe, expect, test } from "bun:test";
 import { createServer } from "node:net";
-import { freePort, spawnCli, waitForOk } from "./helpers.ts";
+import { freePort, runCli, spawnCli, waitForOk } from "./helpers.ts";
 
 describe("agcp start --demo", () => {
   test("serves /health and a message through the simulator, exits 0 on SIGTERM", async () => {
@@ -46,5 +46,12 @@ describe("agcp start --demo", () => {
     } finally {
       blocker.close();
     }
+  });
+
+  test("listening beyond loopback without an admin key is refused (exit 2) unless --allow-open", async () => {
+    const r = await runCli(["start", "--demo", "--host", "0.0.0.0", "--port", String(await freePort())]);
+    expect(r.code).toBe(2);
+    expect(r.stderr + r.stdout).toContain("without an admin key");
+    expect(r.stderr + r.stdout).toContain("--allow-open");
   });
 });

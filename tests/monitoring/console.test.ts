@@ -111,6 +111,35 @@ describe.skipIf(!haveChromium)("console in headless Chromium", () => {
     }
   }, 15_000);
 
+  test("a client key made in the page shows its secret once, serves a request, shows its use, and is revoked from the page", async () => {
+    const { context, page, problems } = await open(true);
+    try {
+      await page.waitForSelector("article.card");
+      await page.fill("#new-key-name", "browser-made");
+      await page.fill("#new-key-rpm", "30");
+      await page.click("#new-key button[type=submit]");
+      const shown = await until("the secret", async () => (await page.locator("#new-key-secret").textContent()) || undefined);
+      const secret = /agcp-[a-f0-9]{12}-[A-Za-z0-9_-]{43}/.exec(shown)?.[0];
+      expect(secret).toBeDefined();
+      const res = await fetch(`${stack.url}/v1/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-api-key": secret as string, "anthropic-version": "2023-06-01" },
+        body: JSON.stringify({ model: "claude-sonnet-4-6", max_tokens: 8, messages: [{ role: "user", content: "hi" }] }),
+      });
+      expect(res.status).toBe(200);
+      await stack.agcp.runtime.keys.flush();
+      const row = page.locator('#keys tr[data-key="browser-made"]');
+      await until("the key's use in the table", async () => (await row.locator("td").nth(3).textContent()) === "1");
+      await row.locator("button[data-revoke]").click();
+      await until("revoked", async () => (await row.locator("td").nth(1).textContent()) === "revoked");
+      const after = await fetch(`${stack.url}/v1/models`, { headers: { "x-api-key": secret as string } });
+      expect(after.status).toBe(401);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 20_000);
+
   test("changing the strategy in the page changes what /account-limits reports", async () => {
     const { context, page, problems } = await open(true);
     try {

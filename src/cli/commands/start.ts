@@ -71,6 +71,10 @@ export default withExamples(
       demo: { type: "boolean", description: "Use an in-process simulator with fake accounts instead of Google" },
       "demo-accounts": { type: "string", description: "Fake accounts for --demo (default 3)", valueHint: "n" },
       "sim-port": { type: "string", description: "Simulator port for --demo (default 0 = any free port)", valueHint: "port" },
+      "allow-open": {
+        type: "boolean",
+        description: "Listen beyond loopback without an admin key (apiKey): anyone who reaches the port can manage the pool",
+      },
       ...globalArgs,
     },
     async run({ args }) {
@@ -91,6 +95,12 @@ export default withExamples(
       });
       applyLogLevel(loaded.logLevel);
       if (usedFile) consola.info(`Config: ${usedFile}`);
+      if (!isLoopback(loaded.host) && loaded.apiKey === undefined && !args["allow-open"]) {
+        throw new UsageError(
+          `Refusing to listen on ${loaded.host} without an admin key: anyone who can reach it could use and manage the pool.\n` +
+            "Set apiKey (env AGCP_API_KEY) — client keys from `agcp keys add` then give others limited access — or pass --allow-open.",
+        );
+      }
 
       if (!args.demo) {
         warnWithoutOAuthClient(loaded);
@@ -153,3 +163,9 @@ export default withExamples(
     "AGCP_PORT=9000 AGCP_LOG_LEVEL=debug agcp start",
   ],
 );
+
+/** Loopback names and addresses: only processes on this machine can connect. */
+function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127\./.test(h);
+}

@@ -1,7 +1,9 @@
 import type { H3Event } from "h3";
 import { invalidRequest } from "../../anthropic/errors.ts";
 import { buildLimitsReport, renderLimitsTable, type LimitsReport } from "../../console/limits.ts";
+import { renderKeysSection } from "../../console/keys-table.ts";
 import type { Runtime } from "../runtime.ts";
+import { keysReport } from "./keys.ts";
 
 /** The pool as it stands, from cached state only (no upstream call). */
 export function limitsReportFor(rt: Runtime, now = Date.now()): LimitsReport {
@@ -33,8 +35,10 @@ export function accountLimitsHandler(rt: Runtime) {
     const refresh = q.get("refresh");
     if (refresh !== null && TRUE_WORDS.has(refresh.toLowerCase())) await rt.quota.refreshAll();
     const report = limitsReportFor(rt);
-    if (format === "json") return report;
-    return new Response(renderLimitsTable(report, width !== undefined ? { width } : {}), {
+    // Client keys are listed only where they exist, so a single-user setup sees nothing new.
+    const keys = rt.keys.list().length > 0 ? await keysReport(rt) : [];
+    if (format === "json") return keys.length > 0 ? { ...report, keys } : report;
+    return new Response(renderLimitsTable(report, width !== undefined ? { width } : {}) + renderKeysSection(keys), {
       headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" },
     });
   };

@@ -1,6 +1,7 @@
 import type { H3Event } from "h3";
 import { accumulateMessage } from "../../anthropic/accumulate.ts";
 import { countTokens } from "../../anthropic/count-tokens.ts";
+import { applyContextManagement } from "../../anthropic/context-management.ts";
 import { parseMessagesRequest } from "../../anthropic/schema.ts";
 import { encodeEvent } from "../../anthropic/sse.ts";
 import type { AnthropicMessage, AnthropicStreamEvent, MessagesRequest, Usage } from "../../anthropic/types.ts";
@@ -14,10 +15,13 @@ import { createStreamTranslator, parseSseBatches, SseIdleError, type StreamTrans
 import type { CloudCodeResponse } from "../../google/types.ts";
 import { readBodyWithin } from "../../upstream/deadline.ts";
 import { UpstreamError } from "../../upstream/errors.ts";
+import type { Caller } from "../../keys/types.ts";
+import { callerOf } from "../auth.ts";
 import { readJsonBody } from "../body.ts";
 import { toApiError } from "../errors.ts";
 import { relay, type Opened, type RelayJob } from "../relay.ts";
 import type { Runtime } from "../runtime.ts";
+import { withEffortTier } from "../effort-tier.ts";
 import { SseChannel } from "../sse-channel.ts";
 import { webSearchResponse } from "./web-search.ts";
 
@@ -32,15 +36,15 @@ const COMMIT_WAIT_MS = 1000;
 export function messagesHandler(rt: Runtime) {
   return async (event: H3Event): Promise<Response> => {
     const receivedAt = performance.now();
-    const req = parseMessagesRequest(await readJsonBody(event, rt.config.bodyLimit));
+    const req = applyContextManagement(parseMessagesRequest(await readJsonBody(event, rt.config.bodyLimit)));
     // Right after start, wait (bounded) for the first quota read. Without it, names resolve against
     // the build-time model list and may map to a model upstream does not offer, and the pool cannot
     // tell exhausted or below-floor accounts from full ones, so a burst lands on each exhausted
     // account several times before its first 429 comes back. Resolved at once after that.
     await rt.quota.whenReady();
-    const model = rt.catalog.resolve(req.model);
+    const model = withEffortTier(rt, req, rt.catalog.resolve(req.model));
     const sessionId = deriveSessionId(req);
-    const ctx = { rt, req, model, sessionId, receivedAt };
+    const ctx = { rt, req, model, sessionId, receivedAt, caller: callerOf(event) };
     const search = planWebSearch(req);
     if (search) return webSearchResponse({ ...ctx, plan: search }, event.req.signal);
     if (mixesWebSearch(req)) rt.log.debug("[web search] the request also has function tools; Cloud Code takes only one kind per call, so the search tool is left out");
@@ -54,6 +58,7 @@ interface MessageContext {
   model: ResolvedModel;
   sessionId: string;
   receivedAt: number;
+  caller: Caller | undefined;
   /** What message_start reports as input_tokens before upstream's usage arrives (streams only). */
   estimatedInputTokens?: number;
 }
@@ -91,6 +96,7 @@ function relayJob(ctx: MessageContext, upstreamStream: boolean, signal: AbortSig
     sessionId,
     upstreamStream,
     signal,
+    caller: ctx.caller,
     prepare: ({ model, projectId }) =>
       toCloudCodeRequest(req, {
         upstreamModel: model.upstream,
@@ -98,7 +104,7 @@ function relayJob(ctx: MessageContext, upstreamStream: boolean, signal: AbortSig
         sessionId,
         signatures: rt.signatures,
         envelope: rt.config.upstream.envelope,
-        // TODO(catalog): prefer the account's own catalog limit once src/google/catalog.ts is in.
+        // The configured limit; the account's catalog entry (thinkingInfo) wins once it is passed here.
         maxOutputTokens: outputLimitFor(model.upstream, rt.config.upstream.maxOutputTokens),
       }),
   };
@@ -207,7 +213,14 @@ function translationContext(ctx: MessageContext, opened: Opened) {
     signatures: ctx.rt.signatures,
     family: opened.model.family,
     estimatedInputTokens: ctx.estimatedInputTokens,
+    omitThinking: thinkingOmitted(ctx.req),
   };
+}
+
+/** Claude Code asks for thinking blocks without their text (`display: "omitted"`), as Anthropic serves them. */
+function thinkingOmitted(req: MessagesRequest): boolean {
+  const thinking = req.thinking;
+  return (thinking?.type === "adaptive" || thinking?.type === "enabled") && thinking.display === "omitted";
 }
 
 function encodeAll(events: AnthropicStreamEvent[]): string {
@@ -225,6 +238,12 @@ function record(ctx: MessageContext, account: string, outcome: string, usage?: P
   const { metrics } = ctx.rt;
   const model = ctx.model.upstream;
   metrics.requests.inc({ api: "anthropic", model, account, outcome });
+  ctx.rt.keys.record(ctx.caller, {
+    ok: outcome === "ok",
+    upstreamModel: model,
+    ...(usage?.input_tokens !== undefined && { inputTokens: usage.input_tokens + (usage.cache_read_input_tokens ?? 0) }),
+    ...(usage?.output_tokens !== undefined && { outputTokens: usage.output_tokens }),
+  });
   if (!usage) return;
   if (usage.input_tokens) metrics.tokens.inc({ model, direction: "input" }, usage.input_tokens);
   if (usage.output_tokens) metrics.tokens.inc({ model, direction: "output" }, usage.output_tokens);

@@ -1,4 +1,5 @@
 import { encodeEvent } from "../../anthropic/sse.ts";
+import type { Caller } from "../../keys/types.ts";
 import type { AnthropicMessage, MessagesRequest } from "../../anthropic/types.ts";
 import { readGrounding, toWebSearchEnvelope, toWebSearchMessage, webSearchEvents, type Grounded, type WebSearchPlan } from "../../anthropic/web-search.ts";
 import { resolveGroundingUrls } from "../../google/grounding-urls.ts";
@@ -23,6 +24,7 @@ export interface WebSearchContext {
   model: ResolvedModel;
   sessionId: string;
   receivedAt: number;
+  caller: Caller | undefined;
 }
 
 /**
@@ -51,6 +53,7 @@ function job(ctx: WebSearchContext, signal: AbortSignal): RelayJob {
     sessionId: ctx.sessionId,
     upstreamStream: false,
     signal,
+    caller: ctx.caller,
     prepare: ({ model, projectId }) => ({ envelope: toWebSearchEnvelope(ctx.plan, model.upstream, projectId), toolNames, thinking: false }),
   };
 }
@@ -132,6 +135,8 @@ function decisionHeaders(accountId: string, attempts: number): Record<string, st
 function record(ctx: WebSearchContext, model: string, account: string, outcome: string, message?: AnthropicMessage) {
   const { metrics } = ctx.rt;
   metrics.requests.inc({ api: "anthropic", model, account, outcome });
+  const u = message?.usage;
+  ctx.rt.keys.record(ctx.caller, { ok: outcome === "ok", upstreamModel: model, ...(u && { inputTokens: u.input_tokens, outputTokens: u.output_tokens }) });
   if (outcome === "ok") metrics.ttfb.observe({ model }, (performance.now() - ctx.receivedAt) / 1000);
   const usage = message?.usage;
   if (!usage) return;

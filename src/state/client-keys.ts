@@ -1,0 +1,156 @@
+/**
+ * Client keys in the state store: one document (rarely changed, written at once, announced so
+ * every instance on one Redis reads it again at once; the fs watcher covers the CLI), plus usage
+ * per key per hour (Redis: counters every instance adds to; fs and memory: one document).
+ */
+import { newSecret } from "../keys/secret.ts";
+import type { ClientKey, KeyLimits } from "../keys/types.ts";
+import { addCell, emptyCell, HOUR_MS, hourOf, prune, USAGE_KEEP_MS, type UsageCell, type UsageTable } from "../keys/usage.ts";
+import type { StoreContext } from "./context.ts";
+import { CLIENT_KEYS_KEY, KEY_USAGE_KEY } from "./keys.ts";
+import { StateError } from "./types.ts";
+
+export interface NewKey {
+  name: string;
+  limits?: KeyLimits;
+  expiresAt?: number;
+}
+
+export interface KeyStore {
+  list(): Promise<ClientKey[]>;
+  /** The secret is returned here and never again. */
+  add(input: NewKey): Promise<{ key: ClientKey; secret: string }>;
+  /** A new secret for the same key (name, limits, usage); the old secret stops working at once. */
+  rotate(name: string): Promise<{ key: ClientKey; secret: string }>;
+  revoke(name: string): Promise<boolean>;
+  remove(name: string): Promise<boolean>;
+  /** Adds counts (key id → hour start → delta). */
+  addUsage(delta: UsageTable): Promise<void>;
+  /** Usage since `from` (epoch ms). */
+  usage(from: number): Promise<UsageTable>;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9@._+-]{0,63}$/;
+const FIELDS = ["requests", "inputTokens", "outputTokens", "errors"] as const satisfies ReadonlyArray<keyof UsageCell>;
+
+export function createKeyStore(ctx: StoreContext, prefix: string): KeyStore {
+  let chain: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = chain.then(fn, fn);
+    chain = run.catch(() => {});
+    return run;
+  };
+  const read = async () => (await ctx.read("client-keys", CLIENT_KEYS_KEY))?.keys ?? [];
+  const write = async (keys: ClientKey[]) => {
+    await ctx.write("client-keys", CLIENT_KEYS_KEY, { keys });
+    await ctx.announce({ t: "keys" });
+  };
+  const find = (keys: ClientKey[], name: string) => {
+    const i = keys.findIndex((k) => k.name === name);
+    if (i < 0) throw new StateError("not_found", `No key named "${name}" (see \`agcp keys list\`).`);
+    return i;
+  };
+  const redis = ctx.backend.redis;
+  const usageKey = (id: string) => `${prefix}:keyusage:${id}`;
+
+  return {
+    list: () => serial(read),
+
+    add(input) {
+      return serial(async () => {
+        const name = input.name.trim();
+        if (!NAME.test(name)) throw new StateError("invalid", `Key names are 1–64 letters, digits and @._+- (got "${input.name}").`);
+        const keys = await read();
+        if (keys.some((k) => k.name === name)) throw new StateError("conflict", `A key named "${name}" exists; revoke or rotate it instead.`);
+        const s = newSecret();
+        const key: ClientKey = {
+          id: s.id,
+          name,
+          hash: s.hash,
+          createdAt: ctx.now(),
+          ...(input.expiresAt !== undefined && { expiresAt: input.expiresAt }),
+          limits: input.limits ?? {},
+        };
+        await write([...keys, key]);
+        return { key, secret: s.secret };
+      });
+    },
+
+    rotate(name) {
+      return serial(async () => {
+        const keys = await read();
+        const i = find(keys, name);
+        const old = keys[i] as ClientKey;
+        const s = newSecret(old.id);
+        const { revokedAt: _r, ...rest } = old;
+        const key: ClientKey = { ...rest, hash: s.hash };
+        keys[i] = key;
+        await write(keys);
+        return { key, secret: s.secret };
+      });
+    },
+
+    revoke(name) {
+      return serial(async () => {
+        const keys = await read();
+        const i = keys.findIndex((k) => k.name === name);
+        if (i < 0) return false;
+        keys[i] = { ...(keys[i] as ClientKey), revokedAt: ctx.now() };
+        await write(keys);
+        return true;
+      });
+    },
+
+    remove(name) {
+      return serial(async () => {
+        const keys = await read();
+        const left = keys.filter((k) => k.name !== name);
+        if (left.length === keys.length) return false;
+        await write(left);
+        return true;
+      });
+    },
+
+    async addUsage(delta) {
+      if (redis) {
+        const pipe = redis.pipeline();
+        for (const [id, hours] of Object.entries(delta)) {
+          for (const [hour, cell] of Object.entries(hours)) {
+            for (const f of FIELDS) if (cell[f]) pipe.hincrby(usageKey(id), `${hour}:${f}`, cell[f]);
+          }
+          pipe.pexpire(usageKey(id), USAGE_KEEP_MS + HOUR_MS);
+        }
+        await pipe.exec();
+        return;
+      }
+      await serial(async () => {
+        const table = (await ctx.read("key-usage", KEY_USAGE_KEY))?.usage ?? {};
+        for (const [id, hours] of Object.entries(delta)) {
+          const into = (table[id] ??= {});
+          for (const [hour, cell] of Object.entries(hours)) addCell((into[hour] ??= emptyCell()), cell);
+        }
+        prune(table, ctx.now());
+        await ctx.write("key-usage", KEY_USAGE_KEY, { usage: table });
+      });
+    },
+
+    async usage(from) {
+      const since = hourOf(from);
+      if (redis) {
+        const out: UsageTable = {};
+        for (const key of await read()) {
+          const h = await redis.hgetall(usageKey(key.id));
+          for (const [field, value] of Object.entries(h)) {
+            const [hour, f] = field.split(":") as [string, keyof UsageCell];
+            if (Number(hour) < since || !FIELDS.includes(f)) continue;
+            ((out[key.id] ??= {})[hour] ??= emptyCell())[f] += Number(value);
+          }
+        }
+        return out;
+      }
+      const table = (await ctx.read("key-usage", KEY_USAGE_KEY))?.usage ?? {};
+      for (const hours of Object.values(table)) for (const hour of Object.keys(hours)) if (Number(hour) < since) delete hours[hour];
+      return table;
+    },
+  };
+}
