@@ -2,6 +2,7 @@
  * Pure step from "what the user wrote" (file + env + flags) to a fully defaulted ResolvedConfig.
  * No file system, no process.env: everything comes in as arguments so it is trivially testable.
  */
+import type { WindowFloors } from "../pool/types.ts";
 import { createDefu } from "defu";
 import { isAbsolute, join, resolve as resolvePath } from "node:path";
 import { DEFAULT_MODEL_MAPPING, type ModelMapping } from "../google/models.ts";
@@ -22,7 +23,7 @@ export interface ResolvedAccount {
   /** Outbound proxy URL (or "direct"); absent: the global one. */
   proxy?: string;
   /** Only what the user set; the pool falls back to the global floors. */
-  quota: { floor?: number; models: Record<string, number> };
+  quota: { floor?: number; models: Record<string, number>; pools?: WindowFloors };
 }
 
 export interface ResolvedStorage {
@@ -44,12 +45,13 @@ export interface ResolvedConfig {
   bodyLimit: number;
   accounts: ResolvedAccount[];
   /** Global floors; `floor` equals `pool.quota.defaultFloor`. */
-  quota: { floor: number; models: Record<string, number> };
+  quota: { floor: number; models: Record<string, number>; pools?: WindowFloors };
   pool: PoolTuning;
   storage: ResolvedStorage;
   upstream: UpstreamOptions;
   models: { mapping: ModelMapping; fallback: Record<string, string> };
   server: { shutdownTimeoutMs: number; pingIntervalMs: number };
+  images: { model: string };
   webSearch: { model: string; resolveTimeoutMs: number; resolveRedirects: boolean };
   security: { allowedHosts: string[]; allowedOrigins: string[] };
   limits: Required<AgcpLimitsOptions>;
@@ -91,6 +93,7 @@ export const DEFAULTS = {
   bodyLimit: 32 * 1024 * 1024,
   storage: { driver: "fs" as const, prefix: "agcp", flushIntervalMs: 1000 },
   server: { shutdownTimeoutMs: 10_000, pingIntervalMs: 10_000 },
+  images: { model: "gemini-3.1-flash-image" },
   // The sheet's web search model (captures, Aug 2026); accounts' catalogs may name others.
   webSearch: { model: "gemini-3.1-flash-lite", resolveTimeoutMs: 2_000, resolveRedirects: true },
   limits: {
@@ -101,7 +104,7 @@ export const DEFAULTS = {
     maxJsonDepth: 128,
     maxSseLineBytes: 32 * 1024 * 1024,
   } satisfies Required<AgcpLimitsOptions>,
-  tokenCount: { upstream: true, cacheTtlMs: 60_000, cacheMaxEntries: 500, timeoutMs: 5_000 },
+  tokenCount: { upstream: true, cacheTtlMs: 60_000, cacheMaxEntries: 500, timeoutMs: 5_000, backoffMs: 30_000 },
   agentSdkIdentity: { rewrite: "gemini" as const, replacement: CLAUDE_CODE_CLI_IDENTITY },
 };
 
@@ -247,6 +250,7 @@ function resolveAccounts(user: AgcpConfig, env: ConfigEnv, issues: ConfigIssue[]
       quota: {
         ...(account.quota?.floor !== undefined && { floor: account.quota.floor }),
         models: { ...account.quota?.models },
+        ...(account.quota?.pools !== undefined && { pools: structuredClone(account.quota.pools) }),
       },
     });
   });
@@ -315,7 +319,7 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
     logLevel: top.logLevel ?? DEFAULTS.logLevel,
     bodyLimit: user.bodyLimit ?? DEFAULTS.bodyLimit,
     accounts,
-    quota: { floor, models: { ...user.quota?.models } },
+    quota: { floor, models: { ...user.quota?.models }, ...(user.quota?.pools !== undefined && { pools: structuredClone(user.quota.pools) }) },
     pool,
     storage: {
       driver: user.storage?.driver ?? DEFAULTS.storage.driver,
@@ -337,6 +341,7 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
       shutdownTimeoutMs: user.server?.shutdownTimeoutMs ?? DEFAULTS.server.shutdownTimeoutMs,
       pingIntervalMs: user.server?.pingIntervalMs ?? DEFAULTS.server.pingIntervalMs,
     },
+    images: { model: user.images?.model ?? DEFAULTS.images.model },
     webSearch: {
       model: user.webSearch?.model ?? DEFAULTS.webSearch.model,
       resolveTimeoutMs: user.webSearch?.resolveTimeoutMs ?? DEFAULTS.webSearch.resolveTimeoutMs,

@@ -21,6 +21,18 @@ export interface AgcpQuotaFloors {
   floor?: number;
   /** Per-model floors, e.g. `{ "claude-opus-4-5-thinking": 0.2 }`. Override `floor`. Default: none. */
   models?: Record<string, number>;
+  /**
+   * Floors per upstream quota pool ("gemini"; "claude" = Claude and GPT-OSS) and window ("5h",
+   * "weekly"), e.g. `{ claude: { weekly: 0.1 } }` keeps a tenth of each account's Claude week in
+   * reserve. Override `floor` for that window. Default: `floor`.
+   */
+  pools?: { gemini?: AgcpWindowFloors; claude?: AgcpWindowFloors };
+}
+
+/** Floors for the two windows of one quota pool. */
+export interface AgcpWindowFloors {
+  "5h"?: number;
+  weekly?: number;
 }
 
 export interface AgcpAccount {
@@ -265,6 +277,14 @@ export interface AgcpServerOptions {
   pingIntervalMs?: number;
 }
 
+export interface AgcpImageOptions {
+  /**
+   * Upstream image model for /v1/images/generations (and image models named in chat completions),
+   * used until the account's own catalog says which one it has. Default: "gemini-3.1-flash-image".
+   */
+  model?: string;
+}
+
 export interface AgcpWebSearchOptions {
   /**
    * Model for Anthropic web-search tools (Google Search grounding), used until an account's
@@ -322,6 +342,8 @@ export interface AgcpTokenCountOptions {
   cacheMaxEntries?: number;
   /** Longest wait for upstream's count before answering the estimate. Default: 5000. */
   timeoutMs?: number;
+  /** After a failed count, how long only the estimate answers (for that model). Default: 30000. */
+  backoffMs?: number;
 }
 
 /** The Claude Agent SDK identity sentence of `claude -p` (README "Claude Code on Gemini"). */
@@ -365,6 +387,8 @@ export interface AgcpConfig {
   models?: AgcpModelOptions;
   /** HTTP server behaviour. */
   server?: AgcpServerOptions;
+  /** Image generation (OpenAI images door). */
+  images?: AgcpImageOptions;
   /** Anthropic web-search tools answered through Google Search grounding. */
   webSearch?: AgcpWebSearchOptions;
   /** Origins and host names allowed to reach agcp. */

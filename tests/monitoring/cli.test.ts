@@ -125,7 +125,7 @@ describe("agcp accounts list / verify / enable / disable / remove", () => {
   test("list shows config and added accounts from config and the state store", async () => {
     const r = await accounts(["list"]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^3 accounts: 3 available, 0 rate-limited, 0 invalid · strategy hybrid$/m);
+    expect(r.stdout).toMatch(/^3 accounts: 3 usable, 0 invalid · gemini: 3 available · claude: 3 available · strategy hybrid$/m);
     for (const label of ["configured", "new1@agcp.test", "pasted"]) expect(r.stdout).toMatch(new RegExp(`^${label}\\s`, "m"));
     const json = await accounts(["list", "--json"]);
     const report = JSON.parse(json.stdout);
@@ -166,7 +166,8 @@ describe("agcp accounts list / verify / enable / disable / remove", () => {
     const unknown = await accounts(["remove", "nobody"]);
     expect(unknown.code).toBe(2);
     expect(unknown.all).toContain('No account "nobody". Known accounts: configured, new1@agcp.test, pasted.');
-  });
+    // Eight CLI processes: on a loaded machine each takes about a second to start.
+  }, 30_000);
 
   test("a server on the same state store routes to added accounts, and its console changes reach the CLI", async () => {
     const server = await startStack({
