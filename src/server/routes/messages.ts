@@ -8,7 +8,6 @@ import type { AnthropicMessage, AnthropicStreamEvent, MessagesRequest, Usage } f
 import { mixesWebSearch, planWebSearch } from "../../anthropic/web-search.ts";
 import type { ResolvedModel } from "../../google/models.ts";
 import { hasContent, toAnthropicMessage } from "../../google/response.ts";
-import { outputLimitFor } from "../../google/output-limits.ts";
 import { toCloudCodeRequest } from "../../google/request.ts";
 import { deriveSessionId } from "../../google/session.ts";
 import { createStreamTranslator, type StreamTranslator } from "../../google/stream.ts";
@@ -18,6 +17,7 @@ import { UpstreamError } from "../../upstream/errors.ts";
 import type { Caller } from "../../keys/types.ts";
 import { callerOf } from "../auth.ts";
 import { readJsonBody } from "../body.ts";
+import { conversionOptions } from "../conversion-options.ts";
 import { toApiError } from "../errors.ts";
 import { relay, type Opened, type RelayJob } from "../relay.ts";
 import type { Runtime } from "../runtime.ts";
@@ -104,9 +104,7 @@ function relayJob(ctx: MessageContext, upstreamStream: boolean, signal: AbortSig
         projectId,
         sessionId,
         signatures: rt.signatures,
-        envelope: rt.config.upstream.envelope,
-        // The configured limit; the account's catalog entry (thinkingInfo) wins once it is passed here.
-        maxOutputTokens: outputLimitFor(model.upstream, rt.config.upstream.maxOutputTokens),
+        ...conversionOptions(rt, model.upstream),
       }),
   };
 }

@@ -22,6 +22,7 @@ import { resolveImageModel } from "../image-model.ts";
 import { withEffortTier } from "../effort-tier.ts";
 import type { Runtime } from "../runtime.ts";
 import { responsesHandler } from "./openai-responses.ts";
+import { conversionOptions } from "../conversion-options.ts";
 
 /** The OpenAI-compatible door: chat completions, responses, image generation and the models list. */
 export function registerOpenAiRoutes(app: H3, rt: Runtime): void {
@@ -63,7 +64,7 @@ function chatCompletionsHandler(rt: Runtime) {
       caller: callerOf(event),
       prepare: ({ model: target, projectId }) =>
         applyJsonMode(
-          toCloudCodeRequest(messages, { upstreamModel: target.upstream, projectId, sessionId, signatures: rt.signatures }),
+          toCloudCodeRequest(messages, { upstreamModel: target.upstream, projectId, sessionId, signatures: rt.signatures, ...conversionOptions(rt, target.upstream) }),
           jsonMode,
           target.family,
         ),
