@@ -3,8 +3,9 @@
  * `maxOutputTokens` ("max_tokens: 128000 > 64000 …" for Claude), and Claude Code asks for its own
  * model's limit (32 000–128 000), which is not the limit of the model agcp maps it to.
  *
- * The per-account catalog (`fetchAvailableModels` `maxOutputTokens`) is the real source; until it
- * is read, these are the late-2026 sheet's limits, overridable in config (`upstream.maxOutputTokens`).
+ * The per-account catalog (`fetchAvailableModels` `maxOutputTokens`, passed to the conversion as
+ * thinkingInfo) is the real source and wins; for a model it names no limit for (or before it is
+ * read) these are the late-2026 sheet's limits, overridable in config (`upstream.maxOutputTokens`).
  */
 import { globMatch } from "./models.ts";
 

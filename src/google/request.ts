@@ -47,7 +47,7 @@ export interface ToCloudCodeContext {
    * (the catalog) names none: maxOutputTokens never exceeds the limit, upstream refuses more.
    */
   maxOutputTokens?: number;
-  /** The catalog's `model` enum for the upstream model, sent in `labels.model_enum` when known. */
+  /** The catalog's `model` enum for the upstream model, sent in `labels.model_enum`; default: thinkingInfo's `model`. */
   modelEnum?: string;
   /** Epoch ms of the request, for the official request id. Default: Date.now(). */
   now?: number;
@@ -131,7 +131,10 @@ export function toCloudCodeRequest(req: MessagesRequest, ctx: ToCloudCodeContext
 
   const request: GoogleRequest = { contents, generationConfig, sessionId: upstreamSessionId(ctx.sessionId, form.sessionId) };
   if (form.labels) {
-    request.labels = upstreamLabels({ conversationId: ctx.sessionId, contents, family, model: ctx.upstreamModel, ...(ctx.modelEnum && { modelEnum: ctx.modelEnum }) });
+    // The account's catalog entry (passed as thinkingInfo) names the model's enum.
+    const catalogEnum = (ctx.thinkingInfo as { model?: unknown } | undefined)?.model;
+    const modelEnum = ctx.modelEnum ?? (typeof catalogEnum === "string" ? catalogEnum : undefined);
+    request.labels = upstreamLabels({ conversationId: ctx.sessionId, contents, family, model: ctx.upstreamModel, ...(modelEnum && { modelEnum }) });
   }
 
   let systemParts = [...systemText(req.system), ...systemMessageText(req.messages)];

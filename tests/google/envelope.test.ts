@@ -87,7 +87,8 @@ describe("official form (default)", () => {
     expect(envelope.request.toolConfig).toEqual({ functionCallingConfig: { mode: "VALIDATED" } });
     expect(convert({ tools: [TOOL], tool_choice: { type: "auto" } }).request.toolConfig?.functionCallingConfig.mode).toBe("VALIDATED");
     expect(convert({ tools: [TOOL], tool_choice: { type: "none" } }).request.toolConfig?.functionCallingConfig.mode).toBe("NONE");
-    expect(convert({ tools: [TOOL], tool_choice: { type: "tool", name: "Read" } }).request.toolConfig).toEqual({
+    // A forced tool stays forced (Gemini; a Claude thinking model would let the model choose).
+    expect(convert({ tools: [TOOL], tool_choice: { type: "tool", name: "Read" } }, { model: "gemini-3-flash" }).request.toolConfig).toEqual({
       functionCallingConfig: { mode: "ANY", allowedFunctionNames: ["Read"] },
     });
   });
@@ -150,8 +151,19 @@ describe("output limits", () => {
   });
 
   test("max_tokens above the limit is capped; Claude's thinking budget shrinks below it with room to answer", () => {
-    expect(convert({ max_tokens: 128_000 }, { maxOutputTokens: 64_000 }).request.generationConfig.maxOutputTokens).toBe(64_000);
-    expect(convert({ max_tokens: 1_000 }, { maxOutputTokens: 64_000 }).request.generationConfig.maxOutputTokens).toBe(1_000);
+    // The account's catalog entry wins over the configured table.
+    const fromCatalog = toCloudCodeRequest(parseMessagesRequest({ model: "x", max_tokens: 100_000, messages: [{ role: "user", content: "hi" }] }), {
+      upstreamModel: "gemini-3-flash",
+      projectId: "p",
+      sessionId: CONVERSATION,
+      signatures: createSignatureCache(),
+      maxOutputTokens: 50_000,
+      thinkingInfo: { maxOutputTokens: 30_000 },
+    });
+    expect(fromCatalog.envelope.request.generationConfig.maxOutputTokens).toBe(30_000);
+    const gemini = { model: "gemini-3-flash", maxOutputTokens: 50_000 };
+    expect(convert({ max_tokens: 128_000 }, gemini).request.generationConfig.maxOutputTokens).toBe(50_000);
+    expect(convert({ max_tokens: 1_000 }, gemini).request.generationConfig.maxOutputTokens).toBe(1_000);
     const thinking = convert({ max_tokens: 128_000, thinking: { type: "enabled", budget_tokens: 100_000 } }, { model: "claude-opus-4-6-thinking", maxOutputTokens: 64_000 })
       .request.generationConfig;
     expect(thinking.maxOutputTokens).toBe(64_000);
