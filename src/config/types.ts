@@ -274,8 +274,8 @@ export interface AgcpServerOptions {
 
 export interface AgcpImageOptions {
   /**
-   * Upstream image model for /v1/images/generations (and image models named in chat completions),
-   * used until the account's own catalog says which one it has. Default: "gemini-3.1-flash-image".
+   * Upstream image model for /v1/images/generations, used until the accounts' catalogs name theirs
+   * (`imageGenerationModelIds`). Default: "gemini-3.1-flash-image".
    */
   model?: string;
 }
