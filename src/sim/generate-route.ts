@@ -8,7 +8,7 @@ import { StallBudget, untilAborted } from "./stall.ts";
 import { shortHash, type SimAccount } from "./state.ts";
 import type { SimModel } from "./types.ts";
 import { validateGenerateRequest } from "./validate.ts";
-import { isWebSearch, searchGeneration, type SearchGeneration } from "./web-search.ts";
+import { isWebSearch, searchGeneration, searchMixProblem, type SearchGeneration } from "./web-search.ts";
 import { isRecord, type WireGenerateRequest } from "./wire.ts";
 
 type Mode = "sse" | "json-array" | "single";
@@ -48,6 +48,11 @@ export async function handleGenerate(ctx: SimContext, streaming: boolean): Promi
   if (!validation.ok) {
     account.counters.badRequests++;
     return rpcError("INVALID_ARGUMENT", validation.message);
+  }
+  const mixed = searchMixProblem(validation.request);
+  if (mixed) {
+    account.counters.badRequests++;
+    return rpcError("INVALID_ARGUMENT", mixed);
   }
 
   const identityRefusal = agentIdentityRefusal(model, body.request);
