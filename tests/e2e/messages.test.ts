@@ -250,6 +250,8 @@ describe("messages through the SDK", () => {
       })
       .withResponse();
     expect(data.content[0]?.type).toBe("text");
+    // The sim "sees" what arrived: the image came through intact.
+    expect((data.content[0] as Anthropic.TextBlock).text).toContain("I see a PNG image, 1×1 pixels");
     const sent = await lastUpstreamBody(response.headers.get("x-agcp-account"));
     const parts = sent.request.contents.at(-1).parts;
     expect(parts.find((p: any) => p.inlineData)?.inlineData).toEqual({ mimeType: "image/png", data: TINY_PNG });
