@@ -51,6 +51,7 @@ export interface ResolvedConfig {
   upstream: UpstreamOptions;
   models: { mapping: ModelMapping; fallback: Record<string, string> };
   server: { shutdownTimeoutMs: number; pingIntervalMs: number };
+  images: { model: string };
   webSearch: { model: string; resolveTimeoutMs: number; resolveRedirects: boolean };
   security: { allowedHosts: string[]; allowedOrigins: string[] };
   limits: Required<AgcpLimitsOptions>;
@@ -92,6 +93,7 @@ export const DEFAULTS = {
   bodyLimit: 32 * 1024 * 1024,
   storage: { driver: "fs" as const, prefix: "agcp", flushIntervalMs: 1000 },
   server: { shutdownTimeoutMs: 10_000, pingIntervalMs: 10_000 },
+  images: { model: "gemini-3.1-flash-image" },
   // The sheet's web search model (captures, Aug 2026); accounts' catalogs may name others.
   webSearch: { model: "gemini-3.1-flash-lite", resolveTimeoutMs: 2_000, resolveRedirects: true },
   limits: {
@@ -339,6 +341,7 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
       shutdownTimeoutMs: user.server?.shutdownTimeoutMs ?? DEFAULTS.server.shutdownTimeoutMs,
       pingIntervalMs: user.server?.pingIntervalMs ?? DEFAULTS.server.pingIntervalMs,
     },
+    images: { model: user.images?.model ?? DEFAULTS.images.model },
     webSearch: {
       model: user.webSearch?.model ?? DEFAULTS.webSearch.model,
       resolveTimeoutMs: user.webSearch?.resolveTimeoutMs ?? DEFAULTS.webSearch.resolveTimeoutMs,

@@ -194,6 +194,7 @@ export const configSchema = obj({
     shutdownTimeoutMs: nonNegativeInt().optional(),
     pingIntervalMs: positiveInt().optional(),
   }).optional(),
+  images: obj({ model: modelName().optional() }).optional(),
   webSearch: obj({
     model: modelName().optional(),
     resolveTimeoutMs: positiveInt().optional(),

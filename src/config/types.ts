@@ -244,6 +244,14 @@ export interface AgcpServerOptions {
   pingIntervalMs?: number;
 }
 
+export interface AgcpImageOptions {
+  /**
+   * Upstream image model for /v1/images/generations (and image models named in chat completions),
+   * used until the account's own catalog says which one it has. Default: "gemini-3.1-flash-image".
+   */
+  model?: string;
+}
+
 export interface AgcpWebSearchOptions {
   /**
    * Model for Anthropic web-search tools (Google Search grounding), used until an account's
@@ -346,6 +354,8 @@ export interface AgcpConfig {
   models?: AgcpModelOptions;
   /** HTTP server behaviour. */
   server?: AgcpServerOptions;
+  /** Image generation (OpenAI images door). */
+  images?: AgcpImageOptions;
   /** Anthropic web-search tools answered through Google Search grounding. */
   webSearch?: AgcpWebSearchOptions;
   /** Origins and host names allowed to reach agcp. */

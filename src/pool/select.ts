@@ -3,6 +3,8 @@
  * usable account. Cooled, invalid and disabled accounts are never picked on any rung.
  */
 import { Candidates, LADDER } from "./candidates.ts";
+import { poolOfModel } from "../google/quota-pools.ts";
+import { activePoolCooldown } from "./cooldown.ts";
 import { formatInstant, skippedOn } from "./explain.ts";
 import type { FloorSettings } from "./quota.ts";
 import { M_HARD_UNTIL, M_STRIDE, type PoolSnapshot } from "./snapshot.ts";
@@ -83,6 +85,20 @@ export function selectAccount(pool: PoolSnapshot, req: SelectRequest, ctx: Selec
   return noneAvailable(pool, req, ctx);
 }
 
+/** Accounts kept out by the model's pool (a quota 429 or an empty window), and how many by the weekly one. */
+function poolOutCounts(snap: PoolSnapshot, model: string, now: number): { out: number; weekly: number } {
+  let out = 0;
+  let weekly = 0;
+  for (const s of snap.states) {
+    if (!s.enabled || s.invalid) continue;
+    const c = activePoolCooldown(s, model, now);
+    if (!c) continue;
+    out++;
+    if (c.window === "weekly") weekly++;
+  }
+  return { out, weekly };
+}
+
 function noneAvailable(pool: PoolSnapshot, req: SelectRequest, ctx: SelectContext): SelectionNone {
   const { now } = ctx;
   const cols = pool.model(req.model);
@@ -107,13 +123,20 @@ function noneAvailable(pool: PoolSnapshot, req: SelectRequest, ctx: SelectContex
     };
   }
   const maxWaitMs = ctx.maxWaitMs ?? ctx.tuning.maxWaitMs;
+  const quotaPool = poolOfModel(req.model);
+  const out = quotaPool ? poolOutCounts(pool, req.model, now) : { out: 0, weekly: 0 };
+  const what =
+    quotaPool && out.out === cooled
+      ? `out of their ${quotaPool} quota pool${out.weekly > 0 ? ` (${out.weekly} until the weekly reset)` : ""}`
+      : "rate-limited";
   const none: SelectionNone = {
     ok: false,
     reason: "cooling",
-    message: `All ${cooled} usable accounts are rate-limited for ${req.model}; the earliest resets at ${formatInstant(earliest, now)}.`,
+    message: `All ${cooled} usable accounts are ${what} for ${req.model}; the earliest resets at ${formatInstant(earliest, now)}.`,
     earliestResetAt: earliest,
     skipped,
   };
+  if (quotaPool && out.out > 0) none.poolOut = { pool: quotaPool, accounts: out.out, weekly: out.weekly };
   if (earliest - now <= maxWaitMs) none.waitMs = Math.max(0, earliest - now);
   return none;
 }

@@ -233,7 +233,12 @@ function allLimited(rt: Runtime, model: ResolvedModel, sel: SelectionNone, lastE
   else {
     const resetAt = sel.earliestResetAt;
     const when = resetAt ? `the first resets in ${formatDuration(resetAt - now)} (at ${new Date(resetAt).toISOString()})` : "no reset time is known";
-    message = `All ${counts.total} accounts are rate-limited or out of quota for ${model.upstream}; ${when}.`;
+    const out = sel.poolOut;
+    // Upstream limits per pool: say which, and whether it is the weekly wall, so nobody waits 5 hours for a week.
+    const detail = out
+      ? ` (${out.accounts} out of the ${out.pool} quota pool${out.weekly > 0 ? `, ${out.weekly} until its weekly reset` : ""})`
+      : "";
+    message = `All ${counts.total} accounts are rate-limited or out of quota for ${model.upstream}${detail}; ${when}.`;
   }
   if (lastError) message += ` Last upstream error: ${lastError.message}`;
   const headers: Record<string, string> = { "x-should-retry": "false" };
