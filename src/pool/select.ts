@@ -18,6 +18,8 @@ export interface SelectRequest {
   sessionId?: string;
   /** Build skip reasons (walks and formats the whole pool: debug only). */
   explain?: boolean;
+  /** Accounts that cannot serve this request whatever their state (the caller knows why, e.g. their catalog). */
+  exclude?: ReadonlySet<string>;
 }
 
 export interface SelectContext extends FloorSettings {
@@ -52,13 +54,14 @@ export function selectAccount(pool: PoolSnapshot, req: SelectRequest, ctx: Selec
     maxWaitMs: ctx.maxWaitMs ?? tuning.maxWaitMs,
   };
 
+  const excluded = excludedSlots(pool, req.exclude);
   for (let rung = 0; rung < LADDER.length; rung++) {
-    let candidates = new Candidates(pool, req.model, rung, now);
+    let candidates = new Candidates(pool, req.model, rung, now, excluded);
     if (rung === 1) {
       // Skip straight to the first rung that can succeed (or give up if only hard limits are left).
       rung = Math.max(1, candidates.lowestUsableRung());
       if (rung >= LADDER.length) break;
-      if (rung !== 1) candidates = new Candidates(pool, req.model, rung, now);
+      if (rung !== 1) candidates = new Candidates(pool, req.model, rung, now, excluded);
     }
     const pick = strategy.pick(candidates, pickCtx);
     if (!pick) continue;
@@ -82,7 +85,19 @@ export function selectAccount(pool: PoolSnapshot, req: SelectRequest, ctx: Selec
     }
     return selection;
   }
-  return noneAvailable(pool, req, ctx);
+  return noneAvailable(pool, req, ctx, excluded);
+}
+
+function excludedSlots(pool: PoolSnapshot, ids: ReadonlySet<string> | undefined): Uint8Array | null {
+  if (!ids || ids.size === 0) return null;
+  let mask: Uint8Array | null = null;
+  for (const id of ids) {
+    const slot = pool.slotOf(id);
+    if (slot < 0) continue;
+    mask ??= new Uint8Array(pool.size);
+    mask[slot] = 1;
+  }
+  return mask;
 }
 
 /** Accounts kept out by the model's pool (a quota 429 or an empty window), and how many by the weekly one. */
@@ -99,14 +114,14 @@ function poolOutCounts(snap: PoolSnapshot, model: string, now: number): { out: n
   return { out, weekly };
 }
 
-function noneAvailable(pool: PoolSnapshot, req: SelectRequest, ctx: SelectContext): SelectionNone {
+function noneAvailable(pool: PoolSnapshot, req: SelectRequest, ctx: SelectContext, excluded: Uint8Array | null): SelectionNone {
   const { now } = ctx;
   const cols = pool.model(req.model);
   let earliest = Number.POSITIVE_INFINITY;
   let cooled = 0;
   for (let slot = 0; slot < pool.size; slot++) {
     const until = cols[slot * M_STRIDE + M_HARD_UNTIL]!;
-    if (until === Number.POSITIVE_INFINITY) continue;
+    if (until === Number.POSITIVE_INFINITY || excluded?.[slot]) continue;
     cooled++;
     if (until < earliest) earliest = until;
   }

@@ -2,9 +2,12 @@ import { ApiError } from "../anthropic/errors.ts";
 import { applyAgentIdentityPolicy } from "../google/agent-identity.ts";
 import type { ResolvedModel } from "../google/models.ts";
 import type { CloudCodeRequest } from "../google/request.ts";
+import type { ThinkingModelInfo } from "../google/thinking.ts";
 import { formatDuration } from "../pool/explain.ts";
 import type { SelectionNone } from "../pool/types.ts";
+import { isEntityNotFound } from "../google/gate-probe.ts";
 import { UpstreamError } from "../upstream/errors.ts";
+import { userAgentOf } from "../upstream/identity.ts";
 import type { Caller } from "../keys/types.ts";
 import type { Runtime } from "./runtime.ts";
 import { sleep } from "./sleep.ts";
@@ -16,6 +19,8 @@ export type ApiName = "anthropic" | "openai-chat" | "openai-responses" | "openai
 export interface AttemptTarget {
   model: ResolvedModel;
   projectId: string;
+  /** The chosen account's catalog entry for the model (limits, thinking budget/level), when read. */
+  thinkingInfo?: ThinkingModelInfo;
 }
 
 /**
@@ -111,14 +116,19 @@ async function relayAttempts<T>(
   const canWait = (ms: number) => Date.now() + ms <= deadline;
 
   for (let attempt = 1; attempt <= maxAttempts; ) {
+    // Only accounts whose catalog has the model (or, for a mapped name, a stand-in) may be picked.
+    const exclude = rt.catalog.cannotServe(model);
     const selection = pool.select(model.upstream, {
       sessionId: job.sessionId,
       explain,
       maxWaitMs: Math.max(0, deadline - Date.now()),
+      ...(exclude.size > 0 && { exclude }),
     });
     if (explain) for (const s of selection.skipped) log.debug(`[pool] ${model.upstream}: skip ${s.accountId}: ${s.why}`);
 
     if (!selection.ok) {
+      // The accounts left out for their catalog were the only usable ones.
+      if (selection.reason === "unavailable" && exclude.size > 0) throw notServed(rt, model, exclude, lastError);
       if (selection.waitMs !== undefined && canWait(selection.waitMs)) {
         log.info(`[pool] every account is limited for ${model.upstream}; waiting ${formatDuration(selection.waitMs)} for the first reset`);
         await wait(selection.waitMs);
@@ -156,20 +166,24 @@ async function relayAttempts<T>(
     }
 
     let opened: Opened | undefined;
+    // What this account calls the model: its own best id for a mapped name, a retired id's successor.
+    const served = rt.catalog.forAccount(accountId, model) ?? model;
+    if (explain && served.upstream !== model.upstream) log.debug(`[models] ${accountId} serves ${model.upstream} as ${served.upstream}`);
     try {
       const projectId = credentials.projectId ?? (await rt.upstream.discover(credentials)).projectId;
-      const conversion = job.prepare({ model, projectId });
+      const entry = rt.catalog.accountCatalog(accountId)?.models[served.upstream];
+      const conversion = job.prepare({ model: served, projectId, ...(entry && { thinkingInfo: entry }) });
       // Whatever door the request came in by: Gemini refuses `claude -p`'s identity sentence.
-      const identity = applyAgentIdentityPolicy(conversion.envelope.request, model.family, rt.config.agentSdkIdentity);
+      const identity = applyAgentIdentityPolicy(conversion.envelope.request, served.family, rt.config.agentSdkIdentity);
       const sentAt = performance.now();
       const response = await rt.upstream.generate(credentials, conversion.envelope, {
         stream: job.upstreamStream || conversion.thinking,
         signal: job.signal,
         thinking: conversion.thinking,
-        agentSdkIdentity: identity.present && model.family === "gemini",
+        agentSdkIdentity: identity.present && served.family === "gemini",
       });
       rt.metrics.upstreamLatency.observe({ model: model.upstream }, (performance.now() - sentAt) / 1000);
-      opened = { accountId, attempt, model, response, conversion, delivered: false };
+      opened = { accountId, attempt, model: served, response, conversion, delivered: false };
       const value = await consume(opened);
       pool.reportSuccess(accountId, model.upstream);
       return { value, accountId, attempts: attempt };
@@ -184,6 +198,16 @@ async function relayAttempts<T>(
         throw err;
       }
       rt.metrics.upstreamErrors.inc({ kind: err.kind, account: accountId });
+      if (!opened?.delivered && isEntityNotFound(err)) {
+        // The account does not have this model after all (entitlement changed, or upstream's gate
+        // for newer models): no fault of its own, so nothing cools; the next pick leaves it out.
+        pool.refundToken(accountId);
+        rt.catalog.markMissing(accountId, served.upstream);
+        log.warn(`[models] ${accountId} → 404 for ${served.upstream} (attempt ${attempt}); routing it elsewhere`);
+        lastError = err;
+        attempt++;
+        continue;
+      }
       if (!opened?.delivered) pool.refundToken(accountId);
       const outcome = pool.reportFailure(accountId, model.upstream, err);
       log.warn(`[pool] ${accountId} → ${err.kind} on ${model.upstream} (attempt ${attempt}): ${err.message} [${describeOutcome(outcome)}]`);
@@ -205,6 +229,29 @@ async function relayAttempts<T>(
     }
   }
   throw lastError ?? new ApiError("api_error", `No upstream attempt succeeded for ${model.upstream}.`);
+}
+
+/**
+ * No account can serve the model: none lists it, or every one that did answered 404. The latter is
+ * also how upstream's newer-models gate looks from here, so say what to raise.
+ */
+function notServed(rt: Runtime, model: ResolvedModel, exclude: ReadonlySet<string>, lastError?: UpstreamError): ApiError {
+  const able = rt.pool.accounts().filter((a) => !exclude.has(a.id));
+  let message: string;
+  if (lastError && isEntityNotFound(lastError)) {
+    message =
+      `Upstream answered 404 "Requested entity was not found" for ${model.upstream} on every account that lists it. ` +
+      `When the catalogs list a model but generation says it does not exist, upstream's version gate for newer models is refusing ` +
+      `agcp's client identity (${userAgentOf(rt.config.upstream.identity)}, from ${rt.config.identitySource}): raise upstream.identity.version ` +
+      `or AGCP_CLIENT_VERSION, and check with \`agcp accounts verify\`.`;
+  } else if (able.length > 0) {
+    message = `Only ${able.map((a) => a.id).join(", ")} can serve ${model.upstream}, and none of them is usable now (disabled or invalid).`;
+  } else {
+    message = `No account serves ${model.upstream}: it is not in the catalog of any of the ${rt.pool.size} accounts.`;
+    const available = rt.catalog.list().filter((m) => m.accounts.length > 0).map((m) => m.id);
+    if (available.length > 0) message += ` Models your accounts serve: ${available.join(", ")}.`;
+  }
+  return new ApiError("not_found_error", message);
 }
 
 function fallbackFor(rt: Runtime, job: RelayJob, model: ResolvedModel): ResolvedModel | undefined {
