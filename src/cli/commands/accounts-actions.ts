@@ -78,6 +78,7 @@ export async function knownAccounts(ctx: AccountsContext): Promise<KnownAccount[
       ...(s.email !== undefined && { email: s.email }),
       refreshToken: s.refreshToken,
       ...(s.projectId !== undefined && { projectId: s.projectId }),
+      ...(s.proxy !== undefined && { proxy: s.proxy }),
       enabled: s.enabled,
       source: "stored",
     });
@@ -265,7 +266,7 @@ export async function verifyAccounts(
  */
 export async function saveSignedIn(
   ctx: AccountsContext,
-  signedIn: { email: string; refreshToken: string; projectId?: string; enabled?: boolean },
+  signedIn: { email: string; refreshToken: string; projectId?: string; enabled?: boolean; proxy?: string },
   label?: string,
 ): Promise<{ account: StoredAccount; replaced: boolean; takesOver: boolean }> {
   if (ctx.config.storage.driver === "memory") {
@@ -280,6 +281,7 @@ export async function saveSignedIn(
       refreshToken: signedIn.refreshToken,
       ...(signedIn.projectId !== undefined && { projectId: signedIn.projectId }),
       ...(signedIn.enabled !== undefined && { enabled: signedIn.enabled }),
+      ...(signedIn.proxy !== undefined && { proxy: signedIn.proxy }),
     });
     return { ...saved, takesOver };
   } catch (error) {
