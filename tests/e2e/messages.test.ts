@@ -308,8 +308,8 @@ describe("messages through the SDK", () => {
 
 describe("right after start", () => {
   test("a build-time model name resolves against upstream's list, not a guess (no 400 in the first second)", async () => {
-    // claude-sonnet-4-5 is in agcp's build-time list but the simulator offers only 4-6: once upstream's
-    // list is known it maps by pattern. A request sent the instant agcp listens must get the same answer.
+    // claude-sonnet-4-5 is Claude Code's name (and a retired Antigravity id): it maps by pattern to the
+    // best Sonnet the account serves. A request sent the instant agcp listens must get the same answer.
     const fresh = await startStack({ accounts: fullAccounts(2, "cold") });
     try {
       const post = (stream: boolean) =>
