@@ -15,6 +15,12 @@ export function createAgcpMetrics() {
     upstreamErrors: registry.register(new Counter("agcp_upstream_errors_total", "Upstream errors by kind and account.")),
     tokens: registry.register(new Counter("agcp_tokens_total", "Tokens used by model and direction (input, output, cache_read).")),
     accounts: registry.register(new Gauge("agcp_accounts", "Accounts by status.")),
+    poolAccounts: registry.register(
+      new Gauge("agcp_pool_accounts", "Usable accounts per upstream quota pool: available, low (a window at its floor) or out."),
+    ),
+    quotaWindows: registry.register(
+      new Gauge("agcp_quota_window_remaining", "Remaining fraction of each account's quota window, per pool and window (5h, weekly)."),
+    ),
     keyRequests: registry.register(new Counter("agcp_key_requests_total", "Client requests by client key name and outcome.")),
     keyTokens: registry.register(new Counter("agcp_key_tokens_total", "Tokens by client key name and direction (input, output).")),
     keyRefusals: registry.register(new Counter("agcp_key_refusals_total", "Requests refused by a client key's own limit, by key and limit.")),

@@ -30,9 +30,16 @@ export function responsesHandler(rt: Runtime) {
       sessionId,
       receivedAt,
       caller: callerOf(event),
-      prepare: ({ model: target, projectId }) =>
+      prepare: ({ model: target, projectId, thinkingInfo }) =>
         applyJsonMode(
-          toCloudCodeRequest(messages, { upstreamModel: target.upstream, projectId, sessionId, signatures: rt.signatures, ...conversionOptions(rt, target.upstream) }),
+          toCloudCodeRequest(messages, {
+            upstreamModel: target.upstream,
+            projectId,
+            sessionId,
+            signatures: rt.signatures,
+            ...conversionOptions(rt, target.upstream),
+            ...(thinkingInfo && { thinkingInfo }),
+          }),
           jsonMode,
           target.family,
         ),
