@@ -10,7 +10,7 @@ import { CLAUDE_CODE_CLI_IDENTITY } from "../upstream/agent-identity.ts";
 import { DEFAULT_UPSTREAM, type UpstreamOptions } from "../upstream/options.ts";
 import { ConfigError, describeValue, issuesFromZod, type ConfigIssue } from "./errors.ts";
 import { configSchema, intIn, knownKeysAt, LOG_LEVELS, STRATEGY_NAMES } from "./schema.ts";
-import type { AgcpAgentSdkIdentityOptions, AgcpConfig, AgcpLimitsOptions, AgcpLogLevel, AgcpTokenCountOptions } from "./types.ts";
+import type { AgcpAgentSdkIdentityOptions, AgcpConfig, AgcpLimitsOptions, AgcpLogLevel, AgcpTokenCountOptions, AgcpRequestLogOptions } from "./types.ts";
 
 export interface ResolvedAccount {
   label: string;
@@ -51,6 +51,7 @@ export interface ResolvedConfig {
   security: { allowedHosts: string[]; allowedOrigins: string[] };
   limits: Required<AgcpLimitsOptions>;
   tokenCount: Required<AgcpTokenCountOptions>;
+  requestLog: Required<AgcpRequestLogOptions>;
   agentSdkIdentity: Required<AgcpAgentSdkIdentityOptions>;
 }
 
@@ -98,6 +99,7 @@ export const DEFAULTS = {
     maxJsonDepth: 128,
     maxSseLineBytes: 32 * 1024 * 1024,
   } satisfies Required<AgcpLimitsOptions>,
+  requestLog: { size: 500, accessLog: false, traceAccounts: 200 },
   tokenCount: { upstream: true, cacheTtlMs: 60_000, cacheMaxEntries: 500, timeoutMs: 5_000 },
   agentSdkIdentity: { rewrite: "gemini" as const, replacement: CLAUDE_CODE_CLI_IDENTITY },
 };
@@ -319,6 +321,7 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
     },
     limits: { ...DEFAULTS.limits, ...user.limits },
     tokenCount: { ...DEFAULTS.tokenCount, ...user.tokenCount },
+    requestLog: { ...DEFAULTS.requestLog, ...user.requestLog },
     agentSdkIdentity: { ...DEFAULTS.agentSdkIdentity, ...user.agentSdkIdentity },
   };
 }

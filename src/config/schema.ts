@@ -210,6 +210,11 @@ export const configSchema = obj({
     maxJsonDepth: intIn(8, 100_000).optional(),
     maxSseLineBytes: intIn(1024, 2 ** 31).optional(),
   }).optional(),
+  requestLog: obj({
+    size: intIn(0, 100_000).optional(),
+    accessLog: bool().optional(),
+    traceAccounts: nonNegativeInt().optional(),
+  }).optional(),
   tokenCount: obj({
     upstream: bool().optional(),
     cacheTtlMs: nonNegativeInt().optional(),

@@ -278,6 +278,19 @@ export interface AgcpTokenCountOptions {
   timeoutMs?: number;
 }
 
+/** The request log (console, GET /api/requests, --access-log). Never holds prompts or tokens. */
+export interface AgcpRequestLogOptions {
+  /** Requests kept in memory, newest first. Default: 500. 0 turns the in-memory log off. */
+  size?: number;
+  /** One JSON line per request on stdout (also `agcp start --access-log`). Default: false. */
+  accessLog?: boolean;
+  /**
+   * Each entry's trace names every skipped account and why while the pool has at most this many
+   * accounts (working that out walks the whole pool). Default: 200.
+   */
+  traceAccounts?: number;
+}
+
 /** The Claude Agent SDK identity sentence of `claude -p` (README "Claude Code on Gemini"). */
 export interface AgcpAgentSdkIdentityOptions {
   /**
@@ -327,6 +340,8 @@ export interface AgcpConfig {
   limits?: AgcpLimitsOptions;
   /** Exact token counts through upstream. */
   tokenCount?: AgcpTokenCountOptions;
+  /** The request log: size, access log, trace detail. */
+  requestLog?: AgcpRequestLogOptions;
   /** Handling of `claude -p`'s identity sentence. */
   agentSdkIdentity?: AgcpAgentSdkIdentityOptions;
 }

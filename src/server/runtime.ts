@@ -6,6 +6,8 @@ import { createPool, type Pool } from "../pool/pool.ts";
 import { connectRuntimeState, credentialsOf, openStateStore, poolConfigOf, storedAccountsFor, type RuntimeState } from "../state/index.ts";
 import { createUpstreamClient, type UpstreamAccount, type UpstreamClient } from "../upstream/client.ts";
 import { createKeyGuard, type KeyGuard } from "../keys/guard.ts";
+import { createRequestLog, type RequestLog } from "./request-log.ts";
+import { createUsageRecorder, type UsageRecorder } from "./usage-history.ts";
 import { createModelCatalog, type ModelCatalog } from "./catalog.ts";
 import { keyPoolOf, poolWindowsFor } from "./key-pools.ts";
 import { startQuotaRefresher, type QuotaRefresher } from "./quota-refresher.ts";
@@ -27,6 +29,10 @@ export interface Runtime {
   state: RuntimeState;
   /** Client keys: who is calling, and their limits (src/keys). */
   keys: KeyGuard;
+  /** The last requests with their routing trace (console, /api/requests, --access-log). */
+  requests: RequestLog;
+  /** Requests, tokens and errors per hour per account × model and per key (30 days). */
+  usage: UsageRecorder;
   close(): Promise<void>;
 }
 
@@ -77,8 +83,14 @@ export async function createRuntime(config: ResolvedConfig, opts: RuntimeOptions
     const c = pool.counts();
     return (["available", "cooling", "invalid", "disabled"] as const).map((status) => [{ status }, c[status]]);
   });
+  const usage = createUsageRecorder({ store: state.store.usage, log: opts.log });
+  const requests = createRequestLog({
+    size: config.requestLog.size,
+    ...(config.requestLog.accessLog && { accessLog: (line: string) => process.stdout.write(`${line}\n`) }),
+  });
   const keys = await createKeyGuard({
     keys: state.store.keys,
+    usage,
     limiter: state.store.keyLimiter,
     shared: () => state.store.keyLimitsShared(),
     adminKey: config.apiKey,
@@ -106,10 +118,12 @@ export async function createRuntime(config: ResolvedConfig, opts: RuntimeOptions
     quota,
     state,
     keys,
+    requests,
+    usage,
     async close() {
       quota.stop();
       stopKeyWatch();
-      await keys.close();
+      await usage.close();
       await state.close();
     },
   };

@@ -127,7 +127,7 @@ describe.skipIf(!haveChromium)("console in headless Chromium", () => {
         body: JSON.stringify({ model: "claude-sonnet-4-6", max_tokens: 8, messages: [{ role: "user", content: "hi" }] }),
       });
       expect(res.status).toBe(200);
-      await stack.agcp.runtime.keys.flush();
+      await stack.agcp.runtime.usage.flush();
       const row = page.locator('#keys tr[data-key="browser-made"]');
       await until("the key's use in the table", async () => (await row.locator("td").nth(3).textContent()) === "1");
       await row.locator("button[data-revoke]").click();
