@@ -96,14 +96,18 @@ const toolChoice = z.discriminatedUnion(
 const thinking = z.discriminatedUnion(
   "type",
   [
-    z.object({ type: z.literal("enabled"), budget_tokens: z.number().int().min(0) }),
+    z.object({ type: z.literal("enabled"), budget_tokens: z.number().int().min(0), display: z.string().optional() }),
     z.object({ type: z.literal("disabled") }),
-    z.object({ type: z.literal("adaptive") }),
+    z.object({ type: z.literal("adaptive"), display: z.string().optional() }),
   ],
   { error: () => "unknown thinking type" },
 );
 
 const system = z.union([z.string(), z.array(textBlock)]);
+
+// Newer Claude Code options. Loose on purpose: fields added later must not turn into 400s.
+const outputConfig = z.object({ effort: z.string().optional() });
+const contextManagement = z.object({ edits: z.array(z.looseObject({ type: z.string() })).optional() });
 
 const messagesRequest = z.object({
   model: z.string().min(1),
@@ -120,6 +124,8 @@ const messagesRequest = z.object({
   top_k: z.number().int().optional(),
   stop_sequences: z.array(z.string()).optional(),
   metadata: z.object({ user_id: z.string().nullish() }).optional(),
+  output_config: outputConfig.optional(),
+  context_management: contextManagement.optional(),
 });
 
 const countTokensRequest = z.object({
@@ -129,6 +135,8 @@ const countTokensRequest = z.object({
   tools: z.array(tool).optional(),
   tool_choice: toolChoice.optional(),
   thinking: thinking.optional(),
+  output_config: outputConfig.optional(),
+  context_management: contextManagement.optional(),
 });
 
 // Compile-time proof that the schemas produce the hand-written types callers use.

@@ -130,11 +130,35 @@ export type ToolChoice =
   | { type: "tool"; name: string; disable_parallel_tool_use?: boolean }
   | { type: "none" };
 
+/**
+ * `display: "omitted"` asks for thinking blocks without their text (signature kept), as Claude Code
+ * does; anything else (or nothing) shows the thinking.
+ */
 export type ThinkingConfig =
-  | { type: "enabled"; budget_tokens: number }
+  | { type: "enabled"; budget_tokens: number; display?: string }
   | { type: "disabled" }
-  /** Newer clients let the model pick its budget; treated as enabled with our default budget. */
-  | { type: "adaptive" };
+  /** Newer clients let the model pick its budget, guided by `output_config.effort`. */
+  | { type: "adaptive"; display?: string };
+
+/** `output_config.effort`, as far as agcp understands it (src/google/thinking.ts maps it). */
+export type Effort = "low" | "medium" | "high" | "max";
+
+export interface OutputConfig {
+  /** low / medium / high / max; kept as sent, unknown words are ignored. */
+  effort?: string;
+}
+
+/** One `context_management` edit; only `clear_thinking_*` changes what agcp sends. */
+export interface ContextEdit {
+  type: string;
+  /** clear_thinking: "all", or `{type: "thinking_turns", value: N}` (default: the last turn). */
+  keep?: unknown;
+  [field: string]: unknown;
+}
+
+export interface ContextManagement {
+  edits?: ContextEdit[];
+}
 
 export interface MessagesRequest {
   model: string;
@@ -150,6 +174,8 @@ export interface MessagesRequest {
   top_k?: number;
   stop_sequences?: string[];
   metadata?: { user_id?: string | null };
+  output_config?: OutputConfig;
+  context_management?: ContextManagement;
 }
 
 /** count_tokens takes the same body minus generation settings. */
@@ -160,6 +186,8 @@ export interface CountTokensRequest {
   tools?: Tool[];
   tool_choice?: ToolChoice;
   thinking?: ThinkingConfig;
+  output_config?: OutputConfig;
+  context_management?: ContextManagement;
 }
 
 // ---- response --------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 #!/usr/bin/env bun
-import { rootCommand, VERSION } from "./root.ts";
+import { versionLine } from "./build-info.ts";
+import { rootCommand } from "./root.ts";
 import { runCli } from "./run.ts";
 
-process.exitCode = await runCli(rootCommand, process.argv.slice(2), { version: VERSION, env: process.env });
+process.exitCode = await runCli(rootCommand, process.argv.slice(2), { version: versionLine(), env: process.env });

@@ -8,6 +8,7 @@ import { DEFAULT_MODEL_MAPPING, type ModelMapping } from "../google/models.ts";
 import { DEFAULT_TUNING, type PoolTuning, type StrategyName } from "../pool/tuning.ts";
 import { CLAUDE_CODE_CLI_IDENTITY } from "../upstream/agent-identity.ts";
 import { DEFAULT_UPSTREAM, type UpstreamOptions } from "../upstream/options.ts";
+import { parseNoProxy, proxyUrlProblem, redactProxyUrl } from "../upstream/proxy.ts";
 import { ConfigError, describeValue, issuesFromZod, type ConfigIssue } from "./errors.ts";
 import { configSchema, intIn, knownKeysAt, LOG_LEVELS, STRATEGY_NAMES } from "./schema.ts";
 import type { AgcpAgentSdkIdentityOptions, AgcpConfig, AgcpLimitsOptions, AgcpLogLevel, AgcpTokenCountOptions, AgcpRequestLogOptions } from "./types.ts";
@@ -18,6 +19,8 @@ export interface ResolvedAccount {
   refreshToken: string;
   projectId?: string;
   enabled: boolean;
+  /** Outbound proxy URL (or "direct"); absent: the global one. */
+  proxy?: string;
   /** Only what the user set; the pool falls back to the global floors. */
   quota: { floor?: number; models: Record<string, number> };
 }
@@ -232,12 +235,17 @@ function resolveAccounts(user: AgcpConfig, env: ConfigEnv, issues: ConfigIssue[]
       });
     }
     seen.set(label, i);
+    const proxyProblem = account.proxy !== undefined ? proxyUrlProblem(account.proxy) : undefined;
+    if (proxyProblem) {
+      issues.push({ path: `${at}.proxy`, expected: proxyProblem, found: JSON.stringify(redactProxyUrl(account.proxy!)), origin: "file" });
+    }
     out.push({
       label,
       ...(account.email !== undefined && { email: account.email }),
       refreshToken: token ?? "",
       ...(account.projectId !== undefined && { projectId: account.projectId }),
       enabled: account.enabled ?? true,
+      ...(account.proxy !== undefined && { proxy: account.proxy }),
       quota: {
         ...(account.quota?.floor !== undefined && { floor: account.quota.floor }),
         models: { ...account.quota?.models },
@@ -245,6 +253,24 @@ function resolveAccounts(user: AgcpConfig, env: ConfigEnv, issues: ConfigIssue[]
     });
   });
   return out;
+}
+
+/** `upstream.proxy` / `noProxy`, defaulting to the standard environment variables. */
+function resolveProxy(user: AgcpConfig, env: ConfigEnv, issues: ConfigIssue[]): { proxy: string; noProxy: string[] } {
+  const fromFile = user.upstream?.proxy;
+  const envName = env.HTTPS_PROXY ? "HTTPS_PROXY" : env.https_proxy ? "https_proxy" : undefined;
+  const proxy = fromFile ?? (envName ? env[envName]! : "");
+  const problem = proxy ? proxyUrlProblem(proxy) : undefined;
+  if (problem) {
+    issues.push({
+      path: fromFile !== undefined ? "upstream.proxy" : envName!,
+      expected: problem,
+      found: JSON.stringify(redactProxyUrl(proxy)),
+      origin: fromFile !== undefined ? "file" : "env",
+    });
+  }
+  const noProxy = user.upstream?.noProxy?.map((h) => h.toLowerCase()) ?? parseNoProxy(env.NO_PROXY ?? env.no_proxy);
+  return { proxy: problem ? "" : proxy, noProxy };
 }
 
 /**
@@ -263,6 +289,7 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
   // Semantic checks need a schema-valid file; reporting them on top of type errors would be noise.
   const accounts =
     input.skipAccounts || issues.some((i) => i.origin === "file") ? [] : resolveAccounts(user, input.env, issues);
+  const proxy = resolveProxy(user, input.env, issues);
   if (user.storage?.driver === "redis" && !user.storage.url) {
     issues.push({ path: "storage.url", expected: 'a redis:// URL when driver is "redis"', found: "nothing", origin: "file" });
   }
@@ -276,6 +303,8 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
   // The OAuth client can come from the environment (a service manager's secret store) and wins over the file.
   if (input.env.AGCP_OAUTH_CLIENT_ID) upstream.oauth.clientId = input.env.AGCP_OAUTH_CLIENT_ID;
   if (input.env.AGCP_OAUTH_CLIENT_SECRET) upstream.oauth.clientSecret = input.env.AGCP_OAUTH_CLIENT_SECRET;
+  upstream.proxy = proxy.proxy;
+  upstream.noProxy = proxy.noProxy;
   const storageDir = user.storage?.dir
     ? resolvePath(input.baseDir, user.storage.dir)
     : defaultStateDir(input.env, input.homeDir);

@@ -64,6 +64,8 @@ const accountSchema = obj({
   projectId: nonEmptyString().optional(),
   enabled: bool().optional(),
   quota: quotaFloorsSchema.optional(),
+  // Checked in resolve.ts, which can say why (e.g. SOCKS) rather than only "expected a URL".
+  proxy: nonEmptyString("a proxy URL").optional(),
 });
 
 export const poolSchema = obj({
@@ -148,6 +150,8 @@ export const upstreamSchema = obj({
   }).optional(),
   requestTimeoutMs: positiveInt().optional(),
   refreshSkewMs: nonNegativeInt().optional(),
+  proxy: z.string({ error: "a proxy URL" }).optional(),
+  noProxy: z.array(nonEmptyString("a host name"), { error: "an array of host names" }).optional(),
 });
 
 const modelName = () => nonEmptyString("a model name");

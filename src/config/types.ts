@@ -40,6 +40,11 @@ export interface AgcpAccount {
   /** Set to false to keep the account configured but never route to it. Default: true. */
   enabled?: boolean;
   /**
+   * Outbound HTTP(S) proxy for everything this account sends upstream (OAuth, catalog, quota,
+   * generation); "direct" bypasses `upstream.proxy`. Default: `upstream.proxy`.
+   */
+  proxy?: string;
+  /**
    * Per-account quota floors. Lookup order: this account's model floor → this account's
    * floor → global model floor → global floor. Default: the global `quota`.
    */
@@ -201,6 +206,14 @@ export interface AgcpUpstreamOptions {
   requestTimeoutMs?: number;
   /** Access tokens are refreshed this long before they expire. Default: 300000 (5 min). */
   refreshSkewMs?: number;
+  /**
+   * Outbound HTTP(S) proxy for OAuth, catalog, quota and generation of every account without its
+   * own `proxy`, e.g. "http://user:pass@proxy.corp:3128" (SOCKS is not supported). The password
+   * is never logged. Default: env HTTPS_PROXY / https_proxy, else none.
+   */
+  proxy?: string;
+  /** Hosts that bypass `proxy` ("*", "host", ".domain", "host:port"). Default: env NO_PROXY / no_proxy, else none. */
+  noProxy?: string[];
 }
 
 export interface AgcpModelOptions {

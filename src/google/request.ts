@@ -13,9 +13,10 @@ import type {
   MessagesRequest,
   ToolResultBlock,
 } from "../anthropic/types.ts";
-import { isThinkingModel, modelFamily } from "./models.ts";
+import { modelFamily } from "./models.ts";
 import { sanitizeToolSchemaCached } from "./schema-sanitize.ts";
 import type { SignatureCache } from "./signatures.ts";
+import { builtinThinkingInfo, planThinking, requestedEffort, thinksByDefault, type ThinkingModelInfo } from "./thinking.ts";
 import { createToolNameMap, type ToolNameMap } from "./tool-names.ts";
 import type {
   CloudCodeEnvelope,
@@ -35,6 +36,8 @@ export interface ToCloudCodeContext {
   /** Defaults to `agent-<random uuid>`; pass one for reproducible output. */
   requestId?: string;
   signatures: SignatureCache;
+  /** The model's catalog entry (thinking budget/level, output limit); default: the sheet's values. */
+  thinkingInfo?: ThinkingModelInfo;
 }
 
 export interface CloudCodeRequest {
@@ -44,11 +47,7 @@ export interface CloudCodeRequest {
   thinking: boolean;
 }
 
-/** Budget used when thinking is on but the client named none (thinking models, `adaptive`). */
-export const DEFAULT_THINKING_BUDGET = 16_384;
-export const GEMINI_25_MAX_THINKING_BUDGET = 24_576;
-/** Anthropic's floor for budget_tokens; upstream Claude rejects less. */
-export const MIN_CLAUDE_THINKING_BUDGET = 1_024;
+export { DEFAULT_THINKING_BUDGET, GEMINI_25_MAX_THINKING_BUDGET, MIN_CLAUDE_THINKING_BUDGET } from "./thinking.ts";
 /** Gemini caps stopSequences at five. */
 const GEMINI_MAX_STOP_SEQUENCES = 5;
 /**
@@ -61,7 +60,8 @@ const PLACEHOLDER_TEXT = ".";
 
 export function toCloudCodeRequest(req: MessagesRequest, ctx: ToCloudCodeContext): CloudCodeRequest {
   const family = modelFamily(ctx.upstreamModel);
-  const thinkingModel = isThinkingModel(ctx.upstreamModel);
+  const thinkingInfo = ctx.thinkingInfo ?? builtinThinkingInfo(ctx.upstreamModel);
+  const thinkingModel = thinksByDefault(ctx.upstreamModel, thinkingInfo);
 
   // Custom tools only: server tools (web_search_…) run on Anthropic's side and have no function form.
   const tools = (req.tools ?? []).filter((t) => t.input_schema !== undefined || t.type === undefined || t.type === "custom");
@@ -70,6 +70,11 @@ export function toCloudCodeRequest(req: MessagesRequest, ctx: ToCloudCodeContext
   let contents = buildContents(req, { family, toolNames, signatures: ctx.signatures });
 
   let thinking = req.thinking?.type === "enabled" || req.thinking?.type === "adaptive" || thinkingModel;
+  // Each model's own control (budget, level, or the tier in its id): src/google/thinking.ts.
+  const thinkingPlan = thinking
+    ? planThinking({ model: ctx.upstreamModel, family, info: thinkingInfo, thinking: req.thinking, effort: requestedEffort(req), maxTokens: req.max_tokens })
+    : undefined;
+  if (!thinkingPlan) thinking = false;
   let choice = req.tool_choice;
   if (thinking && family === "claude") {
     // Claude rejects a tool loop whose last call lost its thinking block (dropped as foreign or
@@ -96,7 +101,10 @@ export function toCloudCodeRequest(req: MessagesRequest, ctx: ToCloudCodeContext
   if (req.stop_sequences?.length) {
     generationConfig.stopSequences = family === "gemini" ? req.stop_sequences.slice(0, GEMINI_MAX_STOP_SEQUENCES) : req.stop_sequences;
   }
-  if (thinking) applyThinking(generationConfig, req, family, ctx.upstreamModel);
+  if (thinking && thinkingPlan) {
+    generationConfig.thinkingConfig = thinkingPlan.thinkingConfig;
+    generationConfig.maxOutputTokens = thinkingPlan.maxOutputTokens;
+  }
 
   const request: GoogleRequest = { contents, generationConfig, sessionId: ctx.sessionId };
 
@@ -126,19 +134,6 @@ export function toCloudCodeRequest(req: MessagesRequest, ctx: ToCloudCodeContext
     request,
   };
   return { envelope, toolNames, thinking };
-}
-
-function applyThinking(config: GoogleGenerationConfig, req: MessagesRequest, family: ModelFamily, model: string): void {
-  let budget = req.thinking?.type === "enabled" ? req.thinking.budget_tokens : DEFAULT_THINKING_BUDGET;
-  if (family === "claude") {
-    budget = Math.max(MIN_CLAUDE_THINKING_BUDGET, budget);
-    // Upstream counts thinking inside maxOutputTokens and needs room beyond the budget.
-    if ((config.maxOutputTokens ?? 0) <= budget) config.maxOutputTokens = budget + Math.max(req.max_tokens, MIN_CLAUDE_THINKING_BUDGET);
-    config.thinkingConfig = { include_thoughts: true, thinking_budget: budget };
-  } else {
-    if (/gemini-2\.5/i.test(model)) budget = Math.min(budget, GEMINI_25_MAX_THINKING_BUDGET);
-    config.thinkingConfig = { includeThoughts: true, thinkingBudget: budget };
-  }
 }
 
 function toToolConfig(
@@ -252,7 +247,9 @@ function blockParts(
       case "thinking":
         // Only the model's own turns carry thinking, and only signatures we know came from this family.
         if (role === "model" && b.signature && bc.signatures.thinkingFamily(b.signature) === bc.family) {
-          parts.push({ text: b.thinking, thought: true, thoughtSignature: b.signature });
+          // Shown without its text (display "omitted"): the signature only holds with the text back.
+          const text = b.thinking === "" ? bc.signatures.thinkingText(b.signature) : b.thinking;
+          if (text !== undefined) parts.push({ text, thought: true, thoughtSignature: b.signature });
         }
         break;
       case "redacted_thinking":

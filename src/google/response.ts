@@ -15,6 +15,8 @@ export interface ToAnthropicContext {
   signatures: SignatureCache;
   /** Family of the upstream model that answered; signatures are recorded under it. */
   family: ModelFamily;
+  /** `thinking.display: "omitted"`: thinking blocks carry no text, only their signature. */
+  omitThinking?: boolean;
   newId?: IdSource;
 }
 
@@ -52,7 +54,12 @@ export function toAnthropicMessage(response: CloudCodeResponse, ctx: ToAnthropic
   }
 
   for (const block of content) {
-    if (block.type === "thinking" && block.signature) ctx.signatures.rememberThinking(block.signature, ctx.family);
+    if (block.type !== "thinking" || !block.signature) continue;
+    ctx.signatures.rememberThinking(block.signature, ctx.family);
+    if (ctx.omitThinking) {
+      ctx.signatures.rememberThinkingText(block.signature, block.thinking);
+      block.thinking = "";
+    }
   }
 
   return {

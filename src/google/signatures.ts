@@ -18,21 +18,31 @@ export interface SignatureCache {
   thinkingFamily(signature: string): ModelFamily | undefined;
   rememberToolCall(toolUseId: string, signature: string): void;
   toolCallSignature(toolUseId: string): string | undefined;
+  /**
+   * Thinking text agcp did not show the client (`display: "omitted"`): the client sends the block
+   * back empty, and upstream checks the signature against the text, so it is put back from here.
+   */
+  rememberThinkingText(signature: string, text: string): void;
+  thinkingText(signature: string): string | undefined;
   readonly size: number;
 }
 
 export interface SignatureCacheOptions {
   /** Entries kept per map before the least recently used are forgotten. */
   max?: number;
+  /** Omitted thinking texts kept (they run to kilobytes each). Default 1000. */
+  maxTexts?: number;
 }
 
 export const DEFAULT_SIGNATURE_CACHE_MAX = 10_000;
+export const DEFAULT_THINKING_TEXT_MAX = 1_000;
 
 export function createSignatureCache(options: SignatureCacheOptions = {}): SignatureCache {
   const max = Math.max(1, options.max ?? DEFAULT_SIGNATURE_CACHE_MAX);
   // Signatures run to kilobytes; key thinking entries by a 64-bit hash plus length instead.
   const thinking = createLru<string, ModelFamily>(max);
   const toolCalls = createLru<string, string>(max);
+  const texts = createLru<string, string>(Math.max(1, options.maxTexts ?? DEFAULT_THINKING_TEXT_MAX));
   return {
     rememberThinking(signature, family) {
       if (signature) thinking.set(signatureKey(signature), family);
@@ -46,8 +56,14 @@ export function createSignatureCache(options: SignatureCacheOptions = {}): Signa
     toolCallSignature(toolUseId) {
       return toolCalls.get(toolUseId);
     },
+    rememberThinkingText(signature, text) {
+      if (signature && text) texts.set(signatureKey(signature), text);
+    },
+    thinkingText(signature) {
+      return signature ? texts.get(signatureKey(signature)) : undefined;
+    },
     get size() {
-      return thinking.size + toolCalls.size;
+      return thinking.size + toolCalls.size + texts.size;
     },
   };
 }

@@ -179,6 +179,8 @@ export interface StreamTranslatorContext {
   family: ModelFamily;
   /** Shown in message_start before upstream reports usage (e.g. a count_tokens estimate). */
   estimatedInputTokens?: number;
+  /** `thinking.display: "omitted"`: thinking blocks go out empty, signature kept (the text is kept here). */
+  omitThinking?: boolean;
   newId?: IdSource;
 }
 
@@ -206,6 +208,8 @@ class Translator implements StreamTranslator {
   private index = -1;
   private open: OpenBlock = "none";
   private pendingSignature = "";
+  /** The open thinking block's text, kept only while display is omitted. */
+  private omittedText = "";
   private finishReason: string | undefined;
   private usage: GoogleUsageMetadata | undefined;
   private sawToolUse = false;
@@ -290,7 +294,8 @@ class Translator implements StreamTranslator {
           if (!text) continue;
           this.openBlock(out, "thinking");
         }
-        if (text) out.push({ type: "content_block_delta", index: this.index, delta: { type: "thinking_delta", thinking: text } });
+        if (this.ctx.omitThinking) this.omittedText += text;
+        else if (text) out.push({ type: "content_block_delta", index: this.index, delta: { type: "thinking_delta", thinking: text } });
         if (part.thoughtSignature) this.pendingSignature = part.thoughtSignature;
       } else if (typeof part.text === "string") {
         // Gemini may sign the first answer part instead of the thoughts before it.
@@ -333,9 +338,11 @@ class Translator implements StreamTranslator {
     if (this.open === "thinking" && this.pendingSignature) {
       out.push({ type: "content_block_delta", index: this.index, delta: { type: "signature_delta", signature: this.pendingSignature } });
       this.ctx.signatures.rememberThinking(this.pendingSignature, this.ctx.family);
+      if (this.ctx.omitThinking) this.ctx.signatures.rememberThinkingText(this.pendingSignature, this.omittedText);
       this.pendingSignature = "";
     }
     out.push({ type: "content_block_stop", index: this.index });
     this.open = "none";
+    this.omittedText = "";
   }
 }

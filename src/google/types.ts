@@ -43,7 +43,7 @@ export interface GoogleToolConfig {
 
 export type GoogleThinkingConfig =
   | { include_thoughts: boolean; thinking_budget: number }
-  | { includeThoughts: boolean; thinkingBudget: number };
+  | { includeThoughts: boolean; thinkingBudget: number; thinkingLevel?: string };
 
 export interface GoogleGenerationConfig {
   maxOutputTokens?: number;

@@ -63,7 +63,10 @@ export async function createRuntime(config: ResolvedConfig, opts: RuntimeOptions
     modelFloors: config.quota.models,
   });
   const credentials = new Map<string, UpstreamAccount>(
-    accounts.map((a) => [a.label, { id: a.label, refreshToken: a.refreshToken, ...(a.projectId && { projectId: a.projectId }) }]),
+    accounts.map((a) => [
+      a.label,
+      { id: a.label, refreshToken: a.refreshToken, ...(a.projectId && { projectId: a.projectId }), ...(a.proxy && { proxy: a.proxy }) },
+    ]),
   );
   for (const a of stored) credentials.set(a.label, credentialsOf(a));
   // Restores saved state and the run-time strategy, then saves changes in the background.

@@ -189,29 +189,37 @@ function generationConfigProblem(request: WireGenerateRequest, model: SimModel):
   if (thinking === undefined) return null;
   if (!isRecord(thinking)) return "Invalid value at 'request.generation_config.thinking_config': expected an object.";
 
-  if (modelFamily(model) === "claude") {
-    for (const camel of ["includeThoughts", "thinkingBudget"]) {
-      if (camel in thinking) {
-        return `Invalid JSON payload received. Unknown name "${camel}" at 'request.generation_config.thinking_config': Claude models take include_thoughts / thinking_budget.`;
-      }
-    }
-    const budget = thinking.thinking_budget;
-    if (budget !== undefined) {
-      if (typeof budget !== "number" || !Number.isInteger(budget) || budget < 0) {
-        return "thinking.budget_tokens: Input should be a valid non-negative integer";
-      }
-      if (typeof max !== "number" || max <= budget) {
-        return "`max_tokens` must be greater than `thinking.budget_tokens`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#max-tokens-and-context-window-size";
-      }
-    }
-    return null;
-  }
+  if (modelFamily(model) === "claude") return claudeThinkingConfigProblem(thinking, max);
   const budget = thinking.thinkingBudget ?? thinking.thinking_budget;
   if (budget !== undefined && (typeof budget !== "number" || !Number.isInteger(budget) || budget < -1)) {
     return "Invalid value at 'request.generation_config.thinking_config.thinking_budget' (TYPE_INT32)";
   }
   if (typeof budget === "number" && model.id.startsWith("gemini-2.5") && budget > GEMINI_25_MAX_THINKING_BUDGET) {
     return `The thinking budget ${budget} is invalid. Please choose a value between 0 and ${GEMINI_25_MAX_THINKING_BUDGET}.`;
+  }
+  return null;
+}
+
+const THINKING_LEVELS = new Set(["LOW", "MEDIUM", "HIGH", "MINIMAL"]);
+
+/**
+ * Claude's thinking config, in either spelling (upstream is proto-JSON: include_thoughts /
+ * includeThoughts). A budget must be an integer of at least 1024 (Anthropic's floor) below
+ * maxOutputTokens; a `thinkingLevel` (Claude 5.5) comes with budget 0 and is one of the proto's levels.
+ */
+function claudeThinkingConfigProblem(thinking: Record<string, unknown>, max: unknown): string | null {
+  const level = thinking.thinkingLevel ?? thinking.thinking_level;
+  if (level !== undefined && (typeof level !== "string" || !THINKING_LEVELS.has(level))) {
+    return `Invalid value at 'request.generation_config.thinking_config.thinking_level' (type.googleapis.com/google.cloud.aiplatform.master.GenerationConfig.ThinkingConfig.ThinkingLevel), ${JSON.stringify(level)}`;
+  }
+  const budget = thinking.thinkingBudget ?? thinking.thinking_budget;
+  if (budget === undefined || (budget === 0 && level !== undefined)) return null;
+  if (typeof budget !== "number" || !Number.isInteger(budget) || budget < 0) {
+    return "thinking.budget_tokens: Input should be a valid non-negative integer";
+  }
+  if (budget < 1024) return "thinking.budget_tokens: Input should be greater than or equal to 1024";
+  if (typeof max !== "number" || max <= budget) {
+    return "`max_tokens` must be greater than `thinking.budget_tokens`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#max-tokens-and-context-window-size";
   }
   return null;
 }

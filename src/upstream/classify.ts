@@ -141,12 +141,15 @@ export interface NetworkErrorContext {
   timeoutMs?: number;
   url?: string;
   secrets?: readonly (string | undefined)[];
+  /** The proxy the request went through, already redacted; named so a broken proxy is recognisable. */
+  proxy?: string;
 }
 
 /** Connection refused/reset, DNS, TLS, our own timeout: all become `network`. */
 export function classifyNetworkError(error: unknown, context: NetworkErrorContext = {}): UpstreamError {
   if (error instanceof UpstreamError) return error;
-  const where = context.url ? ` (${originOf(context.url)})` : "";
+  const via = context.proxy ? ` via proxy ${context.proxy}` : "";
+  const where = context.url ? ` (${originOf(context.url)}${via})` : via ? ` (${via.trim()})` : "";
   if (context.timeoutMs !== undefined) {
     return new UpstreamError({
       kind: "network",

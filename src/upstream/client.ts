@@ -14,6 +14,7 @@ import {
   type DiscoveryOptions,
   type ProjectInfo,
 } from "./project.ts";
+import { proxyFor, proxySecrets, redactProxyUrl } from "./proxy.ts";
 import { isRecord, parseJson } from "./rpc.ts";
 import { createTokenCache, requestToken, type TokenCache } from "./tokens.ts";
 
@@ -22,6 +23,8 @@ export interface UpstreamAccount {
   refreshToken: string;
   /** Configured project; skips discovery. */
   projectId?: string;
+  /** Outbound proxy URL for everything this account sends ("direct": none); absent: `upstream.proxy`. */
+  proxy?: string;
 }
 
 /** The Cloud Code request envelope; `project` is filled in from discovery when absent. */
@@ -75,7 +78,8 @@ export interface UpstreamClient {
   /** Quota per model id, from fetchAvailableModels (a cheap probe: costs no completion). */
   fetchModels(account: UpstreamAccount, options?: { signal?: AbortSignal }): Promise<Record<string, ModelQuota>>;
   discover(account: UpstreamAccount): Promise<ProjectInfo>;
-  userinfo(accessToken: string): Promise<{ email: string; name?: string }>;
+  /** `account` picks the proxy (a sign-in has no account yet: the global proxy). */
+  userinfo(accessToken: string, account?: { proxy?: string }): Promise<{ email: string; name?: string }>;
   exchangeCode(code: string, verifier: string, redirectUri: string): Promise<CodeGrant>;
   /** Drop cached token and project, e.g. after re-authentication or removal. */
   forget(accountId: string): void;
@@ -94,12 +98,16 @@ const INTERLEAVED_THINKING_BETA = "interleaved-thinking-2025-05-14";
 export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
   const doFetch = options.fetch ?? fetch;
   const now = options.now ?? Date.now;
+  const proxySettings = { proxy: options.proxy ?? "", noProxy: options.noProxy ?? [] };
+  /** Every request names its proxy (or false: direct), so the environment cannot change the route behind our back. */
+  const route = (url: string, account?: { proxy?: string }) => proxyFor(url, account?.proxy, proxySettings);
   const tokens = createTokenCache({
     oauth: options.oauth,
     fetch: doFetch,
     now,
     refreshSkewMs: options.refreshSkewMs,
     timeoutMs: options.requestTimeoutMs,
+    proxyFor: (account) => route(options.oauth.tokenUrl, account),
   });
 
   function baseHeaders(accessToken: string, accept: string): Record<string, string> {
@@ -124,15 +132,17 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
 
     for (let i = 0; i < options.hosts.length; i++) {
       const url = `${options.hosts[i]}/v1internal:${method}`;
-      const secrets = [accessToken, account.refreshToken];
+      const proxy = route(url, account);
+      const secrets = [accessToken, account.refreshToken, ...proxySecrets(proxy || undefined)];
       const attempt = await fetchWithDeadline(doFetch, url, {
         method: "POST",
         headers: { ...baseHeaders(accessToken, accept), ...opts.extraHeaders },
         body: payload,
+        proxy,
       }, { timeoutMs: options.requestTimeoutMs, signal: opts.signal });
 
       if (attempt.kind === "failed") {
-        networkError = classifyNetworkError(attempt.error, { url, timeoutMs: attempt.timeoutMs, secrets });
+        networkError = classifyNetworkError(attempt.error, { url, timeoutMs: attempt.timeoutMs, secrets, ...(proxy && { proxy: redactProxyUrl(proxy) }) });
         continue;
       }
       const { res } = attempt;
@@ -221,11 +231,12 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       return projects.get(account);
     },
 
-    async userinfo(accessToken) {
+    async userinfo(accessToken, account) {
       const url = options.oauth.userinfoUrl;
       const attempt = await fetchWithDeadline(doFetch, url, {
         method: "GET",
         headers: { Authorization: `Bearer ${accessToken}`, Accept: "application/json" },
+        proxy: route(url, account),
       }, { timeoutMs: options.requestTimeoutMs, readBody: "always" });
       if (attempt.kind === "failed") {
         throw classifyNetworkError(attempt.error, { url, timeoutMs: attempt.timeoutMs, secrets: [accessToken] });
@@ -249,7 +260,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
 
     async exchangeCode(code, verifier, redirectUri) {
       const grant = await requestToken(
-        { oauth: options.oauth, fetch: doFetch, timeoutMs: options.requestTimeoutMs },
+        { oauth: options.oauth, fetch: doFetch, timeoutMs: options.requestTimeoutMs, proxy: route(options.oauth.tokenUrl) },
         { grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: redirectUri },
       );
       if (!grant.refreshToken) {

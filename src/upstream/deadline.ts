@@ -23,10 +23,13 @@ export interface DeadlineOptions {
   readBody?: "errors" | "always";
 }
 
+/** fetch's init plus Bun's `proxy`: a URL, or false for a direct connection whatever the environment says. */
+export type UpstreamRequestInit = RequestInit & { proxy?: string | false };
+
 export async function fetchWithDeadline(
   doFetch: typeof fetch,
   url: string,
-  init: RequestInit,
+  init: UpstreamRequestInit,
   options: DeadlineOptions,
 ): Promise<Attempt> {
   const { timeoutMs, signal: callerSignal } = options;
@@ -49,7 +52,7 @@ export async function fetchWithDeadline(
     return { kind: "failed", error, timeoutMs: timedOut ? timeoutMs : undefined };
   };
   try {
-    const res = await doFetch(url, { ...init, signal });
+    const res = await doFetch(url, { ...init, signal } as RequestInit);
     if (res.ok && options.readBody !== "always") {
       linked = true;
       return { kind: "answered", res, bodyText: "" };

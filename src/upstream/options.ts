@@ -28,6 +28,10 @@ export interface UpstreamOptions {
   requestTimeoutMs: number;
   /** Refresh an access token this long before it expires. */
   refreshSkewMs: number;
+  /** Outbound proxy for every account without its own (see proxy.ts); "" for none. */
+  proxy: string;
+  /** Hosts that bypass `proxy`. */
+  noProxy: string[];
 }
 
 /** The Antigravity desktop app's installed-app OAuth client (public by design; see README). */
@@ -69,4 +73,6 @@ export const DEFAULT_UPSTREAM: UpstreamOptions = {
   },
   requestTimeoutMs: 60_000,
   refreshSkewMs: 5 * 60_000,
+  proxy: "",
+  noProxy: [],
 };

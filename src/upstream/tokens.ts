@@ -6,11 +6,14 @@ import { classifyNetworkError, classifyTokenError } from "./classify.ts";
 import { fetchWithDeadline } from "./deadline.ts";
 import { UpstreamError } from "./errors.ts";
 import type { UpstreamOAuthOptions } from "./options.ts";
+import { proxySecrets, redactProxyUrl } from "./proxy.ts";
 import { isRecord, parseJson } from "./rpc.ts";
 
 export interface TokenAccount {
   id: string;
   refreshToken: string;
+  /** The account's own outbound proxy ("direct" for none); absent: the global one. */
+  proxy?: string;
 }
 
 export interface TokenCacheOptions {
@@ -21,6 +24,8 @@ export interface TokenCacheOptions {
   refreshSkewMs?: number;
   /** Longest wait for the token endpoint. */
   timeoutMs?: number;
+  /** The proxy for a token-endpoint call of this account (false: direct). Default: direct. */
+  proxyFor?: (account?: TokenAccount) => string | false;
 }
 
 export interface TokenCache {
@@ -72,7 +77,7 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
   }
 
   async function refresh(account: TokenAccount): Promise<string> {
-    const grant = await requestToken(options, {
+    const grant = await requestToken({ ...options, proxy: options.proxyFor?.(account) ?? false }, {
       grant_type: "refresh_token",
       refresh_token: account.refreshToken,
     });
@@ -106,11 +111,11 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
 
 /** POST a form to the token endpoint; every failure becomes an UpstreamError without secrets. */
 export async function requestToken(
-  options: Pick<TokenCacheOptions, "oauth" | "fetch" | "timeoutMs">,
+  options: Pick<TokenCacheOptions, "oauth" | "fetch" | "timeoutMs"> & { proxy?: string | false },
   params: Record<string, string>,
 ): Promise<TokenGrant> {
   const doFetch = options.fetch ?? fetch;
-  const secrets = [params.refresh_token, params.code, params.code_verifier, options.oauth.clientSecret];
+  const secrets = [params.refresh_token, params.code, params.code_verifier, options.oauth.clientSecret, ...proxySecrets(options.proxy || undefined)];
   const form = new URLSearchParams({
     client_id: options.oauth.clientId,
     client_secret: options.oauth.clientSecret,
@@ -121,9 +126,15 @@ export async function requestToken(
     method: "POST",
     headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" },
     body: form,
+    proxy: options.proxy ?? false,
   }, { timeoutMs, readBody: "always" });
   if (attempt.kind === "failed") {
-    throw classifyNetworkError(attempt.error, { url: options.oauth.tokenUrl, timeoutMs: attempt.timeoutMs, secrets });
+    throw classifyNetworkError(attempt.error, {
+      url: options.oauth.tokenUrl,
+      timeoutMs: attempt.timeoutMs,
+      secrets,
+      ...(options.proxy && { proxy: redactProxyUrl(options.proxy) }),
+    });
   }
   const { res, bodyText: text } = attempt;
   if (!res.ok) throw classifyTokenError({ status: res.status, bodyText: text, secrets });

@@ -1,33 +1,26 @@
-// Smoke test of the compiled single binary: it must run from a folder with no node_modules,
-// write a starter config, load TypeScript config files, and serve the demo.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, rmSync, writeFileSync } from "node:fs";
+// Smoke test of the compiled single binary for this machine, built exactly as `npm run release`
+// builds it: it must run from a folder with no node_modules, write a starter config, load
+// TypeScript config files, and serve the demo.
+import { beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
-import { freePort, MAIN, REPO, runCli, spawnCli, tempDir, waitForOk } from "./helpers.ts";
+import { hostTarget, releaseBinary, testCommit } from "../support/release-build.ts";
+import { freePort, runCli, spawnCli, tempDir, waitForOk } from "./helpers.ts";
 
-const buildDir = tempDir("agcp-bin-");
-const binary = join(buildDir, "agcp");
-const bin = [binary];
+const target = hostTarget();
+let bin: string[];
 
 beforeAll(async () => {
-  // Same flags as `npm run build`.
-  const build = Bun.spawn([process.execPath, "build", "--compile", "--minify", "--sourcemap", MAIN, "--outfile", binary], {
-    cwd: REPO,
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [code, err] = await Promise.all([build.exited, new Response(build.stderr).text()]);
-  if (code !== 0) throw new Error(`bun build --compile failed (${code}):\n${err}`);
-}, 60_000);
-
-afterAll(() => rmSync(buildDir, { recursive: true, force: true }));
+  if (!target) throw new Error(`no release target for ${process.platform}/${process.arch}`);
+  bin = [await releaseBinary(target)];
+}, 120_000);
 
 describe("compiled binary", () => {
   test("--version", async () => {
     const r = await runCli(["--version"], { bin });
     expect(r.code).toBe(0);
-    expect(r.stdout.trim()).toBe(pkg.version);
+    expect(r.stdout.trim()).toBe(`agcp ${pkg.version} (commit ${testCommit()}, ${target})`);
   });
 
   test("init, then TypeScript configs load with no node_modules anywhere", async () => {

@@ -28,10 +28,10 @@ describe("help and version", () => {
     }
   });
 
-  test("--version prints the package version", async () => {
+  test("--version prints the package version, and from source says so", async () => {
     const r = await runCli(["--version"]);
     expect(r.code).toBe(0);
-    expect(r.stdout.trim()).toBe(pkg.version);
+    expect(r.stdout.trim()).toBe(`agcp ${pkg.version} (from source, bun ${Bun.version} ${process.platform}/${process.arch})`);
   });
 });
 

@@ -195,16 +195,26 @@ describe("thinking", () => {
     );
   });
 
-  test("Claude thinking config must be snake case with maxOutputTokens above the budget", async () => {
+  test("Claude thinking config: either spelling, a budget of at least 1024 below maxOutputTokens, or a level with budget 0", async () => {
+    const claude = "claude-opus-4-6-thinking";
+    // Upstream is proto-JSON: camelCase is as good as snake_case.
+    const camel = await stream(claude, { contents: [userText("x")], generationConfig: { maxOutputTokens: 4096, thinkingConfig: { includeThoughts: true, thinkingBudget: 1024 } } });
+    expect(textOf(camel, true).length).toBeGreaterThan(0);
+    await expect400(claude, { contents: [userText("x")], generationConfig: { maxOutputTokens: 1024, thinkingConfig: claudeThinking } }, "max_tokens");
     await expect400(
-      "claude-sonnet-4-6-thinking",
-      { contents: [userText("x")], generationConfig: { maxOutputTokens: 4096, thinkingConfig: { includeThoughts: true, thinkingBudget: 1024 } } },
-      "includeThoughts",
+      claude,
+      { contents: [userText("x")], generationConfig: { maxOutputTokens: 4096, thinkingConfig: { include_thoughts: true, thinking_budget: 512 } } },
+      "greater than or equal to 1024",
     );
+    const level = await stream(claude, {
+      contents: [userText("x")],
+      generationConfig: { maxOutputTokens: 4096, thinkingConfig: { includeThoughts: true, thinkingBudget: 0, thinkingLevel: "MEDIUM" } },
+    });
+    expect(textOf(level, true).length).toBeGreaterThan(0);
     await expect400(
-      "claude-sonnet-4-6-thinking",
-      { contents: [userText("x")], generationConfig: { maxOutputTokens: 1024, thinkingConfig: claudeThinking } },
-      "max_tokens",
+      claude,
+      { contents: [userText("x")], generationConfig: { maxOutputTokens: 4096, thinkingConfig: { includeThoughts: true, thinkingBudget: 0, thinkingLevel: "EXTREME" } } },
+      "thinking_level",
     );
   });
 

@@ -27,6 +27,8 @@ export interface KnownAccount {
   email?: string;
   refreshToken: string;
   projectId?: string;
+  /** Outbound proxy of a config account. */
+  proxy?: string;
   enabled: boolean;
   /** Where it is defined: the config file (edit it there) or the state store (`accounts add`). */
   source: "config" | "stored";
@@ -42,6 +44,7 @@ export async function knownAccounts(ctx: AccountsContext): Promise<KnownAccount[
     ...(a.email !== undefined && { email: a.email }),
     refreshToken: a.refreshToken,
     ...(a.projectId !== undefined && { projectId: a.projectId }),
+    ...(a.proxy !== undefined && { proxy: a.proxy }),
     enabled: a.enabled,
     source: "config",
     floors: { ...(a.quota.floor !== undefined && { default: a.quota.floor }), perModel: a.quota.models },
@@ -198,7 +201,12 @@ export async function verifyAccounts(
   const problems: VerifyProblem[] = [];
   for (const [i, a] of accounts.entries()) {
     progress.start(a.label, i, accounts.length);
-    const account: UpstreamAccount = { id: a.label, refreshToken: a.refreshToken, ...(a.projectId && { projectId: a.projectId }) };
+    const account: UpstreamAccount = {
+      id: a.label,
+      refreshToken: a.refreshToken,
+      ...(a.projectId && { projectId: a.projectId }),
+      ...(a.proxy && { proxy: a.proxy }),
+    };
     try {
       await upstream.tokens.get(account);
       const info = await upstream.discover(account);

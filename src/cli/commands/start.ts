@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
 import { consola } from "consola";
 import { loadConfig } from "../../config/load.ts";
+import { redactProxyUrl } from "../../upstream/proxy.ts";
 import type { ResolvedConfig } from "../../config/resolve.ts";
 import { globalArgs, intFlag, stringFlag } from "../args.ts";
 import { tryItText, withDemoUpstream } from "../demo.ts";
@@ -41,6 +42,13 @@ export const NO_OAUTH_CLIENT_WARNING =
 
 function warnWithoutOAuthClient(config: ResolvedConfig): void {
   if (!config.upstream.oauth.clientId || !config.upstream.oauth.clientSecret) consola.warn(NO_OAUTH_CLIENT_WARNING);
+}
+
+/** Which way upstream traffic leaves, passwords masked. */
+function describeProxies(config: ResolvedConfig): void {
+  const own = config.accounts.filter((a) => a.proxy !== undefined);
+  if (config.upstream.proxy) consola.info(`Upstream proxy: ${redactProxyUrl(config.upstream.proxy)}${config.upstream.noProxy.length ? ` (not for ${config.upstream.noProxy.join(", ")})` : ""}`);
+  for (const a of own) consola.info(`Account ${a.label}: ${a.proxy === "direct" ? "direct, no proxy" : `proxy ${redactProxyUrl(a.proxy!)}`}`);
 }
 
 /** Extra time on top of the server's own drain timeout before the process gives up. */
@@ -94,7 +102,10 @@ export default withExamples(
         );
       }
 
-      if (!args.demo) warnWithoutOAuthClient(loaded);
+      if (!args.demo) {
+        warnWithoutOAuthClient(loaded);
+        describeProxies(loaded);
+      }
 
       let config: ResolvedConfig = loaded;
       let closeSim: (() => Promise<void>) | undefined;

@@ -1,4 +1,5 @@
 import type { H3Event } from "h3";
+import { applyContextManagement } from "../../anthropic/context-management.ts";
 import { countTokens } from "../../anthropic/count-tokens.ts";
 import { parseCountTokensRequest } from "../../anthropic/schema.ts";
 import type { CountTokensRequest } from "../../anthropic/types.ts";
@@ -7,6 +8,7 @@ import type { ResolvedModel } from "../../google/models.ts";
 import { deriveSessionId } from "../../google/session.ts";
 import { UpstreamError } from "../../upstream/errors.ts";
 import { readJsonBody } from "../body.ts";
+import { withEffortTier } from "../effort-tier.ts";
 import type { Runtime } from "../runtime.ts";
 import { createTokenCountCache, tokenCountKey, type TokenCountCache } from "../token-count-cache.ts";
 
@@ -30,10 +32,10 @@ const ACCOUNT_ERRORS = new Set<UpstreamError["kind"]>(["quota_exhausted", "rate_
 export function countTokensHandler(rt: Runtime) {
   const cache = createTokenCountCache({ ttlMs: rt.config.tokenCount.cacheTtlMs, maxEntries: rt.config.tokenCount.cacheMaxEntries });
   return async (event: H3Event) => {
-    const req = parseCountTokensRequest(await readJsonBody(event, rt.config.bodyLimit));
+    const req = applyContextManagement(parseCountTokensRequest(await readJsonBody(event, rt.config.bodyLimit)));
     // Same bounded wait as /v1/messages: the model list must be upstream's before names are judged.
     await rt.quota.whenReady();
-    const model = rt.catalog.resolve(req.model);
+    const model = withEffortTier(rt, req, rt.catalog.resolve(req.model));
     const exact = rt.config.tokenCount.upstream ? await upstreamCount(rt, cache, req, model, event.req.signal) : undefined;
     const source = exact === undefined ? "estimate" : "upstream";
     return Response.json({ input_tokens: exact ?? countTokens(req) }, { headers: { [TOKEN_COUNT_HEADER]: source } });

@@ -1,6 +1,7 @@
 import type { H3Event } from "h3";
 import { accumulateMessage } from "../../anthropic/accumulate.ts";
 import { countTokens } from "../../anthropic/count-tokens.ts";
+import { applyContextManagement } from "../../anthropic/context-management.ts";
 import { parseMessagesRequest } from "../../anthropic/schema.ts";
 import { encodeEvent } from "../../anthropic/sse.ts";
 import type { AnthropicMessage, AnthropicStreamEvent, MessagesRequest, Usage } from "../../anthropic/types.ts";
@@ -19,6 +20,7 @@ import { readJsonBody } from "../body.ts";
 import { toApiError } from "../errors.ts";
 import { relay, type Opened, type RelayJob, type RelayUsage } from "../relay.ts";
 import type { Runtime } from "../runtime.ts";
+import { withEffortTier } from "../effort-tier.ts";
 import { SseChannel } from "../sse-channel.ts";
 import { webSearchResponse } from "./web-search.ts";
 
@@ -33,13 +35,13 @@ const COMMIT_WAIT_MS = 1000;
 export function messagesHandler(rt: Runtime) {
   return async (event: H3Event): Promise<Response> => {
     const receivedAt = performance.now();
-    const req = parseMessagesRequest(await readJsonBody(event, rt.config.bodyLimit));
+    const req = applyContextManagement(parseMessagesRequest(await readJsonBody(event, rt.config.bodyLimit)));
     // Right after start, wait (bounded) for the first quota read. Without it, names resolve against
     // the build-time model list and may map to a model upstream does not offer, and the pool cannot
     // tell exhausted or below-floor accounts from full ones, so a burst lands on each exhausted
     // account several times before its first 429 comes back. Resolved at once after that.
     await rt.quota.whenReady();
-    const model = rt.catalog.resolve(req.model);
+    const model = withEffortTier(rt, req, rt.catalog.resolve(req.model));
     const sessionId = deriveSessionId(req);
     const ctx = { rt, req, model, sessionId, receivedAt, caller: callerOf(event) };
     const search = planWebSearch(req);
@@ -207,7 +209,14 @@ function translationContext(ctx: MessageContext, opened: Opened) {
     signatures: ctx.rt.signatures,
     family: opened.model.family,
     estimatedInputTokens: ctx.estimatedInputTokens,
+    omitThinking: thinkingOmitted(ctx.req),
   };
+}
+
+/** Claude Code asks for thinking blocks without their text (`display: "omitted"`), as Anthropic serves them. */
+function thinkingOmitted(req: MessagesRequest): boolean {
+  const thinking = req.thinking;
+  return (thinking?.type === "adaptive" || thinking?.type === "enabled") && thinking.display === "omitted";
 }
 
 function encodeAll(events: AnthropicStreamEvent[]): string {
