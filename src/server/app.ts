@@ -10,6 +10,7 @@ import { consoleHandler } from "./routes/console.ts";
 import { countTokensHandler } from "./routes/count-tokens.ts";
 import { healthHandler } from "./routes/health.ts";
 import { createKeyHandler, keyActionHandler, listKeysHandler } from "./routes/keys.ts";
+import { listRequestsHandler, liveRequestsHandler, usageHandler } from "./routes/requests.ts";
 import { messagesHandler } from "./routes/messages.ts";
 import { metricsHandler } from "./routes/metrics.ts";
 import { getModelHandler, listModelsHandler } from "./routes/models.ts";
@@ -58,6 +59,9 @@ export function createApp(rt: Runtime): H3 {
   app.post("/api/accounts/:id/disable", accountActionHandler(rt, "disable"));
   app.post("/api/accounts/:id/reset", accountActionHandler(rt, "reset"));
   app.post("/api/quota/refresh", refreshQuotaHandler(rt));
+  app.get("/api/requests", listRequestsHandler(rt));
+  app.get("/api/requests/live", liveRequestsHandler(rt));
+  app.get("/api/usage", usageHandler(rt));
   app.get("/api/keys", listKeysHandler(rt));
   app.post("/api/keys", createKeyHandler(rt));
   app.post("/api/keys/:name/rotate", keyActionHandler(rt, "rotate"));
