@@ -11,13 +11,26 @@ import { countTokensHandler } from "./routes/count-tokens.ts";
 import { healthHandler } from "./routes/health.ts";
 import { createKeyHandler, keyActionHandler, listKeysHandler } from "./routes/keys.ts";
 import { listRequestsHandler, liveRequestsHandler, usageHandler } from "./routes/requests.ts";
+import {
+  CALLBACK_PATH,
+  exportAccountsHandler,
+  finishSignInHandler,
+  importAccountsHandler,
+  removeAccountHandler,
+  signInCallbackHandler,
+  startSignInHandler,
+} from "./routes/sign-in.ts";
 import { messagesHandler } from "./routes/messages.ts";
 import { metricsHandler } from "./routes/metrics.ts";
 import { getModelHandler, listModelsHandler } from "./routes/models.ts";
 import type { Runtime } from "./runtime.ts";
 
-/** Paths that answer without the API key: probes and the console page, which carry no data. */
-const OPEN_PATHS = new Set(["/health", "/"]);
+/**
+ * Paths that answer without the API key: probes and the console page, which carry no data, and
+ * the sign-in callback, which Google's redirect reaches without our header (its `state` ties it to a
+ * sign-in the admin started).
+ */
+const OPEN_PATHS = new Set(["/health", "/", "/oauth-callback"]);
 
 /** Builds the HTTP app. Every error, from any route, leaves through `onError` in Anthropic's shape. */
 export function createApp(rt: Runtime): H3 {
@@ -59,6 +72,12 @@ export function createApp(rt: Runtime): H3 {
   app.post("/api/accounts/:id/disable", accountActionHandler(rt, "disable"));
   app.post("/api/accounts/:id/reset", accountActionHandler(rt, "reset"));
   app.post("/api/quota/refresh", refreshQuotaHandler(rt));
+  app.post("/api/accounts/sign-in", startSignInHandler(rt));
+  app.post("/api/accounts/sign-in/finish", finishSignInHandler(rt));
+  app.get(CALLBACK_PATH, signInCallbackHandler(rt));
+  app.post("/api/accounts/import", importAccountsHandler(rt));
+  app.get("/api/accounts/export", exportAccountsHandler(rt));
+  app.delete("/api/accounts/:id", removeAccountHandler(rt));
   app.get("/api/requests", listRequestsHandler(rt));
   app.get("/api/requests/live", liveRequestsHandler(rt));
   app.get("/api/usage", usageHandler(rt));
