@@ -16,6 +16,8 @@ import { startQuotaRefresher, type QuotaRefresher } from "./quota-refresher.ts";
 export interface Runtime {
   config: ResolvedConfig;
   version: string;
+  /** When this server started (epoch ms). */
+  startedAt: number;
   log: ConsolaInstance;
   pool: Pool;
   upstream: UpstreamClient;
@@ -111,6 +113,7 @@ export async function createRuntime(config: ResolvedConfig, opts: RuntimeOptions
   return {
     config,
     version: opts.version,
+    startedAt: Date.now(),
     log: opts.log,
     pool,
     upstream,

@@ -48,7 +48,25 @@ function accountOr404(rt: Runtime, id: string): AccountLimits {
 const idOf = (event: H3Event) => getRouterParam(event, "id", { decode: true }) ?? "";
 
 export function listAccountsHandler(rt: Runtime) {
-  return () => ({ ...limitsReportFor(rt), strategies: STRATEGIES });
+  return async () => ({
+    ...limitsReportFor(rt),
+    strategies: STRATEGIES,
+    // "config" accounts are changed in agcp.config.ts; "stored" ones here (or with the CLI).
+    sources: Object.fromEntries((await rt.state.accounts.list()).map((a) => [a.label, a.source])),
+    about: aboutOf(rt),
+  });
+}
+
+/** What the console's header shows: which agcp, since when, as whom upstream sees it, where state lives. */
+export function aboutOf(rt: Runtime) {
+  const status = rt.state.status();
+  return {
+    version: rt.version,
+    startedAt: new Date(rt.startedAt).toISOString(),
+    identity: rt.config.upstream.identity.userAgent,
+    state: { driver: status.driver, location: status.location, connected: status.connected },
+    requestLogSize: rt.requests.size,
+  };
 }
 
 export function putStrategyHandler(rt: Runtime) {
