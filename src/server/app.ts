@@ -4,6 +4,7 @@ import { presentedKey, scopeOf } from "./auth.ts";
 import { setBodyBounds, type BodyBounds } from "./body.ts";
 import { createBrowserGuard } from "./browser-guard.ts";
 import { errorResponse, toApiError } from "./errors.ts";
+import { createFailureLog } from "./failure-log.ts";
 import { accountLimitsHandler } from "./routes/account-limits.ts";
 import { accountActionHandler, listAccountsHandler, putStrategyHandler, refreshQuotaHandler } from "./routes/api.ts";
 import { consoleHandler } from "./routes/console.ts";
@@ -36,6 +37,7 @@ const OPEN_PATHS = new Set(["/health", "/", "/oauth-callback"]);
 export function createApp(rt: Runtime): H3 {
   const guard = createBrowserGuard({ host: rt.config.host, ...rt.config.security });
   const bodyBounds: BodyBounds = { timeoutMs: rt.config.limits.bodyTimeoutMs, maxDepth: rt.config.limits.maxJsonDepth };
+  const logFailure = createFailureLog(rt);
   const app = new H3({
     silent: true,
     onRequest(event: H3Event) {
@@ -48,7 +50,7 @@ export function createApp(rt: Runtime): H3 {
     onError(error, event) {
       const apiError = toApiError(error);
       // A client that hung up is not a server failure; logging it would flood the log under load.
-      if (apiError.status >= 500 && apiError.type === "api_error" && !event.req.signal.aborted) rt.log.error(error.cause ?? error);
+      if (!event.req.signal.aborted) logFailure(error, apiError, { method: event.req.method, path: event.url.pathname });
       return errorResponse(apiError);
     },
   });

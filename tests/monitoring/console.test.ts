@@ -157,6 +157,14 @@ describe.skipIf(!haveChromium)("console in headless Chromium", () => {
     try {
       await page.waitForSelector("#auth:not([hidden])");
       expect(await page.locator("article.card").count()).toBe(0);
+      // Words for a person, not the raw API error, and no "Loading…" under the prompt.
+      expect(await page.locator("#auth-why").textContent()).toContain("needs its admin key");
+      expect(await page.locator("#auth-why").textContent()).not.toContain("Authorization: Bearer");
+      expect(await page.locator("#accounts").textContent()).toContain("once the key is accepted");
+      expect(await page.locator("footer").textContent()).not.toContain("never");
+      await page.fill("#api-key", "wrong-key");
+      await page.click("#key-form button[type=submit]");
+      await until("the wrong key refused", async () => (await page.locator("#auth-why").textContent())?.includes("not accepted"));
       await page.fill("#api-key", KEY);
       await page.click("#key-form button[type=submit]");
       await page.waitForSelector("article.card");

@@ -31,7 +31,9 @@ function parseStrategy(value: string): StrategyName {
 
 /** Switches the strategy now and, through the state layer, for other instances and the next start. */
 export async function changeStrategy(rt: Runtime, name: StrategyName): Promise<void> {
+  const from = rt.pool.strategy;
   await rt.state.setStrategy(name);
+  if (from !== name) rt.log.info(`Strategy switched from ${from} to ${name} (management API).`);
 }
 
 /** Enables or disables an account now; the state layer keeps the choice (stored accounts' own flag included). */
@@ -82,6 +84,7 @@ export function accountActionHandler(rt: Runtime, action: "enable" | "disable" |
   return async (event: H3Event) => {
     const id = idOf(event);
     accountOr404(rt, id);
+    rt.log.info(`Account ${id}: ${action} (management API).`);
     if (action === "reset") {
       rt.pool.resetAccount(id);
       // A reset drops quota data; read it again so the account does not show as unknown for minutes.
