@@ -2,6 +2,7 @@
  * Pure step from "what the user wrote" (file + env + flags) to a fully defaulted ResolvedConfig.
  * No file system, no process.env: everything comes in as arguments so it is trivially testable.
  */
+import type { WindowFloors } from "../pool/types.ts";
 import { createDefu } from "defu";
 import { isAbsolute, join, resolve as resolvePath } from "node:path";
 import { DEFAULT_MODEL_MAPPING, type ModelMapping } from "../google/models.ts";
@@ -22,7 +23,7 @@ export interface ResolvedAccount {
   /** Outbound proxy URL (or "direct"); absent: the global one. */
   proxy?: string;
   /** Only what the user set; the pool falls back to the global floors. */
-  quota: { floor?: number; models: Record<string, number> };
+  quota: { floor?: number; models: Record<string, number>; pools?: WindowFloors };
 }
 
 export interface ResolvedStorage {
@@ -44,7 +45,7 @@ export interface ResolvedConfig {
   bodyLimit: number;
   accounts: ResolvedAccount[];
   /** Global floors; `floor` equals `pool.quota.defaultFloor`. */
-  quota: { floor: number; models: Record<string, number> };
+  quota: { floor: number; models: Record<string, number>; pools?: WindowFloors };
   pool: PoolTuning;
   storage: ResolvedStorage;
   upstream: UpstreamOptions;
@@ -249,6 +250,7 @@ function resolveAccounts(user: AgcpConfig, env: ConfigEnv, issues: ConfigIssue[]
       quota: {
         ...(account.quota?.floor !== undefined && { floor: account.quota.floor }),
         models: { ...account.quota?.models },
+        ...(account.quota?.pools !== undefined && { pools: structuredClone(account.quota.pools) }),
       },
     });
   });
@@ -317,7 +319,7 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
     logLevel: top.logLevel ?? DEFAULTS.logLevel,
     bodyLimit: user.bodyLimit ?? DEFAULTS.bodyLimit,
     accounts,
-    quota: { floor, models: { ...user.quota?.models } },
+    quota: { floor, models: { ...user.quota?.models }, ...(user.quota?.pools !== undefined && { pools: structuredClone(user.quota.pools) }) },
     pool,
     storage: {
       driver: user.storage?.driver ?? DEFAULTS.storage.driver,

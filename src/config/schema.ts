@@ -46,9 +46,13 @@ const httpUrl = (expected = "an http(s) URL") =>
 /** Quota floors are fractions; 1.0 would mean "never use this account", which `enabled: false` says better. */
 export const floorSchema = () => numberIn(0, 0.99);
 
+const windowFloorsSchema = () => obj({ "5h": floorSchema().optional(), weekly: floorSchema().optional() });
+
 const quotaFloorsSchema = obj({
   floor: floorSchema().optional(),
   models: z.record(z.string(), floorSchema(), { error: "an object of model name → floor" }).optional(),
+  /** Upstream's quota pools and their windows, e.g. { claude: { weekly: 0.1 } }. */
+  pools: obj({ gemini: windowFloorsSchema().optional(), claude: windowFloorsSchema().optional() }).optional(),
 });
 
 const envVarName = "the NAME of an environment variable (letters, digits, _)";

@@ -21,6 +21,18 @@ export interface AgcpQuotaFloors {
   floor?: number;
   /** Per-model floors, e.g. `{ "claude-opus-4-5-thinking": 0.2 }`. Override `floor`. Default: none. */
   models?: Record<string, number>;
+  /**
+   * Floors per upstream quota pool ("gemini"; "claude" = Claude and GPT-OSS) and window ("5h",
+   * "weekly"), e.g. `{ claude: { weekly: 0.1 } }` keeps a tenth of each account's Claude week in
+   * reserve. Override `floor` for that window. Default: `floor`.
+   */
+  pools?: { gemini?: AgcpWindowFloors; claude?: AgcpWindowFloors };
+}
+
+/** Floors for the two windows of one quota pool. */
+export interface AgcpWindowFloors {
+  "5h"?: number;
+  weekly?: number;
 }
 
 export interface AgcpAccount {

@@ -6,7 +6,8 @@
  * Only what the user chose to call an account (its label) is shown; tokens never enter here
  * because AccountView carries none.
  */
-import type { AccountStatus, AccountView, InvalidKind } from "../pool/types.ts";
+import { POOL_IDS, type PoolId, type WindowId } from "../google/quota-pools.ts";
+import type { AccountStatus, AccountView, InvalidKind, PoolView } from "../pool/types.ts";
 import { formatDuration } from "../pool/explain.ts";
 import { formatAgo, formatPercent, renderColumns, truncate, type Align } from "./format.ts";
 
@@ -28,6 +29,36 @@ export interface QuotaCell {
   floor: number;
 }
 
+/** One quota window of one pool (from upstream's quota summary). */
+export interface WindowCell {
+  pool: PoolId;
+  window: WindowId;
+  /** Remaining fraction 0..1. */
+  remaining: number;
+  resetAt: string | null;
+  stale: boolean;
+  floor: number;
+}
+
+export interface PoolCell {
+  /** out: cooled for every model of the pool; low: a window at its floor. */
+  status: PoolView["status"];
+  until: string | null;
+  /** The empty window, when known. */
+  window: WindowId | null;
+  reason: string | null;
+}
+
+/** Accounts per pool, among the usable ones (enabled and valid). */
+export interface PoolSummary {
+  available: number;
+  /** Of the available ones, how many are at a window's floor. */
+  low: number;
+  out: number;
+  /** When the first "out" account comes back. */
+  nextBackAt: string | null;
+}
+
 export interface AccountLimits {
   id: string;
   label: string;
@@ -46,12 +77,23 @@ export interface AccountLimits {
   nextResetAt: string | null;
   cooldowns: Array<{ model: string; reason: string; until: string }>;
   quota: Record<string, QuotaCell>;
+  /** Both windows of each pool, as upstream's quota summary reports them. */
+  windows: WindowCell[];
+  pools: Partial<Record<PoolId, PoolCell>>;
 }
 
 export interface LimitsReport {
   generatedAt: string;
   strategy: string;
-  summary: { total: number; available: number; rateLimited: number; invalid: number; disabled: number };
+  summary: {
+    total: number;
+    available: number;
+    /** Accounts with any cooldown in force (a single model's counts); see `pools` for what can serve. */
+    rateLimited: number;
+    invalid: number;
+    disabled: number;
+    pools: Record<PoolId, PoolSummary>;
+  };
   bucketMax: number;
   /** Every model any account reported quota for, sorted. */
   models: string[];
@@ -76,13 +118,22 @@ function reasonFor(v: AccountView): string | null {
     case "invalid":
       return v.invalid ? `${v.invalid.kind}: ${v.invalid.reason}` : "invalid";
     case "cooling": {
-      const list = Object.entries(v.cooldowns).sort((a, b) => a[1].until - b[1].until);
-      const [model, c] = list[0]!;
       // The countdown is in NEXT RESET (and each cooldown's `until`), so the reason stays short.
-      const more = list.length > 1 ? ` (+${list.length - 1} more)` : "";
-      return `${c.reason} on ${model}${more}`;
+      const out = POOL_IDS.filter((p) => v.pools[p]?.status === "out");
+      const list = Object.entries(v.cooldowns).sort((a, b) => a[1].until - b[1].until);
+      const parts = out.map((p) => {
+        const pool = v.pools[p]!;
+        return pool.window ? `${p} pool out (${pool.window} window empty)` : `${p} pool out (${pool.reason})`;
+      });
+      if (list.length > 0) {
+        const [model, c] = list[0]!;
+        parts.push(`${c.reason} on ${model}${list.length > 1 ? ` (+${list.length - 1} more)` : ""}`);
+      }
+      return parts.join("; ");
     }
     case "low-quota": {
+      const lowWindow = v.windows.find((w) => !w.stale && w.remaining <= w.floor);
+      if (lowWindow) return `${lowWindow.pool} ${lowWindow.window} window at its floor (${formatPercent(lowWindow.remaining)})`;
       const low = Object.entries(v.quota).filter(([, q]) => !q.stale && q.fraction <= q.floor);
       if (low.length !== 1) return `${low.length} models at their quota floor`;
       const [model, q] = low[0]!;
@@ -96,11 +147,15 @@ function reasonFor(v: AccountView): string | null {
 export function buildLimitsReport(input: LimitsInput): LimitsReport {
   const { now } = input;
   const models = new Set<string>();
-  const summary = { total: input.accounts.length, available: 0, rateLimited: 0, invalid: 0, disabled: 0 };
+  const pools = Object.fromEntries(
+    POOL_IDS.map((p): [PoolId, PoolSummary] => [p, { available: 0, low: 0, out: 0, nextBackAt: null }]),
+  ) as Record<PoolId, PoolSummary>;
+  const summary = { total: input.accounts.length, available: 0, rateLimited: 0, invalid: 0, disabled: 0, pools };
   const accounts = input.accounts.map((v): AccountLimits => {
     if (v.status === "available" || v.status === "low-quota") summary.available++;
     else if (v.status === "cooling") summary.rateLimited++;
     else summary[v.status]++;
+    if (v.enabled && !v.invalid) countPools(pools, v);
     const quota: Record<string, QuotaCell> = {};
     for (const model of Object.keys(v.quota).sort()) {
       const q = v.quota[model]!;
@@ -125,6 +180,20 @@ export function buildLimitsReport(input: LimitsInput): LimitsReport {
         .sort((a, b) => a[1].until - b[1].until)
         .map(([model, c]) => ({ model, reason: c.reason, until: new Date(c.until).toISOString() })),
       quota,
+      windows: v.windows.map((w) => ({
+        pool: w.pool,
+        window: w.window,
+        remaining: w.remaining,
+        resetAt: iso(w.resetAt),
+        stale: w.stale,
+        floor: w.floor,
+      })),
+      pools: Object.fromEntries(
+        POOL_IDS.filter((p) => v.pools[p]).map((p) => {
+          const pool = v.pools[p]!;
+          return [p, { status: pool.status, until: iso(pool.until), window: pool.window ?? null, reason: pool.reason ?? null }];
+        }),
+      ),
     };
   });
   return {
@@ -135,6 +204,21 @@ export function buildLimitsReport(input: LimitsInput): LimitsReport {
     models: [...models].sort(),
     accounts,
   };
+}
+
+function countPools(pools: Record<PoolId, PoolSummary>, v: AccountView): void {
+  for (const id of POOL_IDS) {
+    const p = v.pools[id];
+    const sum = pools[id];
+    if (p?.status === "out") {
+      sum.out++;
+      const until = p.until !== undefined ? new Date(p.until).toISOString() : null;
+      if (until && (sum.nextBackAt === null || until < sum.nextBackAt)) sum.nextBackAt = until;
+      continue;
+    }
+    sum.available++;
+    if (p?.status === "low") sum.low++;
+  }
 }
 
 export interface TableOptions {
@@ -164,15 +248,45 @@ export function quotaCellText(account: AccountLimits, model: string, now: number
   return text;
 }
 
-/** "3 accounts: 2 available, 1 rate-limited, 0 invalid · strategy hybrid", on two lines if it must. */
+/** "13:02Z" today, "Jun 03 13:02Z" on another day (UTC). */
+export function formatClock(at: number, now: number): string {
+  const d = new Date(at);
+  const hm = d.toISOString().slice(11, 16);
+  if (d.toISOString().slice(0, 10) === new Date(now).toISOString().slice(0, 10)) return `${hm}Z`;
+  return `${d.toLocaleString("en-US", { month: "short", timeZone: "UTC" })} ${d.toISOString().slice(8, 10)} ${hm}Z`;
+}
+
+/** "claude: 2 available, 1 out until 13:02Z" — what can serve each pool, the way upstream limits it. */
+export function poolSummaryText(pool: PoolId, p: PoolSummary, now: number): string {
+  const parts = [`${p.available} available${p.low > 0 ? ` (${p.low} low)` : ""}`];
+  if (p.out > 0) {
+    const when = p.nextBackAt ? formatClock(Date.parse(p.nextBackAt), now) : "?";
+    parts.push(p.out === 1 ? `1 out until ${when}` : `${p.out} out, the first until ${when}`);
+  }
+  return `${pool}: ${parts.join(", ")}`;
+}
+
+/**
+ * "3 accounts: 3 usable, 0 invalid · claude: 2 available, 1 out until 13:02Z · gemini: 3
+ * available · strategy hybrid", broken into lines where it must.
+ */
 export function summaryLines(r: LimitsReport, width = Number.POSITIVE_INFINITY): string[] {
   const s = r.summary;
-  const parts = [`${s.available} available`, `${s.rateLimited} rate-limited`, `${s.invalid} invalid`];
+  const now = Date.parse(r.generatedAt);
+  const parts = [`${s.total - s.invalid - s.disabled} usable`, `${s.invalid} invalid`];
   if (s.disabled > 0) parts.push(`${s.disabled} disabled`);
-  const counts = `${s.total} account${s.total === 1 ? "" : "s"}: ${parts.join(", ")}`;
-  const strategy = `strategy ${r.strategy}`;
-  const one = `${counts} · ${strategy}`;
-  return one.length <= width ? [one] : [counts, strategy];
+  const pieces = [
+    `${s.total} account${s.total === 1 ? "" : "s"}: ${parts.join(", ")}`,
+    ...POOL_IDS.map((p) => poolSummaryText(p, s.pools[p], now)),
+    `strategy ${r.strategy}`,
+  ];
+  const lines: string[] = [];
+  for (const piece of pieces) {
+    const last = lines.length - 1;
+    if (last >= 0 && `${lines[last]} · ${piece}`.length <= width) lines[last] = `${lines[last]} · ${piece}`;
+    else lines.push(piece);
+  }
+  return lines;
 }
 
 function accountsTable(r: LimitsReport, now: number, width: number): string[] {
@@ -227,6 +341,54 @@ function quotaMatrix(r: LimitsReport, now: number, width: number, noQuotaHint: s
   return out;
 }
 
+/** One window cell: `83%`, `0% (resets in 2d03h)`, `-` unknown, `[invalid]`. */
+export function windowCellText(account: AccountLimits, pool: PoolId, window: WindowId, now: number): string {
+  if (account.status === "invalid") return "[invalid]";
+  const w = account.windows.find((x) => x.pool === pool && x.window === window);
+  const out = account.pools[pool];
+  if (!w) return out?.status === "out" && out.window === window && out.until ? `0% (resets in ${formatDuration(Date.parse(out.until) - now)})` : "-";
+  const text = formatPercent(w.remaining);
+  // The reset only matters where the window holds the account back.
+  const held = w.remaining <= w.floor || (out?.status === "out" && out.window === window);
+  const resetAt = out?.status === "out" && out.window === window && out.until ? out.until : w.resetAt;
+  if (held && resetAt) return `${text} (resets in ${formatDuration(Date.parse(resetAt) - now)})`;
+  return text;
+}
+
+/** Pools and windows down, accounts across — only when some account has window data. */
+function windowMatrix(r: LimitsReport, now: number, width: number): string[] {
+  const rows = POOL_IDS.flatMap((pool) =>
+    (["5h", "weekly"] as const)
+      .filter((window) => r.accounts.some((a) => a.windows.some((w) => w.pool === pool && w.window === window)))
+      .map((window) => ({ pool, window })),
+  );
+  if (rows.length === 0) return [];
+  const head = ["POOL", ...rows.map((x) => x.pool)];
+  const win = ["WINDOW", ...rows.map((x) => x.window)];
+  const fixed = Math.max(...head.map((c) => c.length)) + Math.max(...win.map((c) => c.length)) + 2;
+  const columns = r.accounts.map((a) => [truncate(a.label, MATRIX_LABEL_MAX), ...rows.map((x) => windowCellText(a, x.pool, x.window, now))]);
+  const out: string[] = [];
+  let block: string[][] = [];
+  let used = fixed;
+  const flush = () => {
+    if (out.length > 0) out.push("");
+    const lines = head.map((h, i) => [h, win[i]!, ...block.map((c) => c[i]!)]);
+    out.push(...renderColumns(lines));
+  };
+  for (const col of columns) {
+    const w = Math.max(...col.map((c) => c.length)) + 2;
+    if (block.length > 0 && used + w > width) {
+      flush();
+      block = [];
+      used = fixed;
+    }
+    block.push(col);
+    used += w;
+  }
+  flush();
+  return out;
+}
+
 /** The whole `?format=table` answer: summary, accounts, quota matrix, and fixes for invalid accounts. */
 export function renderLimitsTable(r: LimitsReport, options: TableOptions = {}): string {
   const width = Math.min(240, Math.max(60, options.width ?? 120));
@@ -236,7 +398,10 @@ export function renderLimitsTable(r: LimitsReport, options: TableOptions = {}): 
     lines.push("No accounts configured. Add one with `agcp accounts add` or in agcp.config.ts.");
     return lines.join("\n") + "\n";
   }
-  lines.push(...accountsTable(r, now, width), "", ...quotaMatrix(r, now, width, options.noQuotaHint ?? NO_QUOTA_HINT));
+  const windows = windowMatrix(r, now, width);
+  lines.push(...accountsTable(r, now, width), "");
+  if (windows.length > 0) lines.push(...windows, "");
+  lines.push(...quotaMatrix(r, now, width, options.noQuotaHint ?? NO_QUOTA_HINT));
   const broken = options.fixes === false ? [] : r.accounts.filter((a) => a.fix);
   if (broken.length > 0) {
     lines.push("", "To fix:");

@@ -1,13 +1,16 @@
 /**
  * What an upstream failure or success does to one account's routing state. Cooldowns are per
- * (account, model) and hold an absolute `until`; they are never deleted by a timer, only judged
- * against `now` when read, so a restored state expires exactly when it should.
+ * (account, model) — or per (account, pool) for quota, which every model of a pool shares — and
+ * hold an absolute `until`; they are never deleted by a timer, only judged against `now` when
+ * read, so a restored state expires exactly when it should.
  */
 import type { UpstreamError, UpstreamErrorKind } from "../upstream/errors.ts";
 import { adjustHealth } from "./health.ts";
 import type { PoolTuning } from "./tuning.ts";
 import { clampFraction } from "./quota.ts";
+import type { QuotaWindow } from "../google/quota-pools.ts";
 import type { AccountState, Cooldown, InvalidKind, QuotaEntry } from "./types.ts";
+import { isPoolFact, poolKey as keyOfPool, poolCooldownKey, poolOfKey, windowEntries, windowOfKey, windowOfReset, windowQuota } from "./windows.ts";
 
 /** The rest of the pool, as far as one failure needs to know it. */
 export interface FailureContext {
@@ -35,6 +38,12 @@ export function isActive(c: Cooldown | undefined, now: number): c is Cooldown {
 export function activeCooldown(state: AccountState, model: string, now: number): Cooldown | undefined {
   const c = state.cooldowns[model];
   return isActive(c, now) ? c : undefined;
+}
+
+/** The cooldown of the model's pool, when one is in force. */
+export function activePoolCooldown(state: AccountState, model: string, now: number): Cooldown | undefined {
+  const key = poolCooldownKey(model);
+  return key === undefined ? undefined : activeCooldown(state, key, now);
 }
 
 export function isNonQuotaCooldown(c: Cooldown): boolean {
@@ -82,6 +91,7 @@ function cool(
     last429At: counted429 ? now : (prev?.last429At ?? 0),
   };
   if (active && prev.checkedAt !== undefined) next.checkedAt = prev.checkedAt;
+  if (active && prev.window !== undefined) next.window = prev.window;
   state.cooldowns[model] = next;
   return next;
 }
@@ -116,12 +126,15 @@ export function applyFailure(
     return { action: "invalidated", kind };
   }
 
-  const prev = state.cooldowns[model];
+  // Quota is per pool upstream: one exhaustion is learned for every model of the pool at once.
+  const poolKey = err.kind === "quota_exhausted" ? poolCooldownKey(model) : undefined;
+  const key = poolKey ?? model;
+  const prev = state.cooldowns[key];
   const counts429 = is429(err);
   if (counts429 && prev && now - prev.last429At < b.dedupeWindowMs) {
     // A burst of parallel requests hitting the same limit is one event, not several.
     const until = hintedUntil(err, now);
-    const c = until !== undefined ? cool(state, model, until, prev.reason, prev.hits, false, now) : prev;
+    const c = until !== undefined ? cool(state, key, until, prev.reason, prev.hits, false, now) : prev;
     return { action: "cooled", until: c.until, reason: c.reason, hits: c.hits, deduped: true };
   }
 
@@ -130,8 +143,11 @@ export function applyFailure(
     const earlier = priorHits(prev, now, b);
     const hits = err.kind === "quota_exhausted" ? earlier + 1 : earlier;
     const fallback = err.kind === "quota_exhausted" ? quotaBackoffMs(hits, b) : b.rateLimitedMs;
-    const until = hintedUntil(err, now) ?? now + fallback;
-    const c = cool(state, model, until, err.kind, hits, counts429, now);
+    const hinted = hintedUntil(err, now);
+    const until = hinted ?? now + fallback;
+    const c = cool(state, key, until, err.kind, hits, counts429, now);
+    const pool = poolKey === undefined ? undefined : poolOfKey(poolKey);
+    if (pool && hinted !== undefined && c.until === until) c.window = windowOfReset(state, pool, until, now);
     return { action: "cooled", until: c.until, reason: c.reason, hits: c.hits, deduped: false };
   }
 
@@ -164,8 +180,11 @@ export function applyFailure(
 export function applySuccess(state: AccountState, model: string, now: number, tuning: PoolTuning): void {
   adjustHealth(state.health, tuning.health.successReward, now, tuning.health);
   state.consecutiveFailures = 0;
-  const c = state.cooldowns[model];
-  if (c && !isActive(c, now)) delete state.cooldowns[model];
+  for (const key of [model, poolCooldownKey(model)]) {
+    if (key === undefined) continue;
+    const c = state.cooldowns[key];
+    if (c && !isActive(c, now)) delete state.cooldowns[key];
+  }
 }
 
 /**
@@ -183,29 +202,68 @@ export function probeDueAt(c: Cooldown, now: number, probeAfterMs: number): numb
 export type QuotaSnapshot = Record<string, { fraction: number; resetAt?: number }>;
 
 /**
- * Takes in what the quota endpoint says. This is also the probe that rescues accounts kept cooled
- * after upstream already refilled them: quota back above zero ends a quota cooldown at once, and
- * quota at zero with a known reset cools until then without spending a request to find out.
+ * Takes in what the quota endpoints say: per-model `quotaInfo` and, when the summary was read, the
+ * pools' windows (`undefined`: not read this time, the previous windows stay). This is also the
+ * probe that rescues accounts kept cooled after upstream already refilled them: quota back above
+ * zero ends a quota cooldown at once, and quota at zero with a known reset cools until then
+ * without spending a request to find out. A pool's cooldown ends only when every window it has
+ * is above zero — the 5-hour value alone (all quotaInfo shows) cannot see the weekly wall.
  */
-export function applyQuotaSnapshot(state: AccountState, snapshot: QuotaSnapshot, now: number, tuning: PoolTuning): void {
+export function applyQuotaSnapshot(
+  state: AccountState,
+  snapshot: QuotaSnapshot,
+  now: number,
+  tuning: PoolTuning,
+  windows?: readonly QuotaWindow[],
+): void {
   const quota: Record<string, QuotaEntry> = {};
   for (const [model, q] of Object.entries(snapshot)) {
+    if (isPoolFact(model)) continue;
     const entry: QuotaEntry = { fraction: clampFraction(q.fraction), fetchedAt: now };
     if (q.resetAt !== undefined && Number.isFinite(q.resetAt)) entry.resetAt = q.resetAt;
     quota[model] = entry;
   }
+  if (windows) Object.assign(quota, windowQuota(windows, now));
+  else for (const [key, q] of Object.entries(state.quota)) if (windowOfKey(key)) quota[key] = q;
   state.quota = quota;
-  for (const [model, c] of Object.entries(state.cooldowns)) {
+
+  for (const [key, c] of Object.entries(state.cooldowns)) {
     c.checkedAt = now;
-    const q = quota[model];
+    if (c.reason !== "quota_exhausted" || !isActive(c, now)) continue;
     // Keep `hits`: if the endpoint was optimistic, the next exhaustion still escalates.
-    if (q && q.fraction > 0 && c.reason === "quota_exhausted" && isActive(c, now)) c.until = now;
+    const pool = poolOfKey(key);
+    if (!pool) {
+      const q = quota[key];
+      if (q && q.fraction > 0) c.until = now;
+      continue;
+    }
+    const known = windowEntries(state, pool);
+    if (known.length > 0) {
+      if (known.every((w) => w.entry.fraction > 0)) c.until = now;
+    } else if (c.window !== "weekly") {
+      const models = Object.entries(quota).filter(([m]) => !isPoolFact(m) && poolCooldownKey(m) === key);
+      if (models.length > 0 && models.every(([, q]) => q.fraction > 0)) c.until = now;
+    }
   }
-  for (const [model, q] of Object.entries(quota)) {
+
+  const coolUntil = (key: string, resetAt: number, window?: QuotaWindow["window"]) => {
+    const hits = Math.max(1, priorHits(state.cooldowns[key], now, tuning.backoff));
+    const c = cool(state, key, resetAt, "quota_exhausted", hits, false, now);
+    c.checkedAt = now;
+    if (window !== undefined && c.until === resetAt) c.window = window;
+  };
+  for (const [key, q] of Object.entries(quota)) {
     if (q.fraction > 0 || q.resetAt === undefined || q.resetAt <= now) continue;
-    const prev = state.cooldowns[model];
-    const hits = Math.max(1, priorHits(prev, now, tuning.backoff));
-    cool(state, model, q.resetAt, "quota_exhausted", hits, false, now).checkedAt = now;
+    const where = windowOfKey(key);
+    if (where) {
+      coolUntil(keyOfPool(where.pool), q.resetAt, where.window);
+      continue;
+    }
+    if (isPoolFact(key)) continue;
+    // A model at zero is its pool at zero (quotaInfo is the pool's value).
+    const poolKey = poolCooldownKey(key);
+    if (poolKey === undefined) coolUntil(key, q.resetAt);
+    else coolUntil(poolKey, q.resetAt, windowOfReset(state, poolOfKey(poolKey)!, q.resetAt, now));
   }
 }
 

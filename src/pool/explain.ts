@@ -1,8 +1,10 @@
 /** Human-readable reasons, built only when someone asks (debug logs, the explain API). */
 import { tokensAt } from "./bucket.ts";
-import { activeCooldown } from "./cooldown.ts";
+import { poolOfModel, WINDOW_IDS } from "../google/quota-pools.ts";
+import { activeCooldown, activePoolCooldown } from "./cooldown.ts";
 import { healthAt } from "./health.ts";
-import { isBelowFloor, liveQuota } from "./quota.ts";
+import { isBelowFloor, liveQuota, resolveWindowFloor } from "./quota.ts";
+import { windowKey } from "./windows.ts";
 import type { PoolSnapshot } from "./snapshot.ts";
 import type { AccountState } from "./types.ts";
 
@@ -40,13 +42,26 @@ export function exclusionReason(
   const t = pool.tuning;
   if (!s.enabled) return "disabled";
   if (s.invalid) return `invalid (${s.invalid.kind}): ${s.invalid.reason}`;
+  const pc = activePoolCooldown(s, model, now);
   const c = activeCooldown(s, model, now);
+  if (pc && (!c || pc.until >= c.until)) {
+    const what = pc.window === "weekly" ? "weekly window empty" : pc.window === "5h" ? "5-hour window empty" : pc.reason;
+    return `out of the ${poolOfModel(model)} pool until ${formatInstant(pc.until, now)}: ${what}`;
+  }
   if (c) return `cooling for ${model} until ${formatInstant(c.until, now)} after ${c.reason}`;
   if (rung < 1) {
     const floor = pool.floorFor(s, model);
     const q = s.quota[model];
     if (isBelowFloor(q, floor, now, t.quota)) {
       return `quota ${pct(liveQuota(q, now)?.fraction ?? 0)} at or below floor ${pct(floor)}`;
+    }
+    const p = poolOfModel(model);
+    for (const window of p ? WINDOW_IDS : []) {
+      const w = s.quota[windowKey(p!, window)];
+      const wFloor = resolveWindowFloor(s, p!, window, pool, t.quota);
+      if (isBelowFloor(w, wFloor, now, t.quota)) {
+        return `${p} ${window} window ${pct(liveQuota(w, now)?.fraction ?? 0)} at or below floor ${pct(wFloor)}`;
+      }
     }
   }
   if (rung < 2) {

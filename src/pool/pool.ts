@@ -6,6 +6,7 @@
  *
  * Request path: select → consumeToken → reportSuccess, or refundToken + reportFailure.
  */
+import type { QuotaWindow } from "../google/quota-pools.ts";
 import type { UpstreamError } from "../upstream/errors.ts";
 import { consume, initialBucket, refund } from "./bucket.ts";
 import {
@@ -65,8 +66,11 @@ export interface Pool {
   refundToken(id: string): boolean;
   reportSuccess(id: string, model: string): void;
   reportFailure(id: string, model: string, err: UpstreamError): ReportOutcome;
-  /** What the quota endpoint says for this account (all models it listed). */
-  setQuota(id: string, snapshot: QuotaSnapshot): void;
+  /**
+   * What the quota endpoints say for this account: all models `fetchAvailableModels` listed, and
+   * the pools' windows from `retrieveUserQuotaSummary` (omit when it was not read: the last ones stay).
+   */
+  setQuota(id: string, snapshot: QuotaSnapshot, windows?: readonly QuotaWindow[]): void;
   /** A probe that failed to read quota: not due again for probeAfterMs. */
   noteProbeFailed(id: string): void;
   setTier(id: string, tier: string | undefined): void;
@@ -106,7 +110,7 @@ export function createPool(options: PoolOptions): Pool {
   const clock = options.now ?? Date.now;
   const random = options.random ?? Math.random;
   let strategy = getStrategy(options.strategy ?? "hybrid").name;
-  let floors: FloorSettings = { globalFloor: options.globalFloor, modelFloors: options.modelFloors };
+  let floors: FloorSettings = { globalFloor: options.globalFloor, modelFloors: options.modelFloors, windowFloors: options.windowFloors };
   const start = clock();
   const snap = new PoolSnapshot(
     options.accounts.map((cfg) => newAccountState(cfg, start, tuning)),
@@ -180,8 +184,8 @@ export function createPool(options: PoolOptions): Pool {
       return outcome;
     },
 
-    setQuota(id, quota) {
-      mutate(id, (s, now) => applyQuotaSnapshot(s, quota, now, tuning));
+    setQuota(id, quota, windows) {
+      mutate(id, (s, now) => applyQuotaSnapshot(s, quota, now, tuning, windows));
     },
     noteProbeFailed(id) {
       mutate(id, (s, now) => noteProbed(s, now));
@@ -212,7 +216,7 @@ export function createPool(options: PoolOptions): Pool {
       strategy = getStrategy(name).name;
     },
     setFloors(next) {
-      floors = { globalFloor: next.globalFloor, modelFloors: next.modelFloors };
+      floors = { globalFloor: next.globalFloor, modelFloors: next.modelFloors, windowFloors: next.windowFloors };
       snap.configure({ tuning, ...floors });
     },
 

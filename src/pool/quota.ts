@@ -1,6 +1,7 @@
 /** Quota awareness: what upstream says is left per model, and the floors that protect it. */
 import type { PoolTuning } from "./tuning.ts";
-import type { AccountState, QuotaEntry } from "./types.ts";
+import type { PoolId, WindowId } from "../google/quota-pools.ts";
+import type { AccountState, QuotaEntry, WindowFloors } from "./types.ts";
 
 type QuotaTuning = PoolTuning["quota"];
 
@@ -9,6 +10,8 @@ export interface FloorSettings {
   globalFloor?: number;
   /** Global per-model floors. */
   modelFloors?: Record<string, number>;
+  /** Global floors per pool and window. */
+  windowFloors?: WindowFloors;
 }
 
 const MAX_FLOOR = 0.99;
@@ -30,6 +33,20 @@ export function resolveFloor(
 ): number {
   const own = account.floors;
   const candidates = [own?.perModel?.[model], own?.default, settings.modelFloors?.[model], settings.globalFloor];
+  for (const f of candidates) if (usable(f)) return clampFloor(f);
+  return clampFloor(t.defaultFloor);
+}
+
+/** Floor for (account, pool, window): per-account-per-window → per-account → global per-window → global → default. */
+export function resolveWindowFloor(
+  account: Pick<AccountState, "floors">,
+  pool: PoolId,
+  window: WindowId,
+  settings: FloorSettings,
+  t: QuotaTuning,
+): number {
+  const own = account.floors;
+  const candidates = [own?.pools?.[pool]?.[window], own?.default, settings.windowFloors?.[pool]?.[window], settings.globalFloor];
   for (const f of candidates) if (usable(f)) return clampFloor(f);
   return clampFloor(t.defaultFloor);
 }

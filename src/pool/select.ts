@@ -35,7 +35,7 @@ function delayFor(rung: number, t: PoolTuning): number {
 
 export function selectAccount(pool: PoolSnapshot, req: SelectRequest, ctx: SelectContext): Selection {
   const { now, tuning } = ctx;
-  pool.configure({ tuning, globalFloor: ctx.globalFloor, modelFloors: ctx.modelFloors });
+  pool.configure({ tuning, globalFloor: ctx.globalFloor, modelFloors: ctx.modelFloors, windowFloors: ctx.windowFloors });
   if (pool.size === 0) {
     return { ok: false, reason: "empty", message: "No accounts are configured; add one with `agcp accounts add`.", skipped: [] };
   }

@@ -7,9 +7,11 @@
  */
 import { healthUsableAt } from "./health.ts";
 import { tokensUsableAt } from "./bucket.ts";
-import { belowFloorUntil, resolveFloor, type FloorSettings } from "./quota.ts";
+import { poolOfModel, WINDOW_IDS } from "../google/quota-pools.ts";
+import { belowFloorUntil, resolveFloor, resolveWindowFloor, type FloorSettings } from "./quota.ts";
 import type { PoolTuning } from "./tuning.ts";
-import type { AccountState } from "./types.ts";
+import type { AccountState, QuotaEntry } from "./types.ts";
+import { poolKey, windowKey } from "./windows.ts";
 
 /** Per-account columns (model independent). */
 export const A_HEALTH = 0;
@@ -22,9 +24,9 @@ export const A_LAST_USED = 6;
 export const A_STRIDE = 8;
 
 /** Per-(account, model) columns. */
-export const M_HARD_UNTIL = 0; // disabled/invalid (+∞) or cooled for the model
-export const M_FLOOR_UNTIL = 1; // at or below the quota floor, while the data is fresh
-export const M_QUOTA = 2; // quota score while fresh
+export const M_HARD_UNTIL = 0; // disabled/invalid (+∞) or cooled for the model or its pool
+export const M_FLOOR_UNTIL = 1; // the model or a window of its pool at or below its floor, while the data is fresh
+export const M_QUOTA = 2; // quota score while fresh: the tightest of the model's value and its pool's windows
 export const M_STALE_AT = 3;
 export const M_QUOTA_EXPIRES = 4; // quota reset: the score is unknown after it
 export const M_STRIDE = 5;
@@ -70,6 +72,7 @@ export class PoolSnapshot {
   tuning: PoolTuning;
   globalFloor: number | undefined;
   modelFloors: Record<string, number> | undefined;
+  windowFloors: FloorSettings["windowFloors"];
   acc: Float64Array = new Float64Array(0);
   private readonly slots = new Map<string, number>();
   private readonly models = new Map<string, ModelColumns>();
@@ -79,6 +82,7 @@ export class PoolSnapshot {
     this.tuning = settings.tuning;
     this.globalFloor = settings.globalFloor;
     this.modelFloors = settings.modelFloors;
+    this.windowFloors = settings.windowFloors;
     this.grow(Math.max(8, states.length));
     for (const s of states) this.add(s);
   }
@@ -101,11 +105,13 @@ export class PoolSnapshot {
     if (
       settings.tuning === this.tuning &&
       settings.globalFloor === this.globalFloor &&
-      settings.modelFloors === this.modelFloors
+      settings.modelFloors === this.modelFloors &&
+      settings.windowFloors === this.windowFloors
     ) return;
     this.tuning = settings.tuning;
     this.globalFloor = settings.globalFloor;
     this.modelFloors = settings.modelFloors;
+    this.windowFloors = settings.windowFloors;
     this.models.clear();
     for (let i = 0; i < this.states.length; i++) this.writeAccount(i);
   }
@@ -233,12 +239,26 @@ export class PoolSnapshot {
     const t = this.tuning.quota;
     const o = slot * M_STRIDE;
     const blocked = !s.enabled || s.invalid !== undefined;
-    const cooldown = s.cooldowns[model];
-    cols[o + M_HARD_UNTIL] = blocked ? Number.POSITIVE_INFINITY : (cooldown?.until ?? Number.NEGATIVE_INFINITY);
+    const pool = poolOfModel(model);
+    const modelUntil = s.cooldowns[model]?.until ?? Number.NEGATIVE_INFINITY;
+    const poolUntil = pool ? (s.cooldowns[poolKey(pool)]?.until ?? Number.NEGATIVE_INFINITY) : Number.NEGATIVE_INFINITY;
+    cols[o + M_HARD_UNTIL] = blocked ? Number.POSITIVE_INFINITY : Math.max(modelUntil, poolUntil);
     const q = s.quota[model];
-    cols[o + M_FLOOR_UNTIL] = belowFloorUntil(q, this.floorFor(s, model), t);
-    cols[o + M_QUOTA] = q ? q.fraction * 100 : t.unknownScore;
-    cols[o + M_STALE_AT] = q ? q.fetchedAt + t.staleAfterMs : Number.POSITIVE_INFINITY;
-    cols[o + M_QUOTA_EXPIRES] = q?.resetAt ?? Number.POSITIVE_INFINITY;
+    let floorUntil = belowFloorUntil(q, this.floorFor(s, model), t);
+    // Hybrid scores the tightest limit: the model's own value or either window of its pool.
+    let tightest: QuotaEntry | undefined = q;
+    if (pool) {
+      for (const window of WINDOW_IDS) {
+        const w = s.quota[windowKey(pool, window)];
+        if (!w) continue;
+        const until = belowFloorUntil(w, resolveWindowFloor(s, pool, window, this, t), t);
+        if (until > floorUntil) floorUntil = until;
+        if (!tightest || w.fraction < tightest.fraction) tightest = w;
+      }
+    }
+    cols[o + M_FLOOR_UNTIL] = floorUntil;
+    cols[o + M_QUOTA] = tightest ? tightest.fraction * 100 : t.unknownScore;
+    cols[o + M_STALE_AT] = tightest ? tightest.fetchedAt + t.staleAfterMs : Number.POSITIVE_INFINITY;
+    cols[o + M_QUOTA_EXPIRES] = tightest?.resetAt ?? Number.POSITIVE_INFINITY;
   }
 }

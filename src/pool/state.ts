@@ -37,6 +37,7 @@ function readCooldown(v: unknown): Cooldown | undefined {
     last429At: num(v.last429At, 0),
   };
   if (typeof v.checkedAt === "number" && Number.isFinite(v.checkedAt)) c.checkedAt = v.checkedAt;
+  if (v.window === "5h" || v.window === "weekly") c.window = v.window;
   return c;
 }
 

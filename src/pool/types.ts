@@ -3,6 +3,7 @@
  * as is. Every time-bound fact carries an absolute epoch-ms timestamp and is judged against `now`
  * when read, so a state loaded after a restart is neither forgotten nor stuck.
  */
+import type { PoolId, WindowId } from "../google/quota-pools.ts";
 import type { UpstreamErrorKind } from "../upstream/errors.ts";
 
 export type InvalidKind = "auth_revoked" | "verification_required" | "banned";
@@ -39,6 +40,8 @@ export interface Cooldown {
   last429At: number;
   /** Last time a quota probe looked at this account while the cooldown existed. */
   checkedAt?: number;
+  /** Pool cooldowns: the quota window that is empty, when known. */
+  window?: WindowId;
 }
 
 export interface QuotaEntry {
@@ -49,9 +52,13 @@ export interface QuotaEntry {
   fetchedAt: number;
 }
 
+/** Floors per pool and window, e.g. `{ claude: { weekly: 0.1 } }`. */
+export type WindowFloors = Partial<Record<PoolId, Partial<Record<WindowId, number>>>>;
+
 export interface AccountFloors {
   default?: number;
   perModel?: Record<string, number>;
+  pools?: WindowFloors;
 }
 
 export interface AccountState {
@@ -66,7 +73,9 @@ export interface AccountState {
   lastUsedAt: number;
   /** Server/network/empty failures since the last success. */
   consecutiveFailures: number;
+  /** Per model, plus pool-wide ones under `pool:<id>` (see windows.ts). */
   cooldowns: Record<string, Cooldown>;
+  /** Per model (quotaInfo), plus quota windows under `pool:<id>:<window>` (see windows.ts). */
   quota: Record<string, QuotaEntry>;
   tier?: string;
   floors?: AccountFloors;
@@ -130,12 +139,38 @@ export interface AccountView {
   tokens: number;
   lastUsedAt: number;
   consecutiveFailures: number;
-  /** Only cooldowns still in force. */
+  /** Only per-model cooldowns still in force. */
   cooldowns: Record<string, { until: number; reason: UpstreamErrorKind; hits: number; since: number }>;
-  /** Only entries not yet past their reset. */
+  /** Only per-model entries not yet past their reset. */
   quota: Record<string, { fraction: number; resetAt?: number; fetchedAt: number; stale: boolean; floor: number }>;
+  /** Quota windows per pool, from the quota summary (only those not yet past their reset). */
+  windows: WindowView[];
+  /** Per pool: whether the account can serve it, and until when it cannot. */
+  pools: Partial<Record<PoolId, PoolView>>;
   /** Earliest instant something limiting this account lifts (cooldown end or quota reset). */
   nextResetAt?: number;
+}
+
+export interface WindowView {
+  pool: PoolId;
+  window: WindowId;
+  /** Remaining fraction 0..1. */
+  remaining: number;
+  resetAt?: number;
+  fetchedAt: number;
+  stale: boolean;
+  /** At or below this the account is kept out of the pool at the normal level. */
+  floor: number;
+}
+
+export interface PoolView {
+  /** out: cooled for the whole pool (a quota 429 or an empty window); low: a window at its floor. */
+  status: "available" | "low" | "out";
+  /** When an "out" pool comes back. */
+  until?: number;
+  /** The empty window, when known. */
+  window?: WindowId;
+  reason?: UpstreamErrorKind;
 }
 
 export interface PoolCounts {

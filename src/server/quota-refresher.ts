@@ -3,6 +3,7 @@ import type { Pool } from "../pool/pool.ts";
 import type { PoolTuning } from "../pool/tuning.ts";
 import type { UpstreamAccount, UpstreamClient } from "../upstream/client.ts";
 import { UpstreamError } from "../upstream/errors.ts";
+import { readAccountQuota } from "../upstream/quota-read.ts";
 import type { ModelCatalog } from "./catalog.ts";
 
 /**
@@ -49,9 +50,10 @@ export function startQuotaRefresher(opts: QuotaRefresherOptions) {
       try {
         const info = await upstream.discover(account);
         pool.setTier(id, info.tier);
-        const models = await upstream.fetchModels(account);
-        catalog.learn(models);
-        pool.setQuota(id, models);
+        const quota = await readAccountQuota(upstream, account);
+        if (quota.summaryProblem) log.debug(`[quota] ${id}: no quota summary (${quota.summaryProblem})`);
+        catalog.learn(quota.models);
+        pool.setQuota(id, quota.models, quota.windows);
         return true;
       } catch (err) {
         if (err instanceof UpstreamError) {

@@ -55,7 +55,11 @@ export async function createRuntime(config: ResolvedConfig, opts: RuntimeOptions
         id: a.label,
         label: a.label,
         enabled: a.enabled,
-        floors: { ...(a.quota.floor !== undefined && { default: a.quota.floor }), perModel: a.quota.models },
+        floors: {
+          ...(a.quota.floor !== undefined && { default: a.quota.floor }),
+          perModel: a.quota.models,
+          ...(a.quota.pools !== undefined && { pools: a.quota.pools }),
+        },
       })),
       ...stored.map(poolConfigOf),
     ],
@@ -63,6 +67,7 @@ export async function createRuntime(config: ResolvedConfig, opts: RuntimeOptions
     strategy: config.strategy,
     globalFloor: config.quota.floor,
     modelFloors: config.quota.models,
+    windowFloors: config.quota.pools,
   });
   const credentials = new Map<string, UpstreamAccount>(
     accounts.map((a) => [

@@ -1,5 +1,6 @@
 import { accountBlocked, projectDenied } from "./access.ts";
 import { authenticate, countRequest, invalidJson, readJson, type SimContext } from "./http.ts";
+import { quotaInfoFor } from "./quota-pools.ts";
 import { rpcError } from "./rpc-error.ts";
 import { projectIdFor, shortHash, type SimAccount } from "./state.ts";
 import type { SimTier } from "./types.ts";
@@ -150,12 +151,9 @@ export async function handleFetchAvailableModels(ctx: SimContext): Promise<Respo
   const { state } = ctx;
   const models: Record<string, unknown> = {};
   for (const model of state.config.models) {
-    const fraction = state.remainingFraction(account, model.id);
-    const resetTime = new Date(state.quotaResetAt(account, model.id)).toISOString();
-    const quotaInfo = fraction > 0 ? { remainingFraction: fraction, resetTime } : { resetTime };
     models[model.id] = {
       displayName: model.displayName,
-      quotaInfo,
+      quotaInfo: quotaInfoFor(state, account, model.id),
       ...(model.maxOutputTokens ? { maxOutputTokens: model.maxOutputTokens } : {}),
     };
   }

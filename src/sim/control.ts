@@ -10,11 +10,17 @@
  *                                       {email, refreshToken, projectId?, tier?, quota?, rateLimitPerMinute?,
  *                                        revoked?, validationRequired?, banned?}. 201 with the account; 409 if it exists.
  *   PATCH  /__sim/accounts/:email       Change an account. Body, every field optional:
- *                                         quota: number | {"<model>": number}   remaining fraction 0..1
- *                                                                               (a number sets every model);
+ *                                         quota: number | {"<model>": number}   remaining fraction 0..1 of
+ *                                                                               the window the model's quotaInfo
+ *                                                                               shows (its pool's 5h window);
+ *                                                                               a number sets every window;
  *                                         resetInMs: number     when that quota comes back (default: the
  *                                                               quota window); with quota 0 the next generate
  *                                                               is a 429 QUOTA_EXHAUSTED with this delay;
+ *                                         buckets: {"<bucketId>": {remainingFraction?: F, resetInMs?: MS}}
+ *                                                   quota windows: gemini-5h, gemini-weekly, 3p-5h,
+ *                                                   3p-weekly (free tier uses only the weekly ones);
+ *                                                   an empty window refuses every model of its pool;
  *                                         rateLimitPerMinute: number | null;
  *                                         revoked, validationRequired, banned: boolean;
  *                                         tier: "free" | "pro" | "ultra"; projectId: string | null;
@@ -36,6 +42,7 @@
  */
 import { normaliseFault } from "./faults.ts";
 import { readJson, type SimContext } from "./http.ts";
+import { applyBucketPatch, readBucketPatch } from "./quota-pools.ts";
 import { rpcError } from "./rpc-error.ts";
 import type { SimAccount } from "./state.ts";
 import type { SimAccountInit, SimFault, SimTier } from "./types.ts";
@@ -121,6 +128,10 @@ function accountFieldsProblem(body: Record<string, unknown>): string | null {
   if (quota !== undefined && typeof quota !== "number" && !(isRecord(quota) && Object.values(quota).every((v) => typeof v === "number"))) {
     return "quota must be a number or an object of numbers.";
   }
+  if (body.buckets !== undefined) {
+    const patch = readBucketPatch(body.buckets);
+    if (typeof patch === "string") return patch;
+  }
   return null;
 }
 
@@ -141,8 +152,14 @@ async function patchAccount(ctx: SimContext, account: SimAccount): Promise<Respo
     fault = normalised;
   }
 
+  // The tier first: it decides which windows exist, and quota lands on those.
+  if (patch.tier !== undefined) account.tier = patch.tier as SimTier;
   if (patch.quota !== undefined) {
     state.setQuota(account, patch.quota as number | Record<string, number>, patch.resetInMs as number | undefined);
+  }
+  if (patch.buckets !== undefined) {
+    const buckets = readBucketPatch(patch.buckets);
+    if (typeof buckets !== "string") applyBucketPatch(state, account, buckets);
   }
   if (patch.rateLimitPerMinute !== undefined) {
     account.rateLimitPerMinute = (patch.rateLimitPerMinute as number | null) || null;
@@ -151,7 +168,6 @@ async function patchAccount(ctx: SimContext, account: SimAccount): Promise<Respo
   if (typeof patch.revoked === "boolean") account.revoked = patch.revoked;
   if (typeof patch.validationRequired === "boolean") account.validationRequired = patch.validationRequired;
   if (typeof patch.banned === "boolean") account.banned = patch.banned;
-  if (patch.tier !== undefined) account.tier = patch.tier as SimTier;
   if (patch.projectId !== undefined) account.projectId = patch.projectId as string | null;
   if (fault !== undefined) account.fault = fault;
   if (patch.expireAccessTokens === true) state.expireAccessTokens(account);

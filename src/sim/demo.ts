@@ -5,7 +5,8 @@ const TIER_CYCLE: SimTier[] = ["pro", "ultra", "free", "pro"];
 
 /**
  * n deterministic demo accounts. Variety makes a demo show balancing: tiers rotate, the second
- * account is low on Claude quota, every fourth has a tight rate limit.
+ * account is low on its weekly Claude window, the third is free tier (weekly windows only), every
+ * fourth has a tight rate limit.
  */
 export function demoAccounts(n: number): SimAccountInit[] {
   const accounts: SimAccountInit[] = [];
@@ -18,9 +19,11 @@ export function demoAccounts(n: number): SimAccountInit[] {
       tier: TIER_CYCLE[(i - 1) % TIER_CYCLE.length] ?? "pro",
     };
     if (i % 4 === 2) {
-      account.quota = { "claude-sonnet-4-6": 0.05, "claude-sonnet-4-6-thinking": 0.05, "claude-opus-4-6-thinking": 0.02 };
+      // Nearly through its week of Claude: the weekly wall, shown before it is hit.
+      account.buckets = { "3p-weekly": 0.04, "3p-5h": 0.6 };
     } else if (i % 4 === 3) {
-      account.quota = { "gemini-3.1-pro-high": 0.3, "claude-opus-4-6-thinking": 0.4 };
+      // Free tier (from the cycle above): weekly windows only.
+      account.buckets = { "gemini-weekly": 0.3, "3p-weekly": 0.4 };
     }
     if (i % 4 === 0) account.rateLimitPerMinute = 30;
     accounts.push(account);

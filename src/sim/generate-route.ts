@@ -139,9 +139,11 @@ function refuse(ctx: SimContext, account: SimAccount, model: SimModel, fault: Ac
     ]);
   }
 
-  if (state.isExhausted(account, model.id)) {
+  // An empty window refuses every model of its pool, with that window's reset as the hint.
+  const empty = state.exhaustedBucket(account, model.id);
+  if (empty) {
     count429("QUOTA_EXHAUSTED");
-    const resetAt = state.quotaResetAt(account, model.id);
+    const resetAt = empty.resetAt;
     const delay = Math.max(0, resetAt - state.now);
     return rpcError(
       "RESOURCE_EXHAUSTED",

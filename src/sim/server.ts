@@ -2,6 +2,7 @@ import { handleFetchAvailableModels, handleGetOperation, handleLoadCodeAssist, h
 import { CONTROL_PREFIX, handleControl } from "./control.ts";
 import { handleCountTokens } from "./count-tokens.ts";
 import { handleGenerate } from "./generate-route.ts";
+import { handleRetrieveUserQuotaSummary } from "./quota-pools.ts";
 import type { SimContext } from "./http.ts";
 import { DEFAULT_SIM_MODELS } from "./models.ts";
 import { handleAuthorize, handleToken, handleUserinfo } from "./oauth.ts";
@@ -24,6 +25,7 @@ const DEFAULTS = {
   chunkDelayMs: 0,
   requestsPerQuota: 1000,
   quotaWindowMs: 5 * 60 * 60 * 1000,
+  weeklyWindowMs: 7 * 24 * 60 * 60 * 1000,
   accessTokenTtlSec: 3599,
 };
 
@@ -34,6 +36,8 @@ export function createSimulator(opts: SimOptions): Simulator {
       chunkDelayMs: opts.chunkDelayMs ?? DEFAULTS.chunkDelayMs,
       requestsPerQuota: opts.requestsPerQuota ?? DEFAULTS.requestsPerQuota,
       quotaWindowMs: opts.quotaWindowMs ?? DEFAULTS.quotaWindowMs,
+      requestsPerWeek: opts.requestsPerWeek ?? 10 * (opts.requestsPerQuota ?? DEFAULTS.requestsPerQuota),
+      weeklyWindowMs: opts.weeklyWindowMs ?? DEFAULTS.weeklyWindowMs,
       accessTokenTtlSec: opts.accessTokenTtlSec ?? DEFAULTS.accessTokenTtlSec,
       clientId: opts.clientId,
       clientSecret: opts.clientSecret,
@@ -102,6 +106,8 @@ async function route(ctx: SimContext): Promise<Response> {
         return handleOnboardUser(ctx);
       case "/v1internal:fetchAvailableModels":
         return handleFetchAvailableModels(ctx);
+      case "/v1internal:retrieveUserQuotaSummary":
+        return handleRetrieveUserQuotaSummary(ctx);
       case "/v1internal:countTokens":
         return handleCountTokens(ctx);
       case "/token":

@@ -1,4 +1,6 @@
 import { randomBytes, createHash } from "node:crypto";
+import { applyBucketPatch, blockingBucket, bucketFraction, bucketResetAt, bucketsView, drainPool, quotaInfoWindow, readBucketPatch, setLegacyQuota, type BucketState } from "./quota-pools.ts";
+import { poolOfModel } from "../google/quota-pools.ts";
 import type { SimAccountInit, SimAccountView, SimCounters, SimFault, SimModel, SimStats, SimTier, SimTotals } from "./types.ts";
 
 export interface SimConfig {
@@ -6,17 +8,13 @@ export interface SimConfig {
   chunkDelayMs: number;
   requestsPerQuota: number;
   quotaWindowMs: number;
+  requestsPerWeek: number;
+  weeklyWindowMs: number;
   accessTokenTtlSec: number;
   clientId?: string;
   clientSecret?: string;
   minClientVersion?: string;
   now: () => number;
-}
-
-interface QuotaState {
-  /** Requests left; a full quota is config.requestsPerQuota. */
-  units: number;
-  resetAt: number | null;
 }
 
 export interface OnboardingOp {
@@ -77,7 +75,8 @@ export class SimAccount {
   fault: SimFault | null = null;
   counters: SimCounters = emptyCounters();
   onboarding: OnboardingOp | null = null;
-  readonly quotas = new Map<string, QuotaState>();
+  /** Quota windows by bucketId (see quota-pools.ts). */
+  readonly buckets = new Map<string, BucketState>();
   /** Start times of accepted generate requests inside the sliding rate window. */
   recentRequests: number[] = [];
   /** sessionId → prompt tokens of the last request in that session (for simulated prompt caching). */
@@ -137,6 +136,11 @@ export class SimState {
     const account = new SimAccount(init);
     this.accounts.set(account.email, account);
     if (init.quota) this.setQuota(account, init.quota);
+    if (init.buckets) {
+      const patch = readBucketPatch(init.buckets);
+      if (typeof patch === "string") throw new Error(patch);
+      applyBucketPatch(this, account, patch);
+    }
     return account;
   }
 
@@ -178,53 +182,34 @@ export class SimState {
     return { account };
   }
 
-  // ---- quota ---------------------------------------------------------------
+  // ---- quota (per pool and window; see quota-pools.ts) --------------------
 
-  private quotaState(account: SimAccount, model: string): QuotaState {
-    let state = account.quotas.get(model);
-    if (!state) {
-      state = { units: this.config.requestsPerQuota, resetAt: null };
-      account.quotas.set(model, state);
-    }
-    if (state.resetAt !== null && this.now >= state.resetAt) {
-      state.units = this.config.requestsPerQuota;
-      state.resetAt = null;
-    }
-    return state;
-  }
-
+  /** What the model's `quotaInfo` says: its pool's 5-hour window (weekly on free tier). */
   remainingFraction(account: SimAccount, model: string): number {
-    return this.quotaState(account, model).units / this.config.requestsPerQuota;
+    return bucketFraction(this, account, poolOfModel(model) ?? "gemini", quotaInfoWindow(account));
   }
 
-  /** When the (account, model) quota resets; a full quota reports a window from now, as upstream does. */
+  /** When the window behind the model's `quotaInfo` refills. */
   quotaResetAt(account: SimAccount, model: string): number {
-    return this.quotaState(account, model).resetAt ?? this.now + this.config.quotaWindowMs;
+    return bucketResetAt(this, account, poolOfModel(model) ?? "gemini", quotaInfoWindow(account));
+  }
+
+  /** The empty window that refuses this model, if any. */
+  exhaustedBucket(account: SimAccount, model: string) {
+    return blockingBucket(this, account, poolOfModel(model) ?? "gemini");
   }
 
   isExhausted(account: SimAccount, model: string): boolean {
-    return this.quotaState(account, model).units <= 0;
+    return this.exhaustedBucket(account, model) !== null;
   }
 
   consumeQuota(account: SimAccount, model: string): void {
-    const state = this.quotaState(account, model);
-    if (state.resetAt === null) state.resetAt = this.now + this.config.quotaWindowMs;
-    state.units = Math.max(0, state.units - 1);
+    drainPool(this, account, poolOfModel(model) ?? "gemini");
   }
 
-  /** Sets remaining fractions (all models for a number); resetInMs pins when they come back. */
+  /** The per-model knob, mapped onto pools (see setLegacyQuota). */
   setQuota(account: SimAccount, quota: number | Record<string, number>, resetInMs?: number): void {
-    const entries: [string, number][] =
-      typeof quota === "number" ? this.config.models.map((m) => [m.id, quota]) : Object.entries(quota);
-    for (const [model, fraction] of entries) {
-      const clamped = Math.min(1, Math.max(0, fraction));
-      const units = Math.ceil(clamped * this.config.requestsPerQuota - 1e-9);
-      const state = this.quotaState(account, model);
-      state.units = units;
-      if (units >= this.config.requestsPerQuota) state.resetAt = resetInMs === undefined ? null : this.now + resetInMs;
-      else if (resetInMs !== undefined) state.resetAt = this.now + resetInMs;
-      else state.resetAt ??= this.now + this.config.quotaWindowMs;
-    }
+    setLegacyQuota(this, account, quota, resetInMs);
   }
 
   // ---- rate limit ----------------------------------------------------------
@@ -247,12 +232,11 @@ export class SimState {
 
   view(account: SimAccount): SimAccountView {
     const quotas: SimAccountView["quotas"] = {};
+    const windows = bucketsView(this, account);
     for (const model of this.config.models) {
-      const state = this.quotaState(account, model.id);
-      quotas[model.id] = {
-        remainingFraction: state.units / this.config.requestsPerQuota,
-        resetTime: state.resetAt === null ? null : new Date(state.resetAt).toISOString(),
-      };
+      const pool = poolOfModel(model.id) ?? "gemini";
+      const shown = Object.values(windows).find((b) => b.pool === pool && b.window === quotaInfoWindow(account));
+      quotas[model.id] = { remainingFraction: shown?.remainingFraction ?? 1, resetTime: shown?.resetTime ?? null };
     }
     return {
       email: account.email,
@@ -260,6 +244,7 @@ export class SimState {
       projectId: account.projectId,
       tier: account.tier,
       quotas,
+      buckets: bucketsView(this, account),
       rateLimitPerMinute: account.rateLimitPerMinute,
       revoked: account.revoked,
       validationRequired: account.validationRequired,

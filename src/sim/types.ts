@@ -17,8 +17,13 @@ export interface SimAccountInit {
   /** `null` means the account has no project yet and must go through onboardUser. Absent: a project is derived from the email. */
   projectId?: string | null;
   tier?: SimTier;
-  /** Remaining fraction (0..1) per model id; models not listed start full. */
-  quota?: Record<string, number>;
+  /**
+   * Remaining fraction (0..1) per model id, applied to the window that model's quotaInfo reports
+   * (its pool's 5-hour window, shared by the pool); a number sets every window. Unlisted: full.
+   */
+  quota?: number | Record<string, number>;
+  /** Quota windows by bucketId (`gemini-5h`, `gemini-weekly`, `3p-5h`, `3p-weekly`). */
+  buckets?: Record<string, number | { remainingFraction?: number; resetInMs?: number }>;
   rateLimitPerMinute?: number;
   revoked?: boolean;
   validationRequired?: boolean;
@@ -48,10 +53,14 @@ export interface SimOptions {
   models?: SimModel[];
   /** Pause between SSE chunks. Default 0. */
   chunkDelayMs?: number;
-  /** How many generate requests a full quota allows. Default 1000. */
+  /** How many generate requests a full 5-hour window allows. Default 1000. */
   requestsPerQuota?: number;
-  /** How long after first use an exhausted quota resets. Default 5 h. */
+  /** How long after first use a 5-hour window resets. Default 5 h. */
   quotaWindowMs?: number;
+  /** How many generate requests a full weekly window allows. Default 10 × requestsPerQuota. */
+  requestsPerWeek?: number;
+  /** How long after first use a weekly window resets. Default 7 days. */
+  weeklyWindowMs?: number;
   /** Lifetime of issued access tokens. Default 3599. */
   accessTokenTtlSec?: number;
   /** When set, the OAuth endpoints require this client id. */
@@ -86,13 +95,23 @@ export interface SimCounters {
   lastGenerateBody: unknown;
 }
 
+export interface SimBucketView {
+  pool: "gemini" | "claude";
+  window: "5h" | "weekly";
+  remainingFraction: number;
+  /** null while the window is full and unused. */
+  resetTime: string | null;
+}
+
 export interface SimAccountView {
   email: string;
   refreshToken: string;
   projectId: string | null;
   tier: SimTier;
-  /** Remaining fraction per model, after applying any reset that is due. */
+  /** What each model's quotaInfo reports (its pool's 5-hour window), after any reset that is due. */
   quotas: Record<string, { remainingFraction: number; resetTime: string | null }>;
+  /** Quota windows by bucketId (free tier: weekly only). */
+  buckets: Record<string, SimBucketView>;
   rateLimitPerMinute: number | null;
   revoked: boolean;
   validationRequired: boolean;

@@ -208,8 +208,8 @@ export function attachPool(ctx: StoreContext, pool: Pool, opts: AttachOptions): 
       if (outcome.action === "cooled" || outcome.action === "invalidated") urgent(id);
       return outcome;
     },
-    setQuota(id, snapshot) {
-      pool.setQuota(id, snapshot);
+    setQuota(id, snapshot, windows) {
+      pool.setQuota(id, snapshot, windows);
       urgent(id);
     },
     setTier(id, tier) {

@@ -50,9 +50,15 @@ const cooldown = z.object({
   since: instant,
   last429At: instant,
   checkedAt: instant.optional(),
+  window: z.enum(["5h", "weekly"]).optional(),
 });
 const quotaEntry = z.object({ fraction: z.number().min(0).max(1), resetAt: instant.optional(), fetchedAt: instant });
-const floors = z.object({ default: z.number().optional(), perModel: z.record(z.string(), z.number()).optional() });
+const windowFloors = z.record(z.string(), z.object({ "5h": z.number().optional(), weekly: z.number().optional() }));
+const floors = z.object({
+  default: z.number().optional(),
+  perModel: z.record(z.string(), z.number()).optional(),
+  pools: windowFloors.optional(),
+});
 const accountState = z.object({
   id: z.string().min(1),
   label: z.string(),

@@ -27,6 +27,7 @@ const cooldown = z.object({
   since: n,
   last429At: n,
   checkedAt: n.optional(),
+  window: z.enum(["5h", "weekly"]).optional(),
 });
 const quotaEntry = z.object({ fraction: n, resetAt: n.optional(), fetchedAt: n });
 const delta = z.object({

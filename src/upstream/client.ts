@@ -14,6 +14,7 @@ import {
   type DiscoveryOptions,
   type ProjectInfo,
 } from "./project.ts";
+import { parseQuotaSummary, type QuotaWindow } from "../google/quota-pools.ts";
 import { proxyFor, proxySecrets, redactProxyUrl } from "./proxy.ts";
 import { isRecord, parseJson } from "./rpc.ts";
 import { createTokenCache, requestToken, type TokenCache } from "./tokens.ts";
@@ -52,6 +53,12 @@ export interface ModelQuota {
   fraction: number;
   resetAt?: number;
   displayName?: string;
+  /**
+   * The fraction was absent and 0 is only inferred from the reset time. Usually right (proto3 JSON
+   * omits a zero), but free tier omits it for third-party models that are not exhausted: the
+   * quota summary, when read, knows better.
+   */
+  inferred?: true;
 }
 
 export interface CodeGrant {
@@ -77,6 +84,8 @@ export interface UpstreamClient {
   countTokens(account: UpstreamAccount, request: unknown, options?: { signal?: AbortSignal }): Promise<number>;
   /** Quota per model id, from fetchAvailableModels (a cheap probe: costs no completion). */
   fetchModels(account: UpstreamAccount, options?: { signal?: AbortSignal }): Promise<Record<string, ModelQuota>>;
+  /** The pools' 5-hour and weekly windows, from retrieveUserQuotaSummary (also free of charge). */
+  fetchQuotaSummary(account: UpstreamAccount, options?: { signal?: AbortSignal }): Promise<QuotaWindow[]>;
   discover(account: UpstreamAccount): Promise<ProjectInfo>;
   /** `account` picks the proxy (a sign-in has no account yet: the global proxy). */
   userinfo(accessToken: string, account?: { proxy?: string }): Promise<{ email: string; name?: string }>;
@@ -227,6 +236,12 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       return readAvailableModels(answer);
     },
 
+    async fetchQuotaSummary(account, opts = {}) {
+      const { projectId } = await projects.get(account);
+      const answer = await callJson(account, "retrieveUserQuotaSummary", { project: projectId }, { signal: opts.signal });
+      return parseQuotaSummary(answer);
+    },
+
     discover(account) {
       return projects.get(account);
     },
@@ -298,6 +313,7 @@ export function readAvailableModels(answer: unknown): Record<string, ModelQuota>
     const remaining = typeof quota.remainingFraction === "number" ? quota.remainingFraction : undefined;
     if (remaining === undefined && Number.isNaN(resetAt)) continue;
     const entry: ModelQuota = { fraction: remaining === undefined ? 0 : Math.min(1, Math.max(0, remaining)) };
+    if (remaining === undefined) entry.inferred = true;
     if (!Number.isNaN(resetAt)) entry.resetAt = resetAt;
     if (typeof raw.displayName === "string") entry.displayName = raw.displayName;
     out[id] = entry;

@@ -77,7 +77,9 @@ describe("pool acceptance (real HTTP, simulator upstream)", () => {
     for (const a of accounts.slice(0, 3)) {
       const view = stack.agcp.runtime.pool.account(a.email)!;
       expect(view.status).toBe("cooling");
-      expect(view.cooldowns[MODEL]!.until - Date.now()).toBeGreaterThan(HOUR);
+      // Quota is per pool upstream: the whole Claude pool is out, not just MODEL.
+      expect(view.pools.claude!.status).toBe("out");
+      expect(view.pools.claude!.until! - Date.now()).toBeGreaterThan(HOUR);
     }
   });
 
@@ -248,8 +250,8 @@ describe("pool acceptance (real HTTP, simulator upstream)", () => {
     await stack.control("/accounts/pr1@agcp.test", { body: { quota: { [MODEL]: 0 }, resetInMs: HOUR } });
     await pooled(4, 1, () => send(stack));
     const cooled = stack.agcp.runtime.pool.account("pr1@agcp.test")!;
-    expect(cooled.cooldowns[MODEL]?.reason).toBe("quota_exhausted");
-    expect(cooled.cooldowns[MODEL]!.until - Date.now()).toBeGreaterThan(HOUR - 60_000);
+    expect(cooled.pools.claude?.reason).toBe("quota_exhausted");
+    expect(cooled.pools.claude!.until! - Date.now()).toBeGreaterThan(HOUR - 60_000);
 
     await stack.control("/accounts/pr1@agcp.test", { body: { quota: { [MODEL]: 1 } } });
     const restoredAt = Date.now();
@@ -273,14 +275,16 @@ describe("pool acceptance (real HTTP, simulator upstream)", () => {
 
   test("the fallback model answers when every account is limited for the requested one", async () => {
     const opus = "claude-opus-4-6-thinking";
+    // An empty Claude pool refuses every Claude model, so the fallback that helps is in the other pool.
+    const fallback = "gemini-3-flash";
     const accounts = fullAccounts(2, "fb").map((a) => ({ ...a, quota: { [opus]: 0 } }));
-    const stack = await stackOf({ accounts, config: { pool: ROOMY, models: { fallback: { [opus]: MODEL } } } });
+    const stack = await stackOf({ accounts, config: { pool: ROOMY, models: { fallback: { [opus]: fallback } } } });
     const { data, response } = await stack.client.messages
       .create({ model: opus, max_tokens: 64, messages: [{ role: "user", content: "fall back please" }] })
       .withResponse();
     expect(data.type).toBe("message");
     const served = (await simAccounts(stack)).find((a) => a.email === response.headers.get("x-agcp-account"));
-    expect(served?.counters.lastGenerateBody.model).toBe(MODEL);
+    expect(served?.counters.lastGenerateBody.model).toBe(fallback);
     expect(served?.counters.successfulGenerates).toBe(1);
   });
 });

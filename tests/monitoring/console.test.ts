@@ -67,11 +67,24 @@ describe.skipIf(!haveChromium)("console in headless Chromium", () => {
         expect(await card.locator(".quota-bar").count()).toBe(report.models.length);
       }
       expect(report.models.length).toBeGreaterThan(3);
-      // demo2 has 2% left on Opus: its bar says so and is drawn as low.
-      const opus = page.locator(`article.card[data-account="demo2@agcp.test"] [aria-label="claude-opus-4-6-thinking quota"]`);
-      expect(await opus.getAttribute("aria-valuenow")).toBe("2");
-      expect(await opus.getAttribute("class")).toContain("low");
-      expect(await page.locator("#summary").textContent()).toContain("3 accounts");
+      // demo2 has 4% left of its weekly Claude window: its bar says so, is drawn as low and counts down to the reset.
+      const demo2 = page.locator(`article.card[data-account="demo2@agcp.test"]`);
+      const weekly = demo2.locator(`[aria-label="claude weekly window"]`);
+      expect(await weekly.getAttribute("aria-valuenow")).toBe("4");
+      expect(await weekly.getAttribute("class")).toContain("low");
+      expect(await demo2.locator(`[aria-label="claude 5h window"]`).getAttribute("aria-valuenow")).toBe("60");
+      expect(await demo2.locator(".windows [data-until]").count()).toBe(1);
+      // Free tier (demo3) has no 5-hour windows; the others show both windows of both pools.
+      for (const account of report.accounts) {
+        const bars = page.locator(`article.card[data-account="${account.id}"] .window-bar`);
+        expect(await bars.count()).toBe(account.tier === "free" ? 2 : 4);
+      }
+      // Every Claude model shows the pool's 5-hour value.
+      const opus = demo2.locator(`[aria-label="claude-opus-4-6-thinking quota"]`);
+      expect(await opus.getAttribute("aria-valuenow")).toBe("60");
+      const summary = await page.locator("#summary").textContent();
+      expect(summary).toContain("3 accounts");
+      expect(summary).toContain("claude 3 available (1 low)");
 
       // The key travels in a header only.
       for (const url of urls) expect(url).not.toContain(KEY);

@@ -43,8 +43,20 @@ describe("/account-limits", () => {
     expect(body.models).toContain("claude-opus-4-6-thinking");
     const demo2 = body.accounts.find((a: any) => a.label === "demo2@agcp.test");
     expect(demo2.tier).toBe("ultra");
-    expect(demo2.quota["claude-opus-4-6-thinking"].remaining).toBeCloseTo(0.02, 5);
+    // quotaInfo is the pool's 5-hour value; the weekly window, nearly spent, comes from the summary.
+    expect(demo2.quota["claude-opus-4-6-thinking"].remaining).toBeCloseTo(0.6, 5);
+    const windows = (a: any) => Object.fromEntries(a.windows.map((w: any) => [`${w.pool}/${w.window}`, w.remaining]));
+    expect(windows(demo2)).toEqual({ "gemini/5h": 1, "gemini/weekly": 1, "claude/5h": 0.6, "claude/weekly": 0.04 });
+    for (const w of demo2.windows) expect(Date.parse(w.resetAt)).toBeGreaterThan(Date.now());
     expect(demo2.status).toBe("low-quota");
+    expect(demo2.reason).toBe("claude weekly window at its floor (4%)");
+    expect(demo2.pools.claude.status).toBe("low");
+    // Free tier: weekly windows only; its Claude models (no fraction in quotaInfo) read the window, not 0.
+    const demo3 = body.accounts.find((a: any) => a.label === "demo3@agcp.test");
+    expect(windows(demo3)).toEqual({ "gemini/weekly": 0.3, "claude/weekly": 0.4 });
+    expect(demo3.quota["claude-sonnet-4-6"].remaining).toBeCloseTo(0.4, 5);
+    expect(demo3.pools.claude.status).toBe("available");
+    expect(body.summary.pools.claude).toEqual({ available: 3, low: 1, out: 0, nextBackAt: null });
 
     const settled = await quotaCalls();
     for (let i = 0; i < 3; i++) expect((await get("/account-limits")).status).toBe(200);
@@ -56,10 +68,15 @@ describe("/account-limits", () => {
     const res = await get("/account-limits?format=table&refresh=1");
     expect(res.headers.get("content-type")).toStartWith("text/plain");
     const text = await res.text();
-    expect(text.split("\n")[0]).toMatch(/^3 accounts: \d+ available, \d+ rate-limited, 0 invalid · strategy hybrid$/);
+    expect(text.split("\n")[0]).toMatch(/^3 accounts: 3 usable, 0 invalid · gemini: 3 available · claude: 3 available \(1 low\)/);
     for (const label of ["demo1@agcp.test", "demo2@agcp.test", "demo3@agcp.test"]) expect(text).toContain(label);
     expect(text).toMatch(/^ACCOUNT\s+TIER\s+HEALTH\s+TOKENS\s+LAST USED\s+NEXT RESET\s+STATUS$/m);
-    expect(text).toMatch(/^claude-opus-4-6-thinking\s+100%\s+2% \(resets in \dh\d\dm\)\s+40%$/m);
+    // Both windows per pool; free tier (demo3) has no 5-hour window.
+    expect(text).toMatch(/^POOL\s+WINDOW\s+demo1@agcp.test\s+demo2@agcp.test\s+demo3@agcp.test$/m);
+    expect(text).toMatch(/^claude\s+5h\s+100%\s+60%\s+-$/m);
+    expect(text).toMatch(/^claude\s+weekly\s+100%\s+4% \(resets in \dd\d\dh\)\s+40%$/m);
+    expect(text).toMatch(/^gemini\s+weekly\s+100%\s+100%\s+30%$/m);
+    expect(text).toMatch(/^claude-opus-4-6-thinking\s+100%\s+60%\s+40%$/m);
     for (const line of text.split("\n")) expect(line.length).toBeLessThanOrEqual(120);
     const narrow = await (await get("/account-limits?format=table&width=80")).text();
     for (const line of narrow.split("\n")) expect(line.length).toBeLessThanOrEqual(80);
@@ -109,7 +126,7 @@ describe("/api", () => {
     expect(body.strategies).toEqual(["hybrid", "sticky", "round-robin"]);
     expect(body.accounts.map((a: any) => a.id)).toEqual(["demo1@agcp.test", "demo2@agcp.test", "demo3@agcp.test"]);
     expect(Object.keys(body.accounts[0]).sort()).toEqual(
-      ["consecutiveFailures", "cooldowns", "enabled", "fix", "health", "id", "invalid", "label", "lastUsedAt", "nextResetAt", "quota", "reason", "status", "tier", "tokens"].sort(),
+      ["consecutiveFailures", "cooldowns", "enabled", "fix", "health", "id", "invalid", "label", "lastUsedAt", "nextResetAt", "pools", "quota", "reason", "status", "tier", "tokens", "windows"].sort(),
     );
   });
 

@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { formatAgo, formatPercent, truncate } from "../../src/console/format.ts";
 import { formatDuration } from "../../src/pool/explain.ts";
-import { buildLimitsReport, quotaCellText, renderLimitsTable } from "../../src/console/limits.ts";
+import { buildLimitsReport, quotaCellText, renderLimitsTable, windowCellText } from "../../src/console/limits.ts";
 import { createPool } from "../../src/pool/pool.ts";
 import type { AccountView } from "../../src/pool/types.ts";
 import { UpstreamError } from "../../src/upstream/errors.ts";
@@ -22,6 +22,8 @@ function view(over: Partial<AccountView> & Pick<AccountView, "id">): AccountView
     consecutiveFailures: 0,
     cooldowns: {},
     quota: {},
+    windows: [],
+    pools: {},
     ...over,
   };
 }
@@ -38,6 +40,17 @@ const OPUS = "claude-opus-4-6-thinking";
 const SONNET = "claude-sonnet-4-6";
 const FLASH = "gemini-3-flash";
 
+const DAY = 24 * HOUR;
+const w = (pool: "claude" | "gemini", window: "5h" | "weekly", remaining: number, resetAt: number) => ({
+  pool,
+  window,
+  remaining,
+  resetAt,
+  fetchedAt: NOW - MIN,
+  stale: false,
+  floor: 0.05,
+});
+
 /** One account in every state the table distinguishes. */
 function mixedViews(): AccountView[] {
   return [
@@ -47,7 +60,9 @@ function mixedViews(): AccountView[] {
       health: 83.6,
       tokens: 41.7,
       lastUsedAt: NOW - 12_000,
-      quota: { [OPUS]: q(0.83), [SONNET]: q(1), [FLASH]: q(0.5) },
+      quota: { [OPUS]: q(0.83), [SONNET]: q(0.83), [FLASH]: q(0.5) },
+      windows: [w("gemini", "5h", 0.5, NOW + 3 * HOUR), w("gemini", "weekly", 0.9, NOW + 5 * DAY), w("claude", "5h", 0.83, NOW + 2 * HOUR), w("claude", "weekly", 0.6, NOW + 4 * DAY)],
+      pools: { gemini: { status: "available" }, claude: { status: "available" } },
     }),
     view({
       id: "personal@gmail.com",
@@ -56,8 +71,14 @@ function mixedViews(): AccountView[] {
       health: 60,
       tokens: 49,
       lastUsedAt: NOW - 3 * MIN - 5_000,
-      cooldowns: { [OPUS]: { until: NOW + HOUR + 2 * MIN, reason: "quota_exhausted", hits: 1, since: NOW - MIN } },
-      quota: { [OPUS]: q(0, { resetAt: NOW + HOUR + 2 * MIN }), [SONNET]: q(0.4) },
+      // Its weekly Claude window is empty: out for every Claude model until the weekly reset.
+      cooldowns: { [FLASH]: { until: NOW + HOUR + 2 * MIN, reason: "rate_limited", hits: 0, since: NOW - MIN } },
+      quota: { [OPUS]: q(0.4), [SONNET]: q(0.4) },
+      windows: [w("claude", "5h", 0.4, NOW + HOUR), w("claude", "weekly", 0, NOW + 2 * DAY + 3 * HOUR)],
+      pools: {
+        gemini: { status: "available" },
+        claude: { status: "out", until: NOW + 2 * DAY + 3 * HOUR, window: "weekly", reason: "quota_exhausted" },
+      },
       nextResetAt: NOW + HOUR + 2 * MIN,
     }),
     view({
@@ -72,18 +93,25 @@ function mixedViews(): AccountView[] {
   ];
 }
 
-const GOLDEN_TABLE = `4 accounts: 1 available, 1 rate-limited, 1 invalid, 1 disabled · strategy hybrid
+const GOLDEN_TABLE = `4 accounts: 2 usable, 1 invalid, 1 disabled · gemini: 2 available · claude: 1 available, 1 out until Jun 03 15:00Z
+strategy hybrid
 
 ACCOUNT             TIER   HEALTH  TOKENS  LAST USED  NEXT RESET  STATUS
 work                ultra      84      41  12s ago    -           available
-personal@gmail.com  pro        60      49  3m05s ago  in 1h02m    cooling: quota_exhausted on claude-opus-4-6-thinking
+personal@gmail.com  pro        60      49  3m05s ago  in 1h02m    cooling: claude pool out (weekly window empty); rate_…
 old                 free       50      50  never      -           invalid: auth_revoked: refresh token rejected
 spare               -          70      50  never      -           disabled
 
-MODEL                     work  personal@gmail.com    old        spare
-claude-opus-4-6-thinking  83%   0% (resets in 1h02m)  [invalid]  -
-claude-sonnet-4-6         100%  40%                   [invalid]  -
-gemini-3-flash            50%   -                     [invalid]  -
+POOL    WINDOW  work  personal@gmail.com    old        spare
+gemini  5h      50%   -                     [invalid]  -
+gemini  weekly  90%   -                     [invalid]  -
+claude  5h      83%   40%                   [invalid]  -
+claude  weekly  60%   0% (resets in 2d03h)  [invalid]  -
+
+MODEL                     work  personal@gmail.com  old        spare
+claude-opus-4-6-thinking  83%   40%                 [invalid]  -
+claude-sonnet-4-6         83%   40%                 [invalid]  -
+gemini-3-flash            50%   -                   [invalid]  -
 
 To fix:
   old: Google no longer accepts its refresh token: sign in again with \`agcp accounts add\`.
@@ -99,7 +127,17 @@ describe("limits table", () => {
     const report = buildLimitsReport({ accounts: mixedViews(), strategy: "sticky", now: NOW, bucketMax: 50 });
     expect(report.generatedAt).toBe("2025-06-01T12:00:00.000Z");
     expect(report.strategy).toBe("sticky");
-    expect(report.summary).toEqual({ total: 4, available: 1, rateLimited: 1, invalid: 1, disabled: 1 });
+    expect(report.summary).toEqual({
+      total: 4,
+      available: 1,
+      rateLimited: 1,
+      invalid: 1,
+      disabled: 1,
+      pools: {
+        gemini: { available: 2, low: 0, out: 0, nextBackAt: null },
+        claude: { available: 1, low: 0, out: 1, nextBackAt: "2025-06-03T15:00:00.000Z" },
+      },
+    });
     expect(report.models).toEqual([OPUS, SONNET, FLASH]);
     expect(report.accounts[1]).toEqual({
       id: "personal@gmail.com",
@@ -107,7 +145,7 @@ describe("limits table", () => {
       tier: "pro",
       enabled: true,
       status: "cooling",
-      reason: "quota_exhausted on claude-opus-4-6-thinking",
+      reason: `claude pool out (weekly window empty); rate_limited on ${FLASH}`,
       fix: null,
       invalid: null,
       health: 60,
@@ -115,10 +153,18 @@ describe("limits table", () => {
       consecutiveFailures: 0,
       lastUsedAt: "2025-06-01T11:56:55.000Z",
       nextResetAt: "2025-06-01T13:02:00.000Z",
-      cooldowns: [{ model: OPUS, reason: "quota_exhausted", until: "2025-06-01T13:02:00.000Z" }],
+      cooldowns: [{ model: FLASH, reason: "rate_limited", until: "2025-06-01T13:02:00.000Z" }],
       quota: {
-        [OPUS]: { remaining: 0, resetAt: "2025-06-01T13:02:00.000Z", stale: false, floor: 0.05 },
+        [OPUS]: { remaining: 0.4, resetAt: null, stale: false, floor: 0.05 },
         [SONNET]: { remaining: 0.4, resetAt: null, stale: false, floor: 0.05 },
+      },
+      windows: [
+        { pool: "claude", window: "5h", remaining: 0.4, resetAt: "2025-06-01T13:00:00.000Z", stale: false, floor: 0.05 },
+        { pool: "claude", window: "weekly", remaining: 0, resetAt: "2025-06-03T15:00:00.000Z", stale: false, floor: 0.05 },
+      ],
+      pools: {
+        gemini: { status: "available", until: null, window: null, reason: null },
+        claude: { status: "out", until: "2025-06-03T15:00:00.000Z", window: "weekly", reason: "quota_exhausted" },
       },
     });
     expect(report.accounts[2]!.invalid).toEqual({ kind: "auth_revoked", reason: "refresh token rejected", url: null });
@@ -133,7 +179,11 @@ describe("limits table", () => {
     const report = buildLimitsReport({ accounts: mixedViews(), strategy: "hybrid", now: NOW, bucketMax: 50 });
     const [work, personal, old] = report.accounts;
     expect(quotaCellText(work!, OPUS, NOW)).toBe("83%");
-    expect(quotaCellText(personal!, OPUS, NOW)).toBe("0% (resets in 1h02m)");
+    expect(quotaCellText(personal!, OPUS, NOW)).toBe("40%");
+    expect(windowCellText(personal!, "claude", "weekly", NOW)).toBe("0% (resets in 2d03h)");
+    expect(windowCellText(personal!, "claude", "5h", NOW)).toBe("40%");
+    expect(windowCellText(personal!, "gemini", "5h", NOW)).toBe("-");
+    expect(windowCellText(old!, "claude", "5h", NOW)).toBe("[invalid]");
     expect(quotaCellText(personal!, FLASH, NOW)).toBe("-");
     expect(quotaCellText(old!, OPUS, NOW)).toBe("[invalid]");
   });
@@ -165,7 +215,7 @@ describe("limits table", () => {
 
   test("no accounts and no quota yet say what to do", () => {
     const empty = renderLimitsTable(buildLimitsReport({ accounts: [], strategy: "hybrid", now: NOW, bucketMax: 50 }));
-    expect(empty).toContain("0 accounts: 0 available");
+    expect(empty).toContain("0 accounts: 0 usable");
     expect(empty).toContain("agcp accounts add");
     const noQuota = renderLimitsTable(buildLimitsReport({ accounts: [view({ id: "a" })], strategy: "hybrid", now: NOW, bucketMax: 50 }));
     expect(noQuota).toContain("?refresh=1");
@@ -186,7 +236,10 @@ describe("limits table", () => {
     const report = buildLimitsReport({ accounts: pool.accounts(), strategy: pool.strategy, now, bucketMax: pool.tuning.bucket.max });
     const text = renderLimitsTable(report);
     expect(text).toMatch(/^a\s+pro\s+\d+\s+\d+\s+30s ago/m);
-    expect(text).toMatch(/^b\s+-.*in 2h00m\s+cooling: quota_exhausted on claude-opus-4-6-thinking$/m);
+    // One quota 429 on one Claude model: the account is out of the whole Claude pool, and says so.
+    expect(text).toMatch(/^b\s+-.*in 2h00m\s+cooling: claude pool out \(5h window empty\)$/m);
+    expect(text.split("\n")[0]).toContain("claude: 1 available, 1 out until 14:00Z");
+    expect(text.split("\n")[0]).toContain("gemini: 2 available");
     expect(text).toMatch(/^claude-opus-4-6-thinking\s+25%\s+-$/m);
     expect(report.summary.rateLimited).toBe(1);
   });

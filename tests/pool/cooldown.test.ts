@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { applyFailure, applySuccess } from "../../src/pool/cooldown.ts";
 import { newAccountState } from "../../src/pool/state.ts";
 import type { AccountState } from "../../src/pool/types.ts";
-import { MODEL, T0, tuning, upstreamError } from "./helpers.ts";
+import { MODEL, POOL_KEY, T0, tuning, upstreamError } from "./helpers.ts";
 
 const SEC = 1000;
 const MIN = 60 * SEC;
@@ -16,7 +16,7 @@ describe("cooldown length", () => {
     const s = fresh();
     const out = fail(s, "quota_exhausted", T0, { status: 429, resetAt: T0 + 3 * 3600_000 });
     expect(out).toEqual({ action: "cooled", until: T0 + 3 * 3600_000, reason: "quota_exhausted", hits: 1, deduped: false });
-    expect(s.cooldowns[MODEL]?.until).toBe(T0 + 3 * 3600_000);
+    expect(s.cooldowns[POOL_KEY]?.until).toBe(T0 + 3 * 3600_000);
   });
 
   test("repeated quota exhaustion without a hint escalates 60 s → 5 min → 30 min → 2 h and stays at 2 h", () => {
@@ -58,8 +58,11 @@ describe("cooldown length", () => {
   test("a later, shorter limit never shortens a cooldown in force", () => {
     const s = fresh();
     fail(s, "quota_exhausted", T0, { status: 429, resetAt: T0 + 3600_000 });
-    fail(s, "server", T0 + 10 * SEC, { status: 500 });
-    expect(s.cooldowns[MODEL]).toMatchObject({ until: T0 + 3600_000, reason: "quota_exhausted" });
+    fail(s, "quota_exhausted", T0 + 10 * SEC, { status: 429, resetAt: T0 + 10 * MIN });
+    fail(s, "server", T0 + 20 * SEC, { status: 500 });
+    expect(s.cooldowns[POOL_KEY]).toMatchObject({ until: T0 + 3600_000, reason: "quota_exhausted" });
+    // The server error cools the model on its own record; the pool's quota cooldown is untouched.
+    expect(s.cooldowns[MODEL]).toMatchObject({ reason: "server" });
   });
 });
 

@@ -4,6 +4,8 @@ import { UpstreamError, type UpstreamErrorInit } from "../../src/upstream/errors
 
 export const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
 export const MODEL = "claude-sonnet-4-5";
+/** Where quota cooldowns of MODEL live: its pool's record, shared by every Claude model. */
+export const POOL_KEY = "pool:claude";
 export const tuning = DEFAULT_TUNING;
 
 export function fakeClock(start = T0) {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { createPool } from "../../src/pool/pool.ts";
-import { fakeClock, ids, makePool, MODEL, T0, upstreamError } from "./helpers.ts";
+import { fakeClock, ids, makePool, MODEL, POOL_KEY, T0, upstreamError } from "./helpers.ts";
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -10,7 +10,7 @@ describe("quota probes", () => {
     const { pool, clock } = makePool(2);
     pool.reportFailure("acct-1", MODEL, upstreamError("quota_exhausted", { status: 429, resetAt: T0 + 5 * HOUR }));
     expect(pool.dueProbes(T0 + 15 * MIN - 1)).toEqual([]);
-    expect(pool.dueProbes(T0 + 15 * MIN)).toEqual([{ accountId: "acct-1", models: [MODEL], dueAt: T0 + 15 * MIN }]);
+    expect(pool.dueProbes(T0 + 15 * MIN)).toEqual([{ accountId: "acct-1", models: [POOL_KEY], dueAt: T0 + 15 * MIN }]);
     clock.set(T0 + 16 * MIN);
     pool.setQuota("acct-1", { [MODEL]: { fraction: 0, resetAt: T0 + 5 * HOUR } }); // still empty
     expect(pool.dueProbes(T0 + 31 * MIN - 1)).toEqual([]);
@@ -22,7 +22,7 @@ describe("quota probes", () => {
     pool.reportFailure("acct-1", MODEL, upstreamError("quota_exhausted", { status: 429 })); // 60 s backoff
     pool.reportFailure("acct-2", MODEL, upstreamError("rate_limited", { status: 429 }));
     expect(pool.dueProbes(T0 + MIN - 1)).toEqual([]);
-    expect(pool.dueProbes(T0 + MIN)).toEqual([{ accountId: "acct-1", models: [MODEL], dueAt: T0 + MIN }]);
+    expect(pool.dueProbes(T0 + MIN)).toEqual([{ accountId: "acct-1", models: [POOL_KEY], dueAt: T0 + MIN }]);
   });
 
   test("a probe showing quota again ends the cooldown at once; one showing none keeps it", () => {
@@ -36,10 +36,10 @@ describe("quota probes", () => {
     expect(pool.dueProbes(clock() + 15 * MIN)).toEqual([]);
   });
 
-  test("quota reported empty with a reset time cools the model without spending a request", () => {
+  test("quota reported empty with a reset time cools the model's pool without spending a request", () => {
     const { pool } = makePool(2);
     pool.setQuota("acct-1", { [MODEL]: { fraction: 0, resetAt: T0 + 2 * HOUR } });
-    expect(pool.account("acct-1")?.cooldowns[MODEL]).toMatchObject({ until: T0 + 2 * HOUR, reason: "quota_exhausted" });
+    expect(pool.account("acct-1")?.pools.claude).toEqual({ status: "out", until: T0 + 2 * HOUR, reason: "quota_exhausted", window: "5h" });
     pool.setQuota("acct-2", { [MODEL]: { fraction: 0, resetAt: T0 + HOUR } });
     expect(pool.select(MODEL)).toMatchObject({ ok: false, reason: "cooling", earliestResetAt: T0 + HOUR });
   });
@@ -140,7 +140,7 @@ describe("persistence", () => {
     const pool = createPool({ accounts: ids(2), now: clock, random: () => 0 });
     expect(pool.load(saved)).toBe(2);
     expect(pool.select(MODEL)).toMatchObject({ ok: true, accountId: "acct-2" });
-    expect(pool.account("acct-1")?.cooldowns[MODEL]?.until).toBe(T0 + HOUR);
+    expect(pool.account("acct-1")?.pools.claude?.until).toBe(T0 + HOUR);
     clock.set(T0 + HOUR);
     expect(pool.account("acct-1")?.status).toBe("available");
   });

@@ -102,7 +102,7 @@ describe("onboardUser", () => {
 });
 
 describe("fetchAvailableModels", () => {
-  test("lists every model with quota and does not consume it", async () => {
+  test("lists every model with its pool's 5-hour quota and does not consume it", async () => {
     let now = Date.parse("2026-01-01T00:00:00Z");
     const h = await startSim({
       accounts: [{ ...ACCOUNT, quota: { "gemini-3-flash": 0.25, "claude-sonnet-4-6": 0 } }],
@@ -120,7 +120,9 @@ describe("fetchAvailableModels", () => {
     );
     expect(body.models["gemini-3-flash"]?.quotaInfo.remainingFraction).toBe(0.25);
     expect(body.models["gemini-3-flash"]?.displayName).toBe("Gemini 3 Flash");
-    expect(body.models["gemini-2.5-flash"]?.quotaInfo.remainingFraction).toBe(1);
+    // quotaInfo is the pool's window, shared by every model of the pool.
+    expect(body.models["gemini-2.5-flash"]?.quotaInfo.remainingFraction).toBe(0.25);
+    expect(body.models["claude-opus-4-6-thinking"]?.quotaInfo.remainingFraction).toBeUndefined();
     const exhausted = body.models["claude-sonnet-4-6"]?.quotaInfo;
     expect(exhausted && "remainingFraction" in exhausted).toBe(false);
     expect(exhausted?.resetTime).toBe("2026-01-01T01:00:00.000Z");

@@ -49,7 +49,13 @@ describe("agcp with the fs driver", () => {
       Object.fromEntries(
         report.accounts.map((x: any) => [
           x.id,
-          { health: x.health, cooldowns: x.cooldowns, quota: Object.fromEntries(Object.entries(x.quota).map(([m, q]: [string, any]) => [m, q.remaining])) },
+          {
+            health: x.health,
+            cooldowns: x.cooldowns,
+            pools: x.pools,
+            quota: Object.fromEntries(Object.entries(x.quota).map(([m, q]: [string, any]) => [m, q.remaining])),
+            windows: x.windows.map((w: any) => [w.pool, w.window, w.remaining, w.resetAt]),
+          },
         ]),
       );
     try {
@@ -59,9 +65,12 @@ describe("agcp with the fs driver", () => {
       // Exhausted quota with a reset time cools each account until then, without spending a request.
       await first.agcp.runtime.quota.refreshAll();
       const before = essence(await limits(first));
-      expect(before[one].cooldowns.length).toBeGreaterThan(0);
-      expect(before[two].cooldowns.length).toBeGreaterThan(0);
+      for (const id of [one, two]) {
+        expect(before[id].pools.claude.status).toBe("out");
+        expect(before[id].pools.gemini.status).toBe("out");
+      }
       expect(Object.keys(before[one].quota).length).toBeGreaterThan(0);
+      expect(before[one].windows.length).toBe(4);
       await first.close();
 
       await Bun.sleep(400); // two's cooldown ends while agcp is down
@@ -71,6 +80,8 @@ describe("agcp with the fs driver", () => {
         expect(after[one]).toEqual(before[one]);
         expect(after[two].health).toBe(before[two].health);
         expect(after[two].cooldowns).toEqual([]);
+        expect(after[two].pools.claude.status).not.toBe("out");
+        expect(after[two].windows).toEqual([]); // past their reset: unknown until read again
       } finally {
         await second.close();
       }

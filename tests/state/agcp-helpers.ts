@@ -84,9 +84,14 @@ export async function startAgcpOn(sim: Sim, storage: Partial<ResolvedStorage>, e
   };
 }
 
-/** The one model an account is cooled for, with its end. */
+/** The one thing an account is cooled for — a model, or a whole quota pool ("pool:claude") — with its end. */
 export function onlyCooldown(a: Agcp, id: string): { model: string; until: number } | undefined {
   const view = a.agcp.runtime.pool.account(id);
+  const pools = Object.entries(view?.pools ?? {}).filter(([, p]) => p.status === "out");
+  if (pools.length > 0) {
+    const [pool, p] = pools[0]!;
+    return { model: `pool:${pool}`, until: p.until! };
+  }
   const entries = Object.entries(view?.cooldowns ?? {});
   if (entries.length === 0) return undefined;
   const [model, c] = entries[0]!;

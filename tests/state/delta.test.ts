@@ -3,7 +3,7 @@ import { createPool } from "../../src/pool/pool.ts";
 import { DEFAULT_TUNING } from "../../src/pool/tuning.ts";
 import { applyDelta, diffState } from "../../src/state/delta.ts";
 import { dropExpired, MAX_COOLDOWN_MS } from "../../src/state/expiry.ts";
-import { fakeClock, MODEL, upstreamError } from "../pool/helpers.ts";
+import { fakeClock, MODEL, POOL_KEY, upstreamError } from "../pool/helpers.ts";
 
 const OTHER = "gemini-3-pro-high";
 
@@ -27,19 +27,21 @@ describe("account deltas", () => {
     expect(full.quota).toEqual({});
   });
 
-  test("limits on different models at the same moment both survive the exchange", () => {
+  test("limits on different pools and models at the same moment all survive the exchange", () => {
     const { a, b, clock, base } = twoViews();
     a.reportFailure("a", MODEL, upstreamError("quota_exhausted", { status: 429, resetAt: clock() + 60_000 }));
     b.reportFailure("a", OTHER, upstreamError("quota_exhausted", { status: 429, resetAt: clock() + 90_000 }));
+    b.reportFailure("a", MODEL, upstreamError("rate_limited", { status: 429, resetAt: clock() + 20_000 }));
     const fromA = diffState(base, a.stateOf("a")!)!;
     const fromB = diffState(base, b.stateOf("a")!)!;
-    expect(Object.keys(fromA.cooldowns!)).toEqual([MODEL]);
+    expect(Object.keys(fromA.cooldowns!)).toEqual([POOL_KEY]);
     b.applyRemote(applyDelta(b.stateOf("a")!, fromA));
     a.applyRemote(applyDelta(a.stateOf("a")!, fromB));
     for (const p of [a, b]) {
       const view = p.account("a")!;
-      expect(view.cooldowns[MODEL]?.until).toBe(clock() + 60_000);
-      expect(view.cooldowns[OTHER]?.until).toBe(clock() + 90_000);
+      expect(view.pools.claude?.until).toBe(clock() + 60_000);
+      expect(view.pools.gemini?.until).toBe(clock() + 90_000);
+      expect(view.cooldowns[MODEL]?.until).toBe(clock() + 20_000);
     }
   });
 
@@ -53,10 +55,10 @@ describe("account deltas", () => {
     a.resetAccount("a");
     const d = diffState(before, a.stateOf("a")!)!;
     expect(d.invalid).toBeNull();
-    expect(d.cooldowns).toEqual({ [MODEL]: null });
+    expect(d.cooldowns).toEqual({ [POOL_KEY]: null });
     b.applyRemote(applyDelta(b.stateOf("a")!, d));
     expect(b.account("a")!.status).toBe("available");
-    expect(b.account("a")!.cooldowns).toEqual({});
+    expect(b.account("a")!.pools.claude).toEqual({ status: "available" });
   });
 
   test("health: the later reading wins; lastUsedAt only moves forward", () => {
@@ -89,16 +91,16 @@ describe("expiry of restored facts", () => {
     const memory = DEFAULT_TUNING.backoff.quotaExhaustedMs.at(-1)!;
 
     const soon = dropExpired(s, clock() + 10_000, DEFAULT_TUNING).state;
-    expect(Object.keys(soon.cooldowns)).toEqual([MODEL]);
+    expect(Object.keys(soon.cooldowns)).toEqual([POOL_KEY]);
     expect(Object.keys(soon.quota).sort()).toEqual([MODEL, OTHER].sort());
 
     const afterReset = dropExpired(s, clock() + 30_000, DEFAULT_TUNING).state;
     expect(Object.keys(afterReset.quota)).toEqual([OTHER]); // MODEL's quota reset: unknown now
-    expect(Object.keys(afterReset.cooldowns)).toEqual([MODEL]);
+    expect(Object.keys(afterReset.cooldowns)).toEqual([POOL_KEY]);
 
     const forgotten = dropExpired(s, clock() + 60_000 + memory, DEFAULT_TUNING).state;
     expect(forgotten.cooldowns).toEqual({});
-    expect(s.cooldowns[MODEL]).toBeDefined(); // input untouched
+    expect(s.cooldowns[POOL_KEY]).toBeDefined(); // input untouched
   });
 
   test("a cooldown ending implausibly far ahead is dropped and named", () => {

@@ -3,7 +3,7 @@ import { createPool } from "../../src/pool/pool.ts";
 import { decodeDocument, encodeDocument, type Migration } from "../../src/state/documents.ts";
 import { decodeId, encodeId, idFromPoolKey, poolKey, stamp } from "../../src/state/keys.ts";
 import { STATE_SCHEMA_VERSION } from "../../src/state/types.ts";
-import { fakeClock, MODEL, upstreamError } from "../pool/helpers.ts";
+import { fakeClock, MODEL, POOL_KEY, upstreamError } from "../pool/helpers.ts";
 
 function sampleState() {
   const clock = fakeClock();
@@ -43,10 +43,10 @@ describe("stored documents", () => {
   test("wrong types name the field", () => {
     const state = sampleState() as unknown as Record<string, unknown>;
     const cooldowns = state.cooldowns as Record<string, Record<string, unknown>>;
-    cooldowns[MODEL]!.until = "tomorrow";
+    cooldowns[POOL_KEY]!.until = "tomorrow";
     const r = decodeDocument("account-state", JSON.stringify({ version: 1, state }));
     expect(r.ok).toBe(false);
-    expect(!r.ok && r.problem).toContain(`state.cooldowns.${MODEL}.until: expected number`);
+    expect(!r.ok && r.problem).toContain(`state.cooldowns.${POOL_KEY}.until: expected number`);
     const badAccounts = decodeDocument("accounts", JSON.stringify({ version: 1, accounts: [{ label: "x", enabled: "yes" }] }));
     expect(!badAccounts.ok && badAccounts.problem).toMatch(/accounts\.0\.refreshToken.*accounts\.0\.enabled|accounts\.0\.enabled.*accounts\.0\.refreshToken/s);
     const badStrategy = decodeDocument("settings", JSON.stringify({ version: 1, strategy: { name: "fastest", replaced: "hybrid", changedAt: 1 } }));

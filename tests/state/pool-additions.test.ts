@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { createPool } from "../../src/pool/pool.ts";
-import { fakeClock, MODEL, upstreamError } from "../pool/helpers.ts";
+import { fakeClock, MODEL, POOL_KEY, upstreamError } from "../pool/helpers.ts";
 
 function pool(n = 3, strategy: "round-robin" | "hybrid" = "hybrid") {
   const clock = fakeClock();
@@ -67,7 +67,7 @@ describe("pool additions for the state layer", () => {
   test("a failure reported after applyRemote still escalates from the remote cooldown", () => {
     const { pool: p, clock } = pool();
     const remote = p.stateOf("a1")!;
-    remote.cooldowns[MODEL] = { until: clock() - 1, reason: "quota_exhausted", hits: 2, since: clock() - 10_000, last429At: clock() - 10_000 };
+    remote.cooldowns[POOL_KEY] = { until: clock() - 1, reason: "quota_exhausted", hits: 2, since: clock() - 10_000, last429At: clock() - 10_000 };
     p.applyRemote(remote);
     const out = p.reportFailure("a1", MODEL, upstreamError("quota_exhausted", { status: 429 }));
     expect(out.action).toBe("cooled");

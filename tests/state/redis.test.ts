@@ -70,7 +70,7 @@ describe.skipIf(!redis)("redis: several instances, one pool", () => {
     await pair();
     const started = performance.now();
     a.pool.reportFailure("a", MODEL, upstreamError("quota_exhausted", { status: 429, resetAt: Date.now() + 60_000 }));
-    await until("B to see the cooldown", () => b.pool.account("a")!.cooldowns[MODEL], 1_000, 5);
+    await until("B to see the cooldown", () => b.pool.account("a")!.pools.claude?.until, 1_000, 5);
     expect(performance.now() - started).toBeLessThan(1_000);
     for (let i = 0; i < 6; i++) {
       const sel = b.pool.select(MODEL);
@@ -241,14 +241,14 @@ describe.skipIf(!redis)("redis: several instances, one pool", () => {
     }
     a.pool.reportFailure("a", MODEL, upstreamError("quota_exhausted", { status: 429, resetAt: Date.now() + 60_000 }));
     await Bun.sleep(300);
-    expect(b.pool.account("a")!.cooldowns[MODEL]).toBeUndefined(); // no way to hear of it yet
+    expect(b.pool.account("a")!.pools.claude?.until).toBeUndefined(); // no way to hear of it yet
     for (const x of [a, b]) {
       const lost = x.log.warnings().filter((w) => /unreachable/.test(w));
       expect(lost.length).toBe(1);
     }
 
     await server.restart();
-    await until("B to learn A's cooldown after the resync", () => b.pool.account("a")!.cooldowns[MODEL], 5_000, 20);
+    await until("B to learn A's cooldown after the resync", () => b.pool.account("a")!.pools.claude?.until, 5_000, 20);
     await until("both connected", () => a.store.status().connected && b.store.status().connected, 3_000);
     expect(a.log.lines.some((l) => l.level === "info" && /is back: resyncing/.test(l.message))).toBe(true);
     // The restarted (empty) Redis holds the pushed state again.

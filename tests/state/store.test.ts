@@ -58,7 +58,7 @@ describe("restart with the fs driver", () => {
     const pool2 = makePool(clock);
     expect(await store2.loadInto(pool2)).toBe(2);
     store2.attach(pool2);
-    expect(pool2.account("a")!.cooldowns[MODEL]?.until).toBe(resetAt);
+    expect(pool2.account("a")!.pools.claude).toMatchObject({ status: "out", until: resetAt });
     expect(pool2.account("b")!.quota[MODEL]?.fraction).toBe(0.4);
     for (let i = 0; i < 4; i++) {
       const sel = pool2.select(MODEL);

@@ -354,6 +354,8 @@ describe("fetchModels", () => {
       "claude-sonnet-4-6": { fraction: 0.8, resetAt: Date.parse("2026-11-26T15:00:00Z"), displayName: "Claude Sonnet 4.6" },
       "claude-opus-4-6-thinking": {
         fraction: 0,
+        // Marked: 0 is only inferred; the quota summary may know better (free tier).
+        inferred: true,
         resetAt: Date.parse("2026-11-26T17:00:00Z"),
         displayName: "Claude Opus 4.6",
       },

@@ -128,14 +128,15 @@ describe("against the simulator", () => {
     expect(res.status).toBe(200);
   });
 
-  test("fetchModels reads quota, with exhausted models at 0", async () => {
+  test("fetchModels reads quota, with exhausted models at 0 and every model of a pool sharing its value", async () => {
     await patch("victim@agcp.test", { quota: { "claude-opus-4-6-thinking": 0, "gemini-3-flash": 0.25 }, resetInMs: 3_600_000 });
     const before = Date.now();
     const models = await client.fetchModels(VICTIM());
     expect(models["claude-opus-4-6-thinking"]!.fraction).toBe(0);
     expect(models["claude-opus-4-6-thinking"]!.resetAt!).toBeGreaterThanOrEqual(before + 3_590_000);
     expect(models["gemini-3-flash"]!.fraction).toBeCloseTo(0.25, 2);
-    expect(models["claude-sonnet-4-6"]!.fraction).toBe(1);
+    expect(models["gemini-2.5-flash"]!.fraction).toBeCloseTo(0.25, 2);
+    expect(models["claude-sonnet-4-6"]!.fraction).toBe(0);
     expect(models["claude-sonnet-4-6"]!.displayName).toBe("Claude Sonnet 4.6");
   });
 

@@ -9,6 +9,7 @@ import { createPool, type Pool } from "../../pool/pool.ts";
 import type { StrategyName } from "../../pool/tuning.ts";
 import type { InvalidKind } from "../../pool/types.ts";
 import { createUpstreamClient, UpstreamError, type UpstreamAccount, type UpstreamClient } from "../../upstream/index.ts";
+import { readAccountQuota } from "../../upstream/quota-read.ts";
 import { RuntimeFailure, UsageError } from "../errors.ts";
 import { startupStrategy, StateError, type StoredAccount } from "../../state/index.ts";
 import type { AccountsStore } from "./accounts-store.ts";
@@ -47,7 +48,11 @@ export async function knownAccounts(ctx: AccountsContext): Promise<KnownAccount[
     ...(a.proxy !== undefined && { proxy: a.proxy }),
     enabled: a.enabled,
     source: "config",
-    floors: { ...(a.quota.floor !== undefined && { default: a.quota.floor }), perModel: a.quota.models },
+    floors: {
+      ...(a.quota.floor !== undefined && { default: a.quota.floor }),
+      perModel: a.quota.models,
+      ...(a.quota.pools !== undefined && { pools: a.quota.pools }),
+    },
   }));
   const taken = new Set(out.map((a) => a.label));
   for (const s of await ctx.store.accounts.list()) {
@@ -77,6 +82,7 @@ function poolFor(ctx: AccountsContext, accounts: readonly KnownAccount[], strate
     strategy,
     globalFloor: ctx.config.quota.floor,
     modelFloors: ctx.config.quota.models,
+    windowFloors: ctx.config.quota.pools,
     ...(ctx.now && { now: ctx.now }),
   });
 }
@@ -211,8 +217,8 @@ export async function verifyAccounts(
       await upstream.tokens.get(account);
       const info = await upstream.discover(account);
       pool.setTier(a.label, info.tier);
-      const models = await upstream.fetchModels(account);
-      pool.setQuota(a.label, models);
+      const { models, windows } = await readAccountQuota(upstream, account);
+      pool.setQuota(a.label, models, windows);
       progress.finish(a.label, { ok: true, note: `${info.tier} tier, ${Object.keys(models).length} models` });
     } catch (error) {
       if (!(error instanceof UpstreamError)) throw error;
