@@ -6,6 +6,8 @@ import { createPool, type Pool } from "../pool/pool.ts";
 import { connectRuntimeState, credentialsOf, openStateStore, poolConfigOf, storedAccountsFor, type RuntimeState } from "../state/index.ts";
 import { createUpstreamClient, type UpstreamAccount, type UpstreamClient } from "../upstream/client.ts";
 import { createKeyGuard, type KeyGuard } from "../keys/guard.ts";
+import { createForecaster, type Forecaster } from "../console/forecast.ts";
+import { observeWindows } from "./routes/account-limits.ts";
 import { createRequestLog, type RequestLog } from "./request-log.ts";
 import { createUsageRecorder, type UsageRecorder } from "./usage-history.ts";
 import { createModelCatalog, type ModelCatalog } from "./catalog.ts";
@@ -35,6 +37,8 @@ export interface Runtime {
   requests: RequestLog;
   /** Requests, tokens and errors per hour per account × model and per key (30 days). */
   usage: UsageRecorder;
+  /** Recent pace of every quota window, and when it runs out at that pace. */
+  forecast: Forecaster;
   close(): Promise<void>;
 }
 
@@ -94,6 +98,24 @@ export async function createRuntime(config: ResolvedConfig, opts: RuntimeOptions
     return (["available", "cooling", "invalid", "disabled"] as const).map((status) => [{ status }, c[status]]);
   });
   const usage = createUsageRecorder({ store: state.store.usage, log: opts.log });
+  // Quota reads land in the pool; every change feeds the run-out forecast.
+  const forecast = createForecaster();
+  const stopForecast = pool.onChange((id) => {
+    const view = pool.account(id);
+    if (view) observeWindows(forecast, id, view.windows);
+    else forecast.forget(id);
+  });
+  metrics.quotaRunout.collect(() => {
+    const now = Date.now();
+    const out: Array<[Record<string, string>, number]> = [];
+    for (const v of pool.accounts()) {
+      for (const w of v.windows) {
+        const f = forecast.forecast(v.id, w.pool, w.window, now);
+        if (f?.runOutAt) out.push([{ account: v.label, pool: w.pool, window: w.window }, Math.max(0, (Date.parse(f.runOutAt) - now) / 1000)]);
+      }
+    }
+    return out;
+  });
   const requests = createRequestLog({
     size: config.requestLog.size,
     ...(config.requestLog.accessLog && { accessLog: (line: string) => process.stdout.write(`${line}\n`) }),
@@ -131,8 +153,10 @@ export async function createRuntime(config: ResolvedConfig, opts: RuntimeOptions
     keys,
     requests,
     usage,
+    forecast,
     async close() {
       quota.stop();
+      stopForecast();
       stopKeyWatch();
       await usage.close();
       await state.close();
