@@ -194,6 +194,7 @@ export const configSchema = obj({
     shutdownTimeoutMs: nonNegativeInt().optional(),
     pingIntervalMs: positiveInt().optional(),
   }).optional(),
+  images: obj({ model: modelName().optional() }).optional(),
   webSearch: obj({
     model: modelName().optional(),
     resolveTimeoutMs: positiveInt().optional(),
@@ -228,6 +229,7 @@ export const configSchema = obj({
     cacheTtlMs: nonNegativeInt().optional(),
     cacheMaxEntries: positiveInt().optional(),
     timeoutMs: positiveInt().optional(),
+    backoffMs: nonNegativeInt().optional(),
   }).optional(),
   agentSdkIdentity: obj({
     rewrite: oneOf(["gemini", "all", "off"]).optional(),

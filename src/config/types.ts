@@ -244,6 +244,14 @@ export interface AgcpServerOptions {
   pingIntervalMs?: number;
 }
 
+export interface AgcpImageOptions {
+  /**
+   * Upstream image model for /v1/images/generations (and image models named in chat completions),
+   * used until the account's own catalog says which one it has. Default: "gemini-3.1-flash-image".
+   */
+  model?: string;
+}
+
 export interface AgcpWebSearchOptions {
   /**
    * Model for Anthropic web-search tools (Google Search grounding), used until an account's
@@ -301,6 +309,8 @@ export interface AgcpTokenCountOptions {
   cacheMaxEntries?: number;
   /** Longest wait for upstream's count before answering the estimate. Default: 5000. */
   timeoutMs?: number;
+  /** After a failed count, how long only the estimate answers (for that model). Default: 30000. */
+  backoffMs?: number;
 }
 
 /** The request log (console, GET /api/requests, --access-log). Never holds prompts or tokens. */
@@ -357,6 +367,8 @@ export interface AgcpConfig {
   models?: AgcpModelOptions;
   /** HTTP server behaviour. */
   server?: AgcpServerOptions;
+  /** Image generation (OpenAI images door). */
+  images?: AgcpImageOptions;
   /** Anthropic web-search tools answered through Google Search grounding. */
   webSearch?: AgcpWebSearchOptions;
   /** Origins and host names allowed to reach agcp. */

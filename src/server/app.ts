@@ -3,12 +3,14 @@ import { ApiError } from "../anthropic/errors.ts";
 import { presentedKey, scopeOf } from "./auth.ts";
 import { setBodyBounds, type BodyBounds } from "./body.ts";
 import { createBrowserGuard } from "./browser-guard.ts";
-import { errorResponse, toApiError } from "./errors.ts";
+import { dialectOf, errorResponseIn } from "./error-shapes.ts";
+import { toApiError } from "./errors.ts";
 import { createFailureLog } from "./failure-log.ts";
 import { accountLimitsHandler } from "./routes/account-limits.ts";
 import { accountActionHandler, listAccountsHandler, putStrategyHandler, refreshQuotaHandler } from "./routes/api.ts";
 import { consoleHandler } from "./routes/console.ts";
 import { countTokensHandler } from "./routes/count-tokens.ts";
+import { registerGeminiRoutes } from "./routes/gemini-api.ts";
 import { healthHandler } from "./routes/health.ts";
 import { createKeyHandler, keyActionHandler, listKeysHandler } from "./routes/keys.ts";
 import { listRequestsHandler, liveRequestsHandler, usageHandler } from "./routes/requests.ts";
@@ -23,7 +25,8 @@ import {
 } from "./routes/sign-in.ts";
 import { messagesHandler } from "./routes/messages.ts";
 import { metricsHandler } from "./routes/metrics.ts";
-import { getModelHandler, listModelsHandler } from "./routes/models.ts";
+import { registerModelRoutes } from "./routes/models-by-client.ts";
+import { registerOpenAiRoutes } from "./routes/openai.ts";
 import type { Runtime } from "./runtime.ts";
 
 /**
@@ -33,7 +36,7 @@ import type { Runtime } from "./runtime.ts";
  */
 const OPEN_PATHS = new Set(["/health", "/", "/oauth-callback"]);
 
-/** Builds the HTTP app. Every error, from any route, leaves through `onError` in Anthropic's shape. */
+/** Builds the HTTP app. Every error, from any route, leaves through `onError` in the shape of the API the client spoke. */
 export function createApp(rt: Runtime): H3 {
   const guard = createBrowserGuard({ host: rt.config.host, ...rt.config.security });
   const bodyBounds: BodyBounds = { timeoutMs: rt.config.limits.bodyTimeoutMs, maxDepth: rt.config.limits.maxJsonDepth };
@@ -51,14 +54,16 @@ export function createApp(rt: Runtime): H3 {
       const apiError = toApiError(error);
       // A client that hung up is not a server failure; logging it would flood the log under load.
       if (!event.req.signal.aborted) logFailure(error, apiError, { method: event.req.method, path: event.url.pathname });
-      return errorResponse(apiError);
+      return errorResponseIn(dialectOf(event.url, event.req.headers), apiError);
     },
   });
 
   app.post("/v1/messages", messagesHandler(rt));
   app.post("/v1/messages/count_tokens", countTokensHandler(rt));
-  app.get("/v1/models", listModelsHandler(rt));
-  app.get("/v1/models/:id", getModelHandler(rt));
+  registerModelRoutes(app, rt);
+  // The other API doors: OpenAI (chat completions, responses, images) and the Gemini API.
+  registerOpenAiRoutes(app, rt);
+  registerGeminiRoutes(app, rt);
   app.get("/health", healthHandler(rt));
   // Claude Code probes its base URL and posts telemetry batches; both just need a 200.
   app.on("HEAD", "/", () => new Response(null, { status: 200 }));

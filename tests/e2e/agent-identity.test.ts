@@ -11,7 +11,7 @@ import { startStack, type Stack } from "../support/stack.ts";
 import { fullAccounts, generatesByAccount, simAccounts } from "./helpers.ts";
 
 const FLASH = "gemini-3.8-flash-low";
-const models = [...DEFAULT_SIM_MODELS, { id: FLASH, displayName: "Gemini 3.8 Flash (Low)" }];
+const models = DEFAULT_SIM_MODELS.some((m) => m.id === FLASH) ? [...DEFAULT_SIM_MODELS] : [...DEFAULT_SIM_MODELS, { id: FLASH, displayName: "Gemini 3.8 Flash (Low)" }];
 
 function sdkRequest(model: string) {
   return {

@@ -93,6 +93,11 @@ describe("count_tokens", () => {
     } finally {
       await stack.control("/faults", { body: { fault: null } });
     }
+    // Right after a failure upstream is left alone (tokenCount.backoffMs): the estimate answers at once.
+    const calls = (await countCalls()).calls;
+    const { response } = await stack.client.messages.countTokens(params("Upstream is fine again, but the backoff holds.")).withResponse();
+    expect(response.headers.get("x-agcp-token-count")).toBe("estimate");
+    expect((await countCalls()).calls).toBe(calls);
   });
 });
 

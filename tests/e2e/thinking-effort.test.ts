@@ -14,8 +14,9 @@ const TIERED: SimModel[] = ["low", "medium", "high"].flatMap((tier) => [
   { id: `gemini-3.8-flash-${tier}`, displayName: `Gemini 3.8 Flash (${tier})` },
   { id: `claude-opus-5-5-${tier}`, displayName: `Claude Opus 5.5 (${tier})`, maxOutputTokens: 128_000 },
 ]);
-const byId = new Map([...DEFAULT_SIM_MODELS, ...TIERED].map((m) => [m.id, m]));
-if (!byId.has("claude-opus-4-6-thinking")) byId.set("claude-opus-4-6-thinking", { id: "claude-opus-4-6-thinking", displayName: "Claude Opus 4.6 (Thinking)" });
+// The simulator's own entries win (they carry the catalog details); ours only fill gaps.
+const byId = new Map(DEFAULT_SIM_MODELS.map((m) => [m.id, m]));
+for (const m of [...TIERED, { id: "claude-opus-4-6-thinking", displayName: "Claude Opus 4.6 (Thinking)" }]) if (!byId.has(m.id)) byId.set(m.id, m);
 
 const BETAS = [
   "claude-code-20250219",

@@ -15,7 +15,10 @@ const FLASH = "gemini-3.8-flash-low";
 beforeAll(async () => {
   h = await startSim({
     accounts: [ACCOUNT],
-    models: [...DEFAULT_SIM_MODELS, { id: FLASH, displayName: "Gemini 3.8 Flash (Low)" }, { id: "gemini-3.6-flash-low", displayName: "Gemini 3.6 Flash (Low)" }],
+    models: [
+      ...DEFAULT_SIM_MODELS,
+      ...[FLASH, "gemini-3.6-flash-low"].filter((id) => !DEFAULT_SIM_MODELS.some((m) => m.id === id)).map((id) => ({ id, displayName: id })),
+    ],
   });
   token = await h.token(ACCOUNT.refreshToken);
 });

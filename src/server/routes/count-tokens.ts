@@ -31,20 +31,28 @@ const ACCOUNT_ERRORS = new Set<UpstreamError["kind"]>(["quota_exhausted", "rate_
  */
 export function countTokensHandler(rt: Runtime) {
   const cache = createTokenCountCache({ ttlMs: rt.config.tokenCount.cacheTtlMs, maxEntries: rt.config.tokenCount.cacheMaxEntries });
+  // After a failed count, upstream is left alone for a while (per model): a count that hangs until
+  // the timeout must not slow every count_tokens call down. One entry per upstream model at most.
+  const backoffUntil = new Map<string, number>();
   return async (event: H3Event) => {
     const req = applyContextManagement(parseCountTokensRequest(await readJsonBody(event, rt.config.bodyLimit)));
     // Same bounded wait as /v1/messages: the model list must be upstream's before names are judged.
     await rt.quota.whenReady();
     const model = withEffortTier(rt, req, rt.catalog.resolve(req.model));
-    const exact = rt.config.tokenCount.upstream ? await upstreamCount(rt, cache, req, model, event.req.signal) : undefined;
+    const exact = rt.config.tokenCount.upstream ? await upstreamCount(rt, { cache, backoffUntil }, req, model, event.req.signal) : undefined;
     const source = exact === undefined ? "estimate" : "upstream";
     return Response.json({ input_tokens: exact ?? countTokens(req) }, { headers: { [TOKEN_COUNT_HEADER]: source } });
   };
 }
 
+interface CountState {
+  cache: TokenCountCache;
+  backoffUntil: Map<string, number>;
+}
+
 async function upstreamCount(
   rt: Runtime,
-  cache: TokenCountCache,
+  { cache, backoffUntil }: CountState,
   req: CountTokensRequest,
   model: ResolvedModel,
   clientSignal: AbortSignal,
@@ -59,6 +67,7 @@ async function upstreamCount(
   const key = tokenCountKey(model.upstream, body);
   const cached = cache.get(key);
   if (cached !== undefined) return cached;
+  if ((backoffUntil.get(model.upstream) ?? 0) > Date.now()) return undefined;
 
   // The account the conversation would use, chosen as for a generation but not charged for it.
   const selection = rt.pool.select(model.upstream, { sessionId: deriveSessionId(req) });
@@ -71,11 +80,13 @@ async function upstreamCount(
     cache.set(key, count);
     return count;
   } catch (err) {
+    if (clientSignal.aborted) return undefined;
+    backoffUntil.set(model.upstream, Date.now() + rt.config.tokenCount.backoffMs);
     if (err instanceof UpstreamError) {
       if (ACCOUNT_ERRORS.has(err.kind)) rt.pool.reportFailure(selection.accountId, model.upstream, err);
-      rt.log.info(`[count] upstream countTokens failed on ${selection.accountId} (${err.kind}: ${err.message}); answering the estimate`);
+      rt.log.info(`[count] upstream countTokens failed on ${selection.accountId} (${err.kind}: ${err.message}); answering the estimate for ${rt.config.tokenCount.backoffMs} ms`);
     } else {
-      rt.log.info(`[count] upstream countTokens did not answer (${signal.aborted ? "timed out or cancelled" : (err as Error).message}); answering the estimate`);
+      rt.log.info(`[count] upstream countTokens did not answer (${signal.aborted ? "timed out or cancelled" : (err as Error).message}); answering the estimate for ${rt.config.tokenCount.backoffMs} ms`);
     }
     return undefined;
   }

@@ -10,7 +10,7 @@ import type { ResolvedModel } from "../../google/models.ts";
 import { hasContent, toAnthropicMessage } from "../../google/response.ts";
 import { toCloudCodeRequest } from "../../google/request.ts";
 import { deriveSessionId } from "../../google/session.ts";
-import { createStreamTranslator, parseSseBatches, SseIdleError, type StreamTranslator } from "../../google/stream.ts";
+import { createStreamTranslator, type StreamTranslator } from "../../google/stream.ts";
 import type { CloudCodeResponse } from "../../google/types.ts";
 import { readBodyWithin } from "../../upstream/deadline.ts";
 import { UpstreamError } from "../../upstream/errors.ts";
@@ -22,6 +22,7 @@ import { relay, type Opened, type RelayJob, type RelayUsage } from "../relay.ts"
 import type { Runtime } from "../runtime.ts";
 import { withEffortTier } from "../effort-tier.ts";
 import { SseChannel } from "../sse-channel.ts";
+import { readUpstream as readUpstreamChunks } from "../upstream-read.ts";
 import { webSearchResponse } from "./web-search.ts";
 
 /** Waits shorter than this (ladder throttles) do not commit a stream's headers early. */
@@ -182,24 +183,8 @@ function assertComplete(translator: StreamTranslator): void {
   if (!translator.complete) throw new UpstreamError({ kind: "network", message: "Upstream stream ended before the answer was finished." });
 }
 
-/**
- * Feeds the upstream SSE chunks of each network read to `onChunks`. A broken stream, or one that
- * stays silent longer than upstream.requestTimeoutMs between reads, becomes a network UpstreamError
- * (pings would otherwise keep every timeout along the way from ever firing).
- */
-async function readUpstream(ctx: MessageContext, opened: Opened, onChunks: (chunks: CloudCodeResponse[]) => void): Promise<void> {
-  const body = opened.response.body;
-  if (!body) throw new UpstreamError({ kind: "empty_response", message: "Upstream answered with no body." });
-  const idleMs = ctx.rt.config.upstream.requestTimeoutMs;
-  try {
-    for await (const batch of parseSseBatches(body, { idleMs })) {
-      onChunks(batch.map((data) => (data as { response?: CloudCodeResponse }).response ?? (data as CloudCodeResponse)));
-    }
-  } catch (err) {
-    if (err instanceof UpstreamError) throw err;
-    if (err instanceof SseIdleError) throw new UpstreamError({ kind: "network", timedOut: true, message: `Upstream sent nothing for ${idleMs} ms mid-stream.` });
-    throw new UpstreamError({ kind: "network", message: `Upstream stream broke: ${(err as Error).message}` });
-  }
+function readUpstream(ctx: MessageContext, opened: Opened, onChunks: (chunks: CloudCodeResponse[]) => void): Promise<void> {
+  return readUpstreamChunks(opened, ctx.rt.config.upstream.requestTimeoutMs, onChunks);
 }
 
 function translationContext(ctx: MessageContext, opened: Opened) {
