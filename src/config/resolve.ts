@@ -56,6 +56,8 @@ export interface ResolvedConfig {
   security: { allowedHosts: string[]; allowedOrigins: string[] };
   limits: Required<AgcpLimitsOptions>;
   tokenCount: Required<AgcpTokenCountOptions>;
+  /** The console-editable settings the configuration (file, env, flag) set at start. */
+  setAtStart: Record<"floor" | "modelFloors" | "poolFloors" | "fallback" | "logLevel" | "bodyLimit", boolean>;
   requestLog: Required<AgcpRequestLogOptions>;
   agentSdkIdentity: Required<AgcpAgentSdkIdentityOptions>;
 }
@@ -313,7 +315,18 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
     ? resolvePath(input.baseDir, user.storage.dir)
     : defaultStateDir(input.env, input.homeDir);
 
+  // Which of the settings the console may change were set at start (file, env or flag): those win
+  // over the console's stored choice at the next start.
+  const setAtStart: ResolvedConfig["setAtStart"] = {
+    floor: user.quota?.floor !== undefined || user.pool?.quota?.defaultFloor !== undefined,
+    modelFloors: user.quota?.models !== undefined,
+    poolFloors: user.quota?.pools !== undefined,
+    fallback: user.models?.fallback !== undefined,
+    logLevel: top.logLevel !== undefined,
+    bodyLimit: user.bodyLimit !== undefined,
+  };
   return {
+    setAtStart,
     port: top.port ?? DEFAULTS.port,
     host: top.host ?? DEFAULTS.host,
     ...(top.apiKey !== undefined && { apiKey: top.apiKey }),

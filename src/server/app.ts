@@ -14,6 +14,7 @@ import { registerGeminiRoutes } from "./routes/gemini-api.ts";
 import { healthHandler } from "./routes/health.ts";
 import { createKeyHandler, keyActionHandler, listKeysHandler } from "./routes/keys.ts";
 import { listRequestsHandler, liveRequestsHandler, usageHandler } from "./routes/requests.ts";
+import { getSettingsHandler, putSettingsHandler } from "./routes/settings.ts";
 import {
   CALLBACK_PATH,
   exportAccountsHandler,
@@ -85,6 +86,8 @@ export function createApp(rt: Runtime): H3 {
   app.post("/api/accounts/import", importAccountsHandler(rt));
   app.get("/api/accounts/export", exportAccountsHandler(rt));
   app.delete("/api/accounts/:id", removeAccountHandler(rt));
+  app.get("/api/settings", getSettingsHandler(rt));
+  app.put("/api/settings", putSettingsHandler(rt));
   app.get("/api/requests", listRequestsHandler(rt));
   app.get("/api/requests/live", liveRequestsHandler(rt));
   app.get("/api/usage", usageHandler(rt));

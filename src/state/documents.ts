@@ -116,6 +116,22 @@ const SCHEMAS = {
   accounts: z.object({ accounts: z.array(storedAccount) }),
   settings: z.object({
     strategy: z.object({ name: strategyName, replaced: strategyName, changedAt: instant }).optional(),
+    overrides: z
+      .object({
+        floor: z.number().min(0).max(0.99).optional(),
+        modelFloors: z.record(z.string(), z.number().min(0).max(0.99)).optional(),
+        poolFloors: z
+          .object({
+            gemini: z.object({ "5h": z.number().min(0).max(0.99).optional(), weekly: z.number().min(0).max(0.99).optional() }).optional(),
+            claude: z.object({ "5h": z.number().min(0).max(0.99).optional(), weekly: z.number().min(0).max(0.99).optional() }).optional(),
+          })
+          .optional(),
+        fallback: z.record(z.string(), z.string()).optional(),
+        logLevel: z.string().optional(),
+        bodyLimit: z.number().int().min(1024).optional(),
+        changedAt: instant.optional(),
+      })
+      .optional(),
   }),
   "client-keys": z.object({ keys: z.array(clientKey) }),
   // series (a client key, an account × model) → hour start (epoch ms, as text) → counts

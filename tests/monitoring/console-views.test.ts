@@ -100,6 +100,37 @@ describe.skipIf(!haveChromium)("console views in headless Chromium", () => {
     }
   }, 30_000);
 
+  test("a floor changed in the Settings view changes where requests go", async () => {
+    const { page: p, problems, close } = await page();
+    try {
+      const low = "demo1@agcp.test";
+      await stack.control(`/accounts/${encodeURIComponent(low)}`, { body: { buckets: { "3p-5h": { remainingFraction: 0.3, resetInMs: 3_600_000 } } } });
+      await admin("/api/quota/refresh", { method: "POST" });
+      await p.click("#tab-settings");
+      await until("the settings", async () => (await p.locator("#s-log-level").inputValue()) !== "");
+      await p.fill("#s-claude-5h", "50");
+      await p.click("#settings-form button[type=submit]");
+      await until("saved", async () => (await p.locator("#message").textContent())?.includes("Settings saved"));
+      await until("the source shown", async () => (await p.locator('[data-src="poolFloors"]').first().textContent()) === "set here");
+      // Only what changed is sent: the rest keeps its source.
+      expect(await p.locator('[data-src="logLevel"]').textContent()).toBe("default");
+      await p.screenshot({ path: join(DOCS, "console-settings.png") });
+      const served = new Set<string>();
+      for (let i = 0; i < 10; i++) {
+        const { response } = await stack.client.messages
+          .create({ model: "claude-sonnet-4-6", max_tokens: 8, messages: [{ role: "user", content: `f${i}` }] })
+          .withResponse();
+        served.add(response.headers.get("x-agcp-account") ?? "?");
+      }
+      expect(served.has(low)).toBe(false);
+      // Back to no pool floor for the other tests.
+      await admin("/api/settings", { method: "PUT", body: JSON.stringify({ poolFloors: {} }) });
+      expect(problems).toEqual([]);
+    } finally {
+      await close();
+    }
+  }, 30_000);
+
   test("the accounts view at 420 px and in dark mode, and the header says version, identity and state", async () => {
     const { page: p, problems, close } = await page(420);
     try {
