@@ -12,6 +12,7 @@ export const subCommands = {
   sim: () => import("./commands/sim.ts").then((m) => m.default),
   accounts: () => import("./commands/accounts.ts").then((m) => m.default),
   keys: () => import("./commands/keys.ts").then((m) => m.default),
+  simulate: () => import("./commands/simulate.ts").then((m) => m.default),
 };
 
 export const rootCommand = withExamples(
