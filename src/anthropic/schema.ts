@@ -153,7 +153,7 @@ export function parseCountTokensRequest(body: unknown): CountTokensRequest {
   return parseWith(countTokensRequest, body);
 }
 
-function parseWith<T>(schema: z.ZodType<T>, body: unknown): T {
+export function parseWith<T>(schema: z.ZodType<T>, body: unknown): T {
   if (body === null || typeof body !== "object" || Array.isArray(body)) {
     throw new ApiError("invalid_request_error", `request body: expected a JSON object, got ${describe(body)}`);
   }

@@ -13,6 +13,8 @@ export const subCommands = {
   accounts: () => import("./commands/accounts.ts").then((m) => m.default),
   keys: () => import("./commands/keys.ts").then((m) => m.default),
   simulate: () => import("./commands/simulate.ts").then((m) => m.default),
+  service: () => import("./commands/service.ts").then((m) => m.default),
+  doctor: () => import("./commands/doctor.ts").then((m) => m.default),
 };
 
 export const rootCommand = withExamples(

@@ -12,7 +12,7 @@ import { DEFAULT_UPSTREAM, type UpstreamOptions } from "../upstream/options.ts";
 import { parseNoProxy, proxyUrlProblem, redactProxyUrl } from "../upstream/proxy.ts";
 import { ConfigError, describeValue, issuesFromZod, type ConfigIssue } from "./errors.ts";
 import { configSchema, intIn, knownKeysAt, LOG_LEVELS, STRATEGY_NAMES } from "./schema.ts";
-import type { AgcpAgentSdkIdentityOptions, AgcpConfig, AgcpLimitsOptions, AgcpLogLevel, AgcpTokenCountOptions } from "./types.ts";
+import type { AgcpAgentSdkIdentityOptions, AgcpConfig, AgcpLimitsOptions, AgcpLogLevel, AgcpTokenCountOptions, AgcpRequestLogOptions } from "./types.ts";
 
 export interface ResolvedAccount {
   label: string;
@@ -51,10 +51,12 @@ export interface ResolvedConfig {
   upstream: UpstreamOptions;
   models: { mapping: ModelMapping; fallback: Record<string, string> };
   server: { shutdownTimeoutMs: number; pingIntervalMs: number };
+  images: { model: string };
   webSearch: { model: string; resolveTimeoutMs: number; resolveRedirects: boolean };
   security: { allowedHosts: string[]; allowedOrigins: string[] };
   limits: Required<AgcpLimitsOptions>;
   tokenCount: Required<AgcpTokenCountOptions>;
+  requestLog: Required<AgcpRequestLogOptions>;
   agentSdkIdentity: Required<AgcpAgentSdkIdentityOptions>;
 }
 
@@ -92,6 +94,7 @@ export const DEFAULTS = {
   bodyLimit: 32 * 1024 * 1024,
   storage: { driver: "fs" as const, prefix: "agcp", flushIntervalMs: 1000 },
   server: { shutdownTimeoutMs: 10_000, pingIntervalMs: 10_000 },
+  images: { model: "gemini-3.1-flash-image" },
   // The sheet's web search model (captures, Aug 2026); accounts' catalogs may name others.
   webSearch: { model: "gemini-3.1-flash-lite", resolveTimeoutMs: 2_000, resolveRedirects: true },
   limits: {
@@ -102,6 +105,7 @@ export const DEFAULTS = {
     maxJsonDepth: 128,
     maxSseLineBytes: 32 * 1024 * 1024,
   } satisfies Required<AgcpLimitsOptions>,
+  requestLog: { size: 500, accessLog: false, traceAccounts: 200 },
   tokenCount: { upstream: true, cacheTtlMs: 60_000, cacheMaxEntries: 500, timeoutMs: 5_000, backoffMs: 30_000 },
   agentSdkIdentity: { rewrite: "gemini" as const, replacement: CLAUDE_CODE_CLI_IDENTITY },
 };
@@ -339,6 +343,7 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
       shutdownTimeoutMs: user.server?.shutdownTimeoutMs ?? DEFAULTS.server.shutdownTimeoutMs,
       pingIntervalMs: user.server?.pingIntervalMs ?? DEFAULTS.server.pingIntervalMs,
     },
+    images: { model: user.images?.model ?? DEFAULTS.images.model },
     webSearch: {
       model: user.webSearch?.model ?? DEFAULTS.webSearch.model,
       resolveTimeoutMs: user.webSearch?.resolveTimeoutMs ?? DEFAULTS.webSearch.resolveTimeoutMs,
@@ -350,6 +355,7 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
     },
     limits: { ...DEFAULTS.limits, ...user.limits },
     tokenCount: { ...DEFAULTS.tokenCount, ...user.tokenCount },
+    requestLog: { ...DEFAULTS.requestLog, ...user.requestLog },
     agentSdkIdentity: { ...DEFAULTS.agentSdkIdentity, ...user.agentSdkIdentity },
   };
 }

@@ -195,6 +195,7 @@ export const configSchema = obj({
     shutdownTimeoutMs: nonNegativeInt().optional(),
     pingIntervalMs: positiveInt().optional(),
   }).optional(),
+  images: obj({ model: modelName().optional() }).optional(),
   webSearch: obj({
     model: modelName().optional(),
     resolveTimeoutMs: positiveInt().optional(),
@@ -218,6 +219,11 @@ export const configSchema = obj({
     bodyTimeoutMs: positiveInt().optional(),
     maxJsonDepth: intIn(8, 100_000).optional(),
     maxSseLineBytes: intIn(1024, 2 ** 31).optional(),
+  }).optional(),
+  requestLog: obj({
+    size: intIn(0, 100_000).optional(),
+    accessLog: bool().optional(),
+    traceAccounts: nonNegativeInt().optional(),
   }).optional(),
   tokenCount: obj({
     upstream: bool().optional(),

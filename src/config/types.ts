@@ -251,6 +251,14 @@ export interface AgcpServerOptions {
   pingIntervalMs?: number;
 }
 
+export interface AgcpImageOptions {
+  /**
+   * Upstream image model for /v1/images/generations (and image models named in chat completions),
+   * used until the account's own catalog says which one it has. Default: "gemini-3.1-flash-image".
+   */
+  model?: string;
+}
+
 export interface AgcpWebSearchOptions {
   /**
    * Model for Anthropic web-search tools (Google Search grounding), used until an account's
@@ -312,6 +320,19 @@ export interface AgcpTokenCountOptions {
   backoffMs?: number;
 }
 
+/** The request log (console, GET /api/requests, --access-log). Never holds prompts or tokens. */
+export interface AgcpRequestLogOptions {
+  /** Requests kept in memory, newest first. Default: 500. 0 turns the in-memory log off. */
+  size?: number;
+  /** One JSON line per request on stdout (also `agcp start --access-log`). Default: false. */
+  accessLog?: boolean;
+  /**
+   * Each entry's trace names every skipped account and why while the pool has at most this many
+   * accounts (working that out walks the whole pool). Default: 200.
+   */
+  traceAccounts?: number;
+}
+
 /** The Claude Agent SDK identity sentence of `claude -p` (README "Claude Code on Gemini"). */
 export interface AgcpAgentSdkIdentityOptions {
   /**
@@ -353,6 +374,8 @@ export interface AgcpConfig {
   models?: AgcpModelOptions;
   /** HTTP server behaviour. */
   server?: AgcpServerOptions;
+  /** Image generation (OpenAI images door). */
+  images?: AgcpImageOptions;
   /** Anthropic web-search tools answered through Google Search grounding. */
   webSearch?: AgcpWebSearchOptions;
   /** Origins and host names allowed to reach agcp. */
@@ -361,6 +384,8 @@ export interface AgcpConfig {
   limits?: AgcpLimitsOptions;
   /** Exact token counts through upstream. */
   tokenCount?: AgcpTokenCountOptions;
+  /** The request log: size, access log, trace detail. */
+  requestLog?: AgcpRequestLogOptions;
   /** Handling of `claude -p`'s identity sentence. */
   agentSdkIdentity?: AgcpAgentSdkIdentityOptions;
 }

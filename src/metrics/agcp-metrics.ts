@@ -15,6 +15,10 @@ export function createAgcpMetrics() {
     upstreamErrors: registry.register(new Counter("agcp_upstream_errors_total", "Upstream errors by kind and account.")),
     tokens: registry.register(new Counter("agcp_tokens_total", "Tokens used by model and direction (input, output, cache_read).")),
     accounts: registry.register(new Gauge("agcp_accounts", "Accounts by status.")),
+    quotaRunout: registry.register(
+      new Gauge("agcp_quota_runout_seconds", "Seconds until a quota window runs out at its recent pace, per account, pool and window (only windows being used up)."),
+    ),
+    authFailures: registry.register(new Counter("agcp_auth_failures_total", "Requests refused for a missing, wrong, revoked or misplaced key, by status.")),
     keyRequests: registry.register(new Counter("agcp_key_requests_total", "Client requests by client key name and outcome.")),
     keyTokens: registry.register(new Counter("agcp_key_tokens_total", "Tokens by client key name and direction (input, output).")),
     keyRefusals: registry.register(new Counter("agcp_key_refusals_total", "Requests refused by a client key's own limit, by key and limit.")),

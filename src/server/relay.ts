@@ -3,10 +3,13 @@ import { applyAgentIdentityPolicy } from "../google/agent-identity.ts";
 import type { ResolvedModel } from "../google/models.ts";
 import type { CloudCodeRequest } from "../google/request.ts";
 import { formatDuration } from "../pool/explain.ts";
-import type { SelectionNone } from "../pool/types.ts";
+import type { SelectionNone, Skip } from "../pool/types.ts";
 import { UpstreamError } from "../upstream/errors.ts";
 import type { Caller } from "../keys/types.ts";
+import { toApiError } from "./errors.ts";
+import type { RequestAttempt } from "./request-log.ts";
 import type { Runtime } from "./runtime.ts";
+import { accountSeries } from "./usage-history.ts";
 import { sleep } from "./sleep.ts";
 
 /** The API door a request came in on; a label on metrics and logs, never a branch in the relay. */
@@ -46,7 +49,28 @@ export interface Opened {
   conversion: CloudCodeRequest;
   /** The consumer sets this once bytes went to the client: after that, no failover is possible. */
   delivered: boolean;
+  /** Set by the consumer when the first byte went to the client (performance.now()), for TTFB. */
+  firstByteAt?: number;
+  /** Set by the consumer once known: what the request used, for the request log, usage and keys. */
+  usage?: RelayUsage;
 }
+
+export interface RelayUsage {
+  input: number;
+  output: number;
+  cached: number;
+}
+
+/** What the relay learns on the way, for the request log: attempts and the pool's reasons. */
+interface Trail {
+  attempts: RequestAttempt[];
+  trace: string[];
+  model: ResolvedModel;
+  opened?: Opened;
+}
+
+/** Skipped accounts named per selection, at most (the rest are counted). */
+const TRACE_SKIPS = 12;
 
 export interface RelayHooks {
   /** Called before the relay sleeps (throttle, reset wait, capacity backoff), e.g. to start pinging. */
@@ -72,16 +96,60 @@ export async function relay<T>(
   hooks: RelayHooks,
   consume: (opened: Opened) => Promise<T>,
 ): Promise<RelayResult<T>> {
-  // A client key over its limits is refused before any account is touched: never the pool's fault.
-  const ticket = await rt.keys.admit(job.caller, { requested: job.requestedModel, upstream: job.model.upstream });
-  let served = false;
+  const started = { at: Date.now(), perf: performance.now() };
+  const trail: Trail = { attempts: [], trace: [], model: job.model };
+  let result: RelayResult<T> | undefined;
+  let failure: unknown;
   try {
-    const result = await relayAttempts(rt, job, hooks, consume);
-    served = true;
-    return result;
+    // A client key over its limits is refused before any account is touched: never the pool's fault.
+    const ticket = await rt.keys.admit(job.caller, { requested: job.requestedModel, upstream: job.model.upstream });
+    try {
+      result = await relayAttempts(rt, job, hooks, consume, trail);
+      return result;
+    } finally {
+      rt.keys.settle(ticket, result !== undefined);
+    }
+  } catch (err) {
+    failure = err;
+    throw err;
   } finally {
-    rt.keys.settle(ticket, served);
+    recordRequest(rt, job, trail, started, result, failure);
   }
+}
+
+/**
+ * Every request, whatever door it came by, is recorded here once: the request log (and access
+ * log line), usage per account × model, and the client key's usage.
+ */
+function recordRequest(rt: Runtime, job: RelayJob, trail: Trail, started: { at: number; perf: number }, result: RelayResult<unknown> | undefined, failure: unknown): void {
+  const end = performance.now();
+  const ok = result !== undefined;
+  const aborted = !ok && job.signal.aborted;
+  const apiError = ok || aborted ? undefined : toApiError(failure);
+  const outcome = ok ? "ok" : aborted ? "client_abort" : (apiError as ApiError).type;
+  const usage = trail.opened?.usage ?? { input: 0, output: 0, cached: 0 };
+  // A stream the client left still had an account serving it: name that account.
+  const account = result?.accountId ?? trail.opened?.accountId ?? null;
+  const model = trail.model.upstream;
+  rt.requests.add({
+    at: new Date(started.at).toISOString(),
+    api: job.api,
+    stream: job.upstreamStream,
+    model: job.requestedModel,
+    upstreamModel: model,
+    account,
+    ...(job.caller?.role === "client" && { key: job.caller.key.name }),
+    attempts: trail.attempts,
+    trace: trail.trace,
+    status: ok ? 200 : aborted ? 499 : (apiError as ApiError).status,
+    outcome,
+    ...(apiError && { error: apiError.message }),
+    ttfbMs: ok ? Math.round((trail.opened?.firstByteAt ?? end) - started.perf) : null,
+    totalMs: Math.round(end - started.perf),
+    tokens: usage,
+  });
+  rt.usage.note(accountSeries(account ?? "-", model), { requests: 1, inputTokens: usage.input + usage.cached, outputTokens: usage.output, errors: ok ? 0 : 1 });
+  rt.keys.record(job.caller, { ok, upstreamModel: model, inputTokens: usage.input + usage.cached, outputTokens: usage.output });
 }
 
 async function relayAttempts<T>(
@@ -89,13 +157,16 @@ async function relayAttempts<T>(
   job: RelayJob,
   hooks: RelayHooks,
   consume: (opened: Opened) => Promise<T>,
+  trail: Trail,
 ): Promise<RelayResult<T>> {
   const { pool, config, log } = rt;
   const tuning = config.pool;
   const startedAt = Date.now();
   const deadline = startedAt + tuning.maxWaitMs;
   const maxAttempts = Math.max(tuning.minAttempts, pool.size + 1);
-  const explain = log.level >= 4;
+  const debug = log.level >= 4;
+  // Naming every skipped account walks the whole pool: only for pools small enough (or debugging).
+  const explain = debug || pool.size <= config.requestLog.traceAccounts;
 
   let model = job.model;
   let fallbackTried = false;
@@ -116,11 +187,13 @@ async function relayAttempts<T>(
       explain,
       maxWaitMs: Math.max(0, deadline - Date.now()),
     });
-    if (explain) for (const s of selection.skipped) log.debug(`[pool] ${model.upstream}: skip ${s.accountId}: ${s.why}`);
+    if (debug) for (const s of selection.skipped) log.debug(`[pool] ${model.upstream}: skip ${s.accountId}: ${s.why}`);
+    traceSkips(trail, model.upstream, selection.skipped);
 
     if (!selection.ok) {
       if (selection.waitMs !== undefined && canWait(selection.waitMs)) {
         log.info(`[pool] every account is limited for ${model.upstream}; waiting ${formatDuration(selection.waitMs)} for the first reset`);
+        trail.trace.push(`every account limited for ${model.upstream}: waited ${formatDuration(selection.waitMs)} for the first reset`);
         await wait(selection.waitMs);
         continue;
       }
@@ -128,7 +201,9 @@ async function relayAttempts<T>(
       if (fallback) {
         fallbackTried = true;
         log.info(`[pool] every account is limited for ${model.upstream}; falling back to ${fallback.upstream}`);
+        trail.trace.push(`every account limited for ${model.upstream}: fell back to ${fallback.upstream}`);
         model = fallback;
+        trail.model = model;
         continue;
       }
       throw allLimited(rt, model, selection, lastError);
@@ -142,7 +217,9 @@ async function relayAttempts<T>(
       await wait(selection.delayMs);
     }
     const accountId = selection.accountId;
-    if (explain) log.debug(`[pool] ${model.upstream}: chose ${accountId} (${selection.level}${selection.why ? `: ${selection.why}` : ""})`);
+    const chose = `${model.upstream}: chose ${accountId} (${selection.level}${selection.why ? `: ${selection.why}` : ""})`;
+    if (debug) log.debug(`[pool] ${chose}`);
+    trail.trace.push(selection.delayMs > 0 ? `${chose} after waiting ${formatDuration(selection.delayMs)}` : chose);
     const credentials = rt.credentials.get(accountId);
     if (!credentials) throw new ApiError("api_error", `Account ${accountId} has no credentials loaded.`);
     pool.consumeToken(accountId);
@@ -156,6 +233,7 @@ async function relayAttempts<T>(
     }
 
     let opened: Opened | undefined;
+    const attemptAt = performance.now();
     pool.started(accountId);
     try {
       const projectId = credentials.projectId ?? (await rt.upstream.discover(credentials)).projectId;
@@ -171,8 +249,10 @@ async function relayAttempts<T>(
       });
       rt.metrics.upstreamLatency.observe({ model: model.upstream }, (performance.now() - sentAt) / 1000);
       opened = { accountId, attempt, model, response, conversion, delivered: false };
+      trail.opened = opened;
       const value = await consume(opened);
       pool.reportSuccess(accountId, model.upstream);
+      trail.attempts.push({ account: accountId, model: model.upstream, outcome: "ok", ms: Math.round(performance.now() - sentAt) });
       return { value, accountId, attempts: attempt };
     } catch (err) {
       if (job.signal.aborted) {
@@ -185,6 +265,7 @@ async function relayAttempts<T>(
         throw err;
       }
       rt.metrics.upstreamErrors.inc({ kind: err.kind, account: accountId });
+      trail.attempts.push({ account: accountId, model: model.upstream, outcome: err.kind, message: err.message, ms: Math.round(performance.now() - attemptAt) });
       if (!opened?.delivered) pool.refundToken(accountId);
       const outcome = pool.reportFailure(accountId, model.upstream, err);
       log.warn(`[pool] ${accountId} → ${err.kind} on ${model.upstream} (attempt ${attempt}): ${err.message} [${describeOutcome(outcome)}]`);
@@ -249,4 +330,9 @@ function describeOutcome(outcome: { action: string } & Record<string, unknown>):
   const parts = [outcome.action];
   if (typeof outcome.until === "number") parts.push(`until ${new Date(outcome.until).toISOString()}`);
   return parts.join(" ");
+}
+
+function traceSkips(trail: Trail, model: string, skipped: readonly Skip[]): void {
+  for (const s of skipped.slice(0, TRACE_SKIPS)) trail.trace.push(`${model}: skipped ${s.accountId}: ${s.why}`);
+  if (skipped.length > TRACE_SKIPS) trail.trace.push(`${model}: skipped ${skipped.length - TRACE_SKIPS} more accounts`);
 }

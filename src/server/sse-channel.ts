@@ -2,7 +2,22 @@ import type { ApiError } from "../anthropic/errors.ts";
 import { errorResponse } from "./errors.ts";
 
 const encoder = new TextEncoder();
-const PING = encoder.encode(`event: ping\ndata: {"type": "ping"}\n\n`);
+
+/** How one API's streams keep alive and fail; the channel itself is the same for every door. */
+export interface SseFormat {
+  /** Bytes sent while idle. */
+  ping: string;
+  /** The answer when the stream fails before anything was sent. */
+  errorResponse(err: ApiError): Response;
+  /** The last event when the stream fails after it was committed. */
+  errorEvent(err: ApiError): string;
+}
+
+export const ANTHROPIC_SSE: SseFormat = {
+  ping: `event: ping\ndata: {"type": "ping"}\n\n`,
+  errorResponse,
+  errorEvent: (err) => `event: error\ndata: ${JSON.stringify(err.toBody())}\n\n`,
+};
 
 /**
  * A streaming response whose HTTP status is decided as late as possible.
@@ -22,11 +37,15 @@ export class SseChannel {
   /** Set when the client went away; the producer should stop. */
   readonly abort = new AbortController();
 
+  private readonly ping: Uint8Array;
+
   constructor(
     private readonly pingIntervalMs: number,
     private readonly headers: Record<string, string> = {},
+    private readonly format: SseFormat = ANTHROPIC_SSE,
   ) {
     this.response = new Promise((r) => (this.resolve = r));
+    this.ping = encoder.encode(format.ping);
   }
 
   /** Sends the 200 and SSE headers now (e.g. before a wait), so pings can flow. */
@@ -57,7 +76,7 @@ export class SseChannel {
     );
     this.lastSentAt = Date.now();
     this.timer = setInterval(() => {
-      if (Date.now() - this.lastSentAt >= this.pingIntervalMs) this.write(PING);
+      if (Date.now() - this.lastSentAt >= this.pingIntervalMs) this.write(this.ping);
     }, Math.max(50, Math.floor(this.pingIntervalMs / 2)));
   }
 
@@ -71,10 +90,10 @@ export class SseChannel {
     if (this.closed) return;
     if (!this.committed) {
       this.closed = true;
-      this.resolve(errorResponse(err));
+      this.resolve(this.format.errorResponse(err));
       return;
     }
-    this.write(encoder.encode(`event: error\ndata: ${JSON.stringify(err.toBody())}\n\n`));
+    this.write(encoder.encode(this.format.errorEvent(err)));
     this.close();
   }
 

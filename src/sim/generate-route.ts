@@ -2,6 +2,7 @@ import { accountBlocked, projectDenied } from "./access.ts";
 import { agentIdentityRefusal } from "./agent-identity.ts";
 import { takeFault, type ActiveFault } from "./faults.ts";
 import { generate, type Generation, type OutPart } from "./generate.ts";
+import { generateImage, imageGenProblem, isImageCall } from "./image-gen.ts";
 import { authenticate, countRequest, invalidJson, readJson, sleep, type SimContext } from "./http.ts";
 import { errorInfo, formatGoDuration, formatProseDuration, retryInfo, rpcError } from "./rpc-error.ts";
 import { StallBudget, untilAborted } from "./stall.ts";
@@ -45,9 +46,10 @@ export async function handleGenerate(ctx: SimContext, streaming: boolean): Promi
     return rpcError("NOT_FOUND", `Requested entity was not found. Model ${JSON.stringify(body.model ?? "")} is not available.`);
   }
   const validation = validateGenerateRequest(body.request, model);
-  if (!validation.ok) {
+  const problem = validation.ok ? imageGenProblem(body, model, validation.request) : validation.message;
+  if (!validation.ok || problem) {
     account.counters.badRequests++;
-    return rpcError("INVALID_ARGUMENT", validation.message);
+    return rpcError("INVALID_ARGUMENT", problem ?? "");
   }
 
   const identityRefusal = agentIdentityRefusal(model, body.request);
@@ -99,7 +101,7 @@ async function respond(
     return refusal;
   }
 
-  const generation = isWebSearch(body, request) ? searchGeneration(request, ctx.url.origin) : generate(request, model);
+  const generation = isImageCall(body) ? generateImage(request) : isWebSearch(body, request) ? searchGeneration(request, ctx.url.origin) : generate(request, model);
   const cached = cachedTokens(account, request, generation.promptTokens);
   const faulty = fault.emptyStream === true || fault.dropAfterChunks !== undefined || fault.stallAfterBytes !== undefined;
   if (!faulty) state.consumeQuota(account, model.id);
@@ -236,7 +238,7 @@ function mergeParts(chunks: OutPart[]): OutPart[] {
   const merged: OutPart[] = [];
   for (const part of chunks) {
     const last = merged.at(-1);
-    if ("functionCall" in part || !last || "functionCall" in last || (last.thought === true) !== (part.thought === true)) {
+    if ("functionCall" in part || "inlineData" in part || !last || "functionCall" in last || "inlineData" in last || (last.thought === true) !== (part.thought === true)) {
       merged.push({ ...part });
       continue;
     }

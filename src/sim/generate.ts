@@ -13,7 +13,8 @@ import { isRecord, type WireContent, type WireGenerateRequest } from "./wire.ts"
 
 export type OutPart =
   | { text: string; thought?: true; thoughtSignature?: string }
-  | { functionCall: { name: string; args: Record<string, unknown>; id: string }; thoughtSignature?: string };
+  | { functionCall: { name: string; args: Record<string, unknown>; id: string }; thoughtSignature?: string }
+  | { inlineData: { mimeType: string; data: string } };
 
 export interface Generation {
   /** Parts in the order they are streamed; each is one SSE chunk. */

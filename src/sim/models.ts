@@ -1,3 +1,4 @@
+import { SIM_IMAGE_MODEL } from "./image-gen.ts";
 import type { ModelFamily, SimModel } from "./types.ts";
 
 export const DEFAULT_SIM_MODELS: readonly SimModel[] = Object.freeze([
@@ -7,6 +8,7 @@ export const DEFAULT_SIM_MODELS: readonly SimModel[] = Object.freeze([
   { id: "gemini-3-flash", displayName: "Gemini 3 Flash" },
   { id: "gemini-3.1-pro-high", displayName: "Gemini 3.1 Pro (High)" },
   { id: "gemini-2.5-flash", displayName: "Gemini 2.5 Flash" },
+  SIM_IMAGE_MODEL,
   // The web search model (catalog webSearchModelIds); also what checkpoint calls use.
   { id: "gemini-3.1-flash-lite", displayName: "Gemini 3.1 Flash Lite" },
 ]);

@@ -11,7 +11,7 @@ import type { ClientKey } from "../keys/types.ts";
 import type { UsageCell } from "../keys/usage.ts";
 import { STATE_SCHEMA_VERSION, type StoredAccount, type StoredSettings } from "./types.ts";
 
-export type DocKind = "account-state" | "accounts" | "settings" | "client-keys" | "key-usage";
+export type DocKind = "account-state" | "accounts" | "settings" | "client-keys" | "usage";
 
 type Loose = Record<string, unknown>;
 
@@ -118,8 +118,8 @@ const SCHEMAS = {
     strategy: z.object({ name: strategyName, replaced: strategyName, changedAt: instant }).optional(),
   }),
   "client-keys": z.object({ keys: z.array(clientKey) }),
-  // key id → hour start (epoch ms, as text) → counts
-  "key-usage": z.object({ usage: z.record(z.string(), z.record(z.string(), usageCell)) }),
+  // series (a client key, an account × model) → hour start (epoch ms, as text) → counts
+  usage: z.object({ usage: z.record(z.string(), z.record(z.string(), usageCell)) }),
 };
 
 export interface DocValues {
@@ -127,7 +127,7 @@ export interface DocValues {
   accounts: { accounts: StoredAccount[] };
   settings: StoredSettings;
   "client-keys": { keys: ClientKey[] };
-  "key-usage": { usage: Record<string, Record<string, UsageCell>> };
+  usage: { usage: Record<string, Record<string, UsageCell>> };
 }
 
 export type Decoded<K extends DocKind> = { ok: true; value: DocValues[K] } | { ok: false; problem: string };

@@ -166,7 +166,8 @@ describe("agcp accounts list / verify / enable / disable / remove", () => {
     const unknown = await accounts(["remove", "nobody"]);
     expect(unknown.code).toBe(2);
     expect(unknown.all).toContain('No account "nobody". Known accounts: configured, new1@agcp.test, pasted.');
-  });
+    // Eight CLI processes: on a loaded machine each takes about a second to start.
+  }, 30_000);
 
   test("a server on the same state store routes to added accounts, and its console changes reach the CLI", async () => {
     const server = await startStack({

@@ -116,7 +116,7 @@ describe("fetchAvailableModels", () => {
       };
     const body = await read();
     expect(Object.keys(body.models).sort()).toEqual(
-      ["claude-opus-4-6-thinking", "claude-sonnet-4-6", "claude-sonnet-4-6-thinking", "gemini-2.5-flash", "gemini-3-flash", "gemini-3.1-pro-high", "gemini-3.1-flash-lite"].sort(),
+      ["claude-opus-4-6-thinking", "claude-sonnet-4-6", "claude-sonnet-4-6-thinking", "gemini-2.5-flash", "gemini-3-flash", "gemini-3.1-pro-high", "gemini-3.1-flash-lite", "gemini-3.1-flash-image"].sort(),
     );
     expect(body.models["gemini-3-flash"]?.quotaInfo.remainingFraction).toBe(0.25);
     expect(body.models["gemini-3-flash"]?.displayName).toBe("Gemini 3 Flash");

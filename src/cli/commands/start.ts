@@ -71,6 +71,7 @@ export default withExamples(
       demo: { type: "boolean", description: "Use an in-process simulator with fake accounts instead of Google" },
       "demo-accounts": { type: "string", description: "Fake accounts for --demo (default 3)", valueHint: "n" },
       "sim-port": { type: "string", description: "Simulator port for --demo (default 0 = any free port)", valueHint: "port" },
+      "access-log": { type: "boolean", description: "One JSON line per request on stdout (no prompt text, no token)" },
       "allow-open": {
         type: "boolean",
         description: "Listen beyond loopback without an admin key (apiKey): anyone who reaches the port can manage the pool",
@@ -107,7 +108,9 @@ export default withExamples(
         describeProxies(loaded);
       }
 
-      let config: ResolvedConfig = loaded;
+      // The access log owns stdout then (one JSON line per request); everything else goes to stderr.
+      if (args["access-log"]) consola.options.stdout = plain.options.stdout = process.stderr;
+      let config: ResolvedConfig = args["access-log"] ? { ...loaded, requestLog: { ...loaded.requestLog, accessLog: true } } : loaded;
       let closeSim: (() => Promise<void>) | undefined;
       if (args.demo) {
         const { createSimulator, demoAccounts } = await import("../../sim/index.ts");

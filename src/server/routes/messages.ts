@@ -10,7 +10,7 @@ import type { ResolvedModel } from "../../google/models.ts";
 import { hasContent, toAnthropicMessage } from "../../google/response.ts";
 import { toCloudCodeRequest } from "../../google/request.ts";
 import { deriveSessionId } from "../../google/session.ts";
-import { createStreamTranslator, parseSseBatches, SseIdleError, type StreamTranslator } from "../../google/stream.ts";
+import { createStreamTranslator, type StreamTranslator } from "../../google/stream.ts";
 import type { CloudCodeResponse } from "../../google/types.ts";
 import { readBodyWithin } from "../../upstream/deadline.ts";
 import { UpstreamError } from "../../upstream/errors.ts";
@@ -18,10 +18,11 @@ import type { Caller } from "../../keys/types.ts";
 import { callerOf } from "../auth.ts";
 import { readJsonBody } from "../body.ts";
 import { toApiError } from "../errors.ts";
-import { relay, type Opened, type RelayJob } from "../relay.ts";
+import { relay, type Opened, type RelayJob, type RelayUsage } from "../relay.ts";
 import type { Runtime } from "../runtime.ts";
 import { withEffortTier } from "../effort-tier.ts";
 import { SseChannel } from "../sse-channel.ts";
+import { readUpstream as readUpstreamChunks } from "../upstream-read.ts";
 import { webSearchResponse } from "./web-search.ts";
 
 /** Waits shorter than this (ladder throttles) do not commit a stream's headers early. */
@@ -76,7 +77,9 @@ async function createMessage(ctx: MessageContext, signal: AbortSignal): Promise<
     }
     const response = body.response ?? body;
     if (!hasContent(response)) throw new UpstreamError({ kind: "empty_response", message: "Upstream answered with no content." });
-    return toAnthropicMessage(response, translationContext(ctx, opened));
+    const message = toAnthropicMessage(response, translationContext(ctx, opened));
+    opened.usage = usageOf(message.usage);
+    return message;
   }).catch((err) => {
     record(ctx, "-", signal.aborted ? "client_abort" : toApiError(err).type);
     throw err;
@@ -109,7 +112,9 @@ async function collectStream(ctx: MessageContext, opened: Opened): Promise<Anthr
   });
   assertComplete(translator);
   for (const ev of translator.finish()) events.push(ev);
-  return accumulateMessage(events);
+  const message = accumulateMessage(events);
+  opened.usage = usageOf(message.usage);
+  return message;
 }
 
 function streamMessage(ctx: MessageContext, clientSignal: AbortSignal): Promise<Response> {
@@ -142,6 +147,7 @@ function streamMessage(ctx: MessageContext, clientSignal: AbortSignal): Promise<
       if (!translator.hasContent) return;
       clearTimeout(slowTimer);
       opened.delivered = true;
+      opened.firstByteAt = performance.now();
       rt.metrics.ttfb.observe({ model: opened.model.upstream }, (performance.now() - ctx.receivedAt) / 1000);
       channel.send(pending, decisionHeaders(opened.accountId, opened.attempt));
       pending = "";
@@ -149,6 +155,7 @@ function streamMessage(ctx: MessageContext, clientSignal: AbortSignal): Promise<
     assertComplete(translator);
     const tail = translator.finish();
     for (const ev of tail) if (ev.type === "message_delta") usage = ev.usage as Usage;
+    opened.usage = usageOf(usage);
     channel.send(encodeAll(tail));
     channel.close();
   })
@@ -176,24 +183,8 @@ function assertComplete(translator: StreamTranslator): void {
   if (!translator.complete) throw new UpstreamError({ kind: "network", message: "Upstream stream ended before the answer was finished." });
 }
 
-/**
- * Feeds the upstream SSE chunks of each network read to `onChunks`. A broken stream, or one that
- * stays silent longer than upstream.requestTimeoutMs between reads, becomes a network UpstreamError
- * (pings would otherwise keep every timeout along the way from ever firing).
- */
-async function readUpstream(ctx: MessageContext, opened: Opened, onChunks: (chunks: CloudCodeResponse[]) => void): Promise<void> {
-  const body = opened.response.body;
-  if (!body) throw new UpstreamError({ kind: "empty_response", message: "Upstream answered with no body." });
-  const idleMs = ctx.rt.config.upstream.requestTimeoutMs;
-  try {
-    for await (const batch of parseSseBatches(body, { idleMs })) {
-      onChunks(batch.map((data) => (data as { response?: CloudCodeResponse }).response ?? (data as CloudCodeResponse)));
-    }
-  } catch (err) {
-    if (err instanceof UpstreamError) throw err;
-    if (err instanceof SseIdleError) throw new UpstreamError({ kind: "network", timedOut: true, message: `Upstream sent nothing for ${idleMs} ms mid-stream.` });
-    throw new UpstreamError({ kind: "network", message: `Upstream stream broke: ${(err as Error).message}` });
-  }
+function readUpstream(ctx: MessageContext, opened: Opened, onChunks: (chunks: CloudCodeResponse[]) => void): Promise<void> {
+  return readUpstreamChunks(opened, ctx.rt.config.upstream.requestTimeoutMs, onChunks);
 }
 
 function translationContext(ctx: MessageContext, opened: Opened) {
@@ -228,14 +219,13 @@ function record(ctx: MessageContext, account: string, outcome: string, usage?: P
   const { metrics } = ctx.rt;
   const model = ctx.model.upstream;
   metrics.requests.inc({ api: "anthropic", model, account, outcome });
-  ctx.rt.keys.record(ctx.caller, {
-    ok: outcome === "ok",
-    upstreamModel: model,
-    ...(usage?.input_tokens !== undefined && { inputTokens: usage.input_tokens + (usage.cache_read_input_tokens ?? 0) }),
-    ...(usage?.output_tokens !== undefined && { outputTokens: usage.output_tokens }),
-  });
   if (!usage) return;
   if (usage.input_tokens) metrics.tokens.inc({ model, direction: "input" }, usage.input_tokens);
   if (usage.output_tokens) metrics.tokens.inc({ model, direction: "output" }, usage.output_tokens);
   if (usage.cache_read_input_tokens) metrics.tokens.inc({ model, direction: "cache_read" }, usage.cache_read_input_tokens);
+}
+
+/** Anthropic's usage as the relay records it (input here excludes what was read from the cache). */
+export function usageOf(u: Partial<Usage> | undefined): RelayUsage {
+  return { input: u?.input_tokens ?? 0, output: u?.output_tokens ?? 0, cached: u?.cache_read_input_tokens ?? 0 };
 }

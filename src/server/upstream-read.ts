@@ -1,0 +1,24 @@
+import { parseSseBatches, SseIdleError } from "../google/stream.ts";
+import type { CloudCodeResponse } from "../google/types.ts";
+import { UpstreamError } from "../upstream/errors.ts";
+import type { Opened } from "./relay.ts";
+
+/**
+ * Feeds the upstream SSE chunks of each network read to `onChunks`, unwrapped from Cloud Code's
+ * `{response: …}`. A broken stream, or one that stays silent longer than `idleMs` between reads,
+ * becomes a network UpstreamError (pings would otherwise keep every timeout along the way from
+ * ever firing). Shared by every door: what differs between APIs is only what the chunks become.
+ */
+export async function readUpstream(opened: Opened, idleMs: number, onChunks: (chunks: CloudCodeResponse[]) => void): Promise<void> {
+  const body = opened.response.body;
+  if (!body) throw new UpstreamError({ kind: "empty_response", message: "Upstream answered with no body." });
+  try {
+    for await (const batch of parseSseBatches(body, { idleMs })) {
+      onChunks(batch.map((data) => (data as { response?: CloudCodeResponse }).response ?? (data as CloudCodeResponse)));
+    }
+  } catch (err) {
+    if (err instanceof UpstreamError) throw err;
+    if (err instanceof SseIdleError) throw new UpstreamError({ kind: "network", timedOut: true, message: `Upstream sent nothing for ${idleMs} ms mid-stream.` });
+    throw new UpstreamError({ kind: "network", message: `Upstream stream broke: ${(err as Error).message}` });
+  }
+}
