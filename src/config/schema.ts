@@ -9,7 +9,7 @@ import type { UpstreamOptions } from "../upstream/options.ts";
 import type { AgcpConfig, AgcpPoolOptions, AgcpUpstreamOptions } from "./types.ts";
 
 export const LOG_LEVELS = ["silent", "fatal", "error", "warn", "info", "debug", "trace", "verbose"] as const;
-export const STRATEGY_NAMES = ["hybrid", "sticky", "round-robin"] as const;
+export const STRATEGY_NAMES = ["hybrid", "sticky", "round-robin", "reset-aware"] as const;
 export const STORAGE_DRIVERS = ["memory", "fs", "redis"] as const;
 
 function between(min: number, max: number): string {
@@ -73,6 +73,7 @@ const accountSchema = obj({
 });
 
 export const poolSchema = obj({
+  resetAware: obj({ affinityBonus: nonNegative().optional(), inFlightPenalty: nonNegative().optional() }).optional(),
   hybrid: obj({
     weights: obj({
       health: nonNegative().optional(),

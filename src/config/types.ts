@@ -7,7 +7,7 @@
  */
 
 /** Account selection strategy. */
-export type AgcpStrategy = "hybrid" | "sticky" | "round-robin";
+export type AgcpStrategy = "hybrid" | "sticky" | "round-robin" | "reset-aware";
 
 /** Log levels (consola's names), from quietest to loudest. */
 export type AgcpLogLevel = "silent" | "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "verbose";
@@ -64,6 +64,13 @@ export interface AgcpAccount {
 }
 
 export interface AgcpPoolOptions {
+  /** Reset-aware strategy: scores are the fraction of a window per hour it must be spent at. */
+  resetAware?: {
+    /** Bonus for the session's own account (prompt caching). Default: 0.5. */
+    affinityBonus?: number;
+    /** Taken off per request an account has in flight (spreads parallel subagents). Default: 0.1. */
+    inFlightPenalty?: number;
+  };
   /** Hybrid strategy scoring. */
   hybrid?: {
     /**

@@ -25,6 +25,8 @@ export interface SelectContext extends FloorSettings {
   tuning: PoolTuning;
   /** Report `waitMs` when every account is cooled and the earliest resets within this. Default tuning.maxWaitMs. */
   maxWaitMs?: number;
+  /** Requests in flight per account, for strategies that spread by it. */
+  inFlight?: (id: string) => number;
 }
 
 function delayFor(rung: number, t: PoolTuning): number {
@@ -48,6 +50,7 @@ export function selectAccount(pool: PoolSnapshot, req: SelectRequest, ctx: Selec
     tuning,
     random: ctx.random,
     maxWaitMs: ctx.maxWaitMs ?? tuning.maxWaitMs,
+    ...(ctx.inFlight && { inFlight: ctx.inFlight }),
   };
 
   for (let rung = 0; rung < LADDER.length; rung++) {

@@ -234,6 +234,7 @@ async function relayAttempts<T>(
 
     let opened: Opened | undefined;
     const attemptAt = performance.now();
+    pool.started(accountId);
     try {
       const projectId = credentials.projectId ?? (await rt.upstream.discover(credentials)).projectId;
       const conversion = job.prepare({ model, projectId });
@@ -283,6 +284,8 @@ async function relayAttempts<T>(
         if (delay === undefined || !canWait(delay)) break;
         await wait(delay);
       }
+    } finally {
+      pool.finished(accountId);
     }
   }
   throw lastError ?? new ApiError("api_error", `No upstream attempt succeeded for ${model.upstream}.`);

@@ -64,7 +64,7 @@ export default withExamples(
       host: { type: "string", description: "Address to bind (env AGCP_HOST; default 127.0.0.1)", valueHint: "host" },
       strategy: {
         type: "enum",
-        options: ["hybrid", "sticky", "round-robin"],
+        options: ["hybrid", "sticky", "round-robin", "reset-aware"],
         description: "Account selection strategy (env AGCP_STRATEGY; default hybrid)",
       },
       config: { type: "string", description: "Config file (env AGCP_CONFIG; default ./agcp.config.*)", valueHint: "file" },
