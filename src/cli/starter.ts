@@ -27,7 +27,7 @@ export default {
   ],
 
   // Accounts at or below this remaining quota fraction are skipped for that model (0 .. 0.99).
-  // quota: { floor: 0.05, models: { "claude-opus-4-6-thinking": 0.1 } },
+  // quota: { floor: 0.05, models: { "claude-opus-5-5-high": 0.1 } },
 
   // Load-balancing constants; anything left out keeps its default.
   // pool: {
@@ -41,10 +41,14 @@ export default {
 
   // Client model name → upstream model; fallback is tried when every account is limited.
   // models: {
-  //   exact: { "claude-sonnet-4-5-20250929": "claude-sonnet-4-6" },
-  //   patterns: [{ match: "claude-haiku-*", to: "gemini-3-flash" }],
-  //   fallback: { "claude-opus-4-6-thinking": "claude-sonnet-4-6" },
+  //   exact: { "claude-sonnet-4-5-20250929": "claude-sonnet-5-5-medium" },
+  //   patterns: [{ match: "claude-haiku-*", to: "gemini-3.8-flash-low" }],
+  //   fallback: { "claude-opus-5-5-high": "claude-sonnet-5-5-high" },
   // },
+
+  // When Google raises its version gate (answers "This version of Antigravity is no longer supported"),
+  // raise the identity version here or with AGCP_CLIENT_VERSION.
+  // upstream: { identity: { version: "1.3.0" } },
 
   // Upstream endpoints and OAuth client (default: the Antigravity desktop app's public client).
   // upstream: { oauth: { clientId: "…", clientSecret: "…" } },

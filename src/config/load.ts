@@ -13,7 +13,9 @@ import { homedir } from "node:os";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ConfigError } from "./errors.ts";
-import { resolveConfig, type ConfigEnv, type ConfigFlags, type ResolvedConfig } from "./resolve.ts";
+import { DEFAULT_IDENTITY } from "../upstream/identity.ts";
+import { detectInstalledIdentity, type DetectedIdentity, type DetectOptions } from "../upstream/identity-detect.ts";
+import { identityIsDefault, resolveConfig, type ConfigEnv, type ConfigFlags, type ResolvedConfig } from "./resolve.ts";
 
 export type { ConfigEnv, ConfigFlags, ResolvedConfig } from "./resolve.ts";
 
@@ -28,6 +30,8 @@ export interface LoadConfigOptions {
   homeDir?: string;
   /** Do not resolve accounts (their env vars may be unset); `accounts` comes back empty. */
   skipAccounts?: boolean;
+  /** Finds a local Antigravity client's version (default: agy on PATH, then the desktop app's product.json). */
+  detectIdentity?: (opts: DetectOptions) => Promise<DetectedIdentity | undefined>;
 }
 
 export interface LoadedConfig {
@@ -148,5 +152,22 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
     homeDir: options.homeDir ?? homedir(),
     ...(options.skipAccounts && { skipAccounts: true }),
   });
+  await adoptInstalledIdentity(config, options);
   return { config, ...(configFile !== undefined && { configFile }) };
+}
+
+/**
+ * Nobody configured a version: speak as the official client installed here, if any, since that is
+ * what upstream accepts from this user today (installs update themselves).
+ */
+async function adoptInstalledIdentity(config: ResolvedConfig, options: LoadConfigOptions): Promise<void> {
+  const identity = config.upstream.identity;
+  if (!identity.detect || !identityIsDefault(config)) return;
+  const detect = options.detectIdentity ?? detectInstalledIdentity;
+  const found = await detect({ env: options.env, homeDir: options.homeDir ?? homedir() }).catch(() => undefined);
+  if (!found) return;
+  identity.family = found.family;
+  identity.version = found.version;
+  if (found.version !== DEFAULT_IDENTITY.version) identity.changelist = "";
+  config.identitySource = found.source;
 }

@@ -5,13 +5,14 @@
 import type { WindowFloors } from "../pool/types.ts";
 import { createDefu } from "defu";
 import { isAbsolute, join, resolve as resolvePath } from "node:path";
-import { DEFAULT_MODEL_MAPPING, type ModelMapping } from "../google/models.ts";
+import { DEFAULT_MODEL_ALTERNATIVES, DEFAULT_MODEL_MAPPING, type ModelMapping } from "../google/models.ts";
 import { DEFAULT_TUNING, type PoolTuning, type StrategyName } from "../pool/tuning.ts";
 import { CLAUDE_CODE_CLI_IDENTITY } from "../upstream/agent-identity.ts";
+import { DEFAULT_IDENTITY, type UpstreamIdentity } from "../upstream/identity.ts";
 import { DEFAULT_UPSTREAM, type UpstreamOptions } from "../upstream/options.ts";
 import { parseNoProxy, proxyUrlProblem, redactProxyUrl } from "../upstream/proxy.ts";
 import { ConfigError, describeValue, issuesFromZod, type ConfigIssue } from "./errors.ts";
-import { configSchema, intIn, knownKeysAt, LOG_LEVELS, STRATEGY_NAMES } from "./schema.ts";
+import { configSchema, intIn, knownKeysAt, LOG_LEVELS, STRATEGY_NAMES, VERSION_EXPECTED, versionString } from "./schema.ts";
 import type { AgcpAgentSdkIdentityOptions, AgcpConfig, AgcpLimitsOptions, AgcpLogLevel, AgcpTokenCountOptions, AgcpRequestLogOptions } from "./types.ts";
 
 export interface ResolvedAccount {
@@ -49,7 +50,9 @@ export interface ResolvedConfig {
   pool: PoolTuning;
   storage: ResolvedStorage;
   upstream: UpstreamOptions;
-  models: { mapping: ModelMapping; fallback: Record<string, string> };
+  /** Where upstream.identity's version came from, in words for `accounts verify` and the start-up log. */
+  identitySource: string;
+  models: { mapping: ModelMapping; fallback: Record<string, string>; alternatives: Record<string, string[]> };
   server: { shutdownTimeoutMs: number; pingIntervalMs: number };
   images: { model: string };
   webSearch: { model: string; resolveTimeoutMs: number; resolveRedirects: boolean };
@@ -299,6 +302,15 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
   if (user.storage?.driver === "redis" && !user.storage.url) {
     issues.push({ path: "storage.url", expected: 'a redis:// URL when driver is "redis"', found: "nothing", origin: "file" });
   }
+  const clientVersion = input.env.AGCP_CLIENT_VERSION;
+  if (clientVersion && !versionString().safeParse(clientVersion).success) {
+    issues.push({ path: "AGCP_CLIENT_VERSION", expected: VERSION_EXPECTED, found: describeValue(clientVersion, []), origin: "env" });
+  }
+  const fileIdentity = user.upstream?.identity;
+  if (fileIdentity?.family && fileIdentity.family !== "cli" && !fileIdentity.version && !clientVersion && !fileIdentity.userAgent) {
+    // The default version is agy's numbering; the desktop families count differently (2.x).
+    issues.push({ path: "upstream.identity.version", expected: `the ${fileIdentity.family} client's version with family "${fileIdentity.family}"`, found: "nothing", origin: "file" });
+  }
   if (issues.length > 0) throw new ConfigError(issues, input.fileLabel);
 
   const top = { ...user, ...overrides };
@@ -306,6 +318,7 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
   const pool = mergeReplacingArrays(user.pool ?? {}, structuredClone(DEFAULT_TUNING)) as PoolTuning;
   pool.quota.defaultFloor = floor;
   const upstream = mergeReplacingArrays(user.upstream ?? {}, structuredClone(DEFAULT_UPSTREAM)) as UpstreamOptions;
+  const identitySource = resolveIdentity(upstream.identity, user.upstream?.identity ?? {}, input.env, input.fileLabel ?? "the config file");
   // The OAuth client can come from the environment (a service manager's secret store) and wins over the file.
   if (input.env.AGCP_OAUTH_CLIENT_ID) upstream.oauth.clientId = input.env.AGCP_OAUTH_CLIENT_ID;
   if (input.env.AGCP_OAUTH_CLIENT_SECRET) upstream.oauth.clientSecret = input.env.AGCP_OAUTH_CLIENT_SECRET;
@@ -344,6 +357,7 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
       flushIntervalMs: user.storage?.flushIntervalMs ?? DEFAULTS.storage.flushIntervalMs,
     },
     upstream,
+    identitySource,
     models: {
       mapping: {
         exact: { ...DEFAULT_MODEL_MAPPING.exact, ...user.models?.exact },
@@ -351,6 +365,7 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
         patterns: [...(user.models?.patterns ?? []), ...DEFAULT_MODEL_MAPPING.patterns],
       },
       fallback: { ...user.models?.fallback },
+      alternatives: { ...DEFAULT_MODEL_ALTERNATIVES, ...user.models?.alternatives },
     },
     server: {
       shutdownTimeoutMs: user.server?.shutdownTimeoutMs ?? DEFAULTS.server.shutdownTimeoutMs,
@@ -371,4 +386,30 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
     requestLog: { ...DEFAULTS.requestLog, ...user.requestLog },
     agentSdkIdentity: { ...DEFAULTS.agentSdkIdentity, ...user.agentSdkIdentity },
   };
+}
+
+/**
+ * Applies AGCP_USER_AGENT / AGCP_CLIENT_VERSION over the file and says where the identity came from.
+ * A version other than the default's drops the default's changelist (it belongs to that build) unless
+ * one was configured.
+ */
+function resolveIdentity(identity: UpstreamIdentity, fromFile: NonNullable<NonNullable<AgcpConfig["upstream"]>["identity"]>, env: ConfigEnv, fileLabel: string): string {
+  let source = `the built-in default (agy ${DEFAULT_IDENTITY.version}, as captured)`;
+  if (fromFile.version !== undefined) source = `upstream.identity.version in ${fileLabel}`;
+  if (env.AGCP_CLIENT_VERSION) {
+    identity.version = env.AGCP_CLIENT_VERSION;
+    source = "AGCP_CLIENT_VERSION";
+  }
+  if (fromFile.userAgent) source = `upstream.identity.userAgent in ${fileLabel}`;
+  if (env.AGCP_USER_AGENT) {
+    identity.userAgent = env.AGCP_USER_AGENT;
+    source = "AGCP_USER_AGENT";
+  }
+  if (identity.version !== DEFAULT_IDENTITY.version && fromFile.changelist === undefined) identity.changelist = "";
+  return source;
+}
+
+/** True when nobody chose the identity, so a local install's version may stand in. */
+export function identityIsDefault(config: ResolvedConfig): boolean {
+  return config.identitySource.startsWith("the built-in default");
 }

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import type { PoolTuning } from "../pool/tuning.ts";
+import { IDENTITY_FAMILIES } from "../upstream/identity.ts";
 import type { UpstreamOptions } from "../upstream/options.ts";
 import type { AgcpConfig, AgcpPoolOptions, AgcpUpstreamOptions } from "./types.ts";
 
@@ -39,6 +40,9 @@ function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
 function obj<T extends z.core.$ZodLooseShape>(shape: T) {
   return z.strictObject(shape, { error: "an object" });
 }
+
+export const VERSION_EXPECTED = 'a version like "1.3.0"';
+export const versionString = () => z.string({ error: VERSION_EXPECTED }).regex(/^\d+(\.\d+){1,3}$/, { error: VERSION_EXPECTED });
 
 const httpUrl = (expected = "an http(s) URL") =>
   z.string({ error: expected }).refine((s) => /^https?:\/\/[^\s/]+/.test(s), { error: expected });
@@ -149,9 +153,14 @@ export const upstreamSchema = obj({
     scopes: z.array(nonEmptyString(), { error: "an array of scope strings" }).optional(),
   }).optional(),
   identity: obj({
-    userAgent: nonEmptyString().optional(),
-    clientName: nonEmptyString().optional(),
-    clientVersion: nonEmptyString().optional(),
+    family: oneOf(IDENTITY_FAMILIES).optional(),
+    version: versionString().optional(),
+    os: z.string({ error: "a string" }).optional(),
+    arch: z.string({ error: "a string" }).optional(),
+    changelist: z.string({ error: "a string" }).optional(),
+    userAgent: z.string({ error: "a string" }).optional(),
+    headers: z.record(z.string(), z.string({ error: "a string" }), { error: "an object of header name → value" }).optional(),
+    detect: bool().optional(),
   }).optional(),
   requestTimeoutMs: positiveInt().optional(),
   refreshSkewMs: nonNegativeInt().optional(),
@@ -190,6 +199,7 @@ export const configSchema = obj({
       })
       .optional(),
     fallback: z.record(z.string(), modelName(), { error: "an object of model name → fallback model" }).optional(),
+    alternatives: z.record(z.string(), z.array(modelName(), { error: "an array of model ids" }), { error: "an object of model id → stand-in ids" }).optional(),
   }).optional(),
   server: obj({
     shutdownTimeoutMs: nonNegativeInt().optional(),

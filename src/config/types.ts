@@ -19,7 +19,7 @@ export interface AgcpQuotaFloors {
    * quota data is fresh), so it keeps a reserve. Default: 0.05 (5 %).
    */
   floor?: number;
-  /** Per-model floors, e.g. `{ "claude-opus-4-5-thinking": 0.2 }`. Override `floor`. Default: none. */
+  /** Per-model floors, e.g. `{ "claude-opus-5-5-high": 0.2 }`. Override `floor`. Default: none. */
   models?: Record<string, number>;
   /**
    * Floors per upstream quota pool ("gemini"; "claude" = Claude and GPT-OSS) and window ("5h",
@@ -219,8 +219,30 @@ export interface AgcpUpstreamOptions {
     clientSecret?: string;
     scopes?: string[];
   };
-  /** How agcp identifies itself upstream. Default: the Antigravity client's values. */
-  identity?: { userAgent?: string; clientName?: string; clientVersion?: string };
+  /**
+   * How agcp identifies itself upstream: only a User-Agent, in an official client's form. Upstream
+   * gates on its version; when Google raises the gate, raise `version` (env AGCP_CLIENT_VERSION).
+   * Default: agy's form, `antigravity/cli/1.2.0 (aidev_client; os_type=…; arch=…; cl=978750357;
+   * auth_method=consumer)`, or the version of a local agy / Antigravity install when one is found.
+   */
+  identity?: {
+    /** "cli" (agy), "hub" (desktop), "ide" (language server) or "legacy" (`antigravity/<v> os/arch`). Default: "cli". */
+    family?: "cli" | "hub" | "ide" | "legacy";
+    /** Env AGCP_CLIENT_VERSION. Default: "1.2.0" (cli), or what a local install reports. */
+    version?: string;
+    /** Go names ("linux", "darwin", "windows"). Default: this machine's. */
+    os?: string;
+    /** Go names ("amd64", "arm64"). Default: this machine's. */
+    arch?: string;
+    /** agy's `cl=` build number. Default: 1.2.0's; left out for other versions unless set. */
+    changelist?: string;
+    /** The whole User-Agent verbatim; wins over the parts above. Env AGCP_USER_AGENT. Default: built from them. */
+    userAgent?: string;
+    /** Extra headers on every Cloud Code call (official clients send none). Default: {}. */
+    headers?: Record<string, string>;
+    /** Look for a local agy / Antigravity install when no version is configured. Default: true. */
+    detect?: boolean;
+  };
   /** Longest wait for response headers of one upstream request, and between chunks of a running stream. Default: 60000. */
   requestTimeoutMs?: number;
   /** Access tokens are refreshed this long before they expire. Default: 300000 (5 min). */
@@ -242,6 +264,12 @@ export interface AgcpModelOptions {
   patterns?: Array<{ match: string; to: string }>;
   /** Model → model to try when every account is limited for it (one level deep). Default: none. */
   fallback?: Record<string, string>;
+  /**
+   * Upstream id → stand-ins, in order, for an account whose catalog lacks it (only for mapped names,
+   * e.g. `claude-opus-*`, never for an id the client named itself). Merged over the built-in table,
+   * which sends Claude 5.5 to 4.6 and Gemini 3.8 Flash to 3.7 on accounts without them.
+   */
+  alternatives?: Record<string, string[]>;
 }
 
 export interface AgcpServerOptions {

@@ -3,6 +3,7 @@
  * finding with its fix. Plain functions over injected config, store and fetch so tests drive it
  * against the simulator.
  */
+import { userAgentOf } from "../upstream/identity.ts";
 import type { ResolvedConfig } from "../config/resolve.ts";
 import { ANTIGRAVITY_OAUTH_CLIENT } from "../upstream/options.ts";
 import { createUpstreamClient } from "../upstream/client.ts";
@@ -41,7 +42,9 @@ export function oauthFinding(config: ResolvedConfig, env: Record<string, string 
 }
 
 function identityFinding(config: ResolvedConfig, accountFindings: Finding[]): Finding {
-  const ua = config.upstream.identity.userAgent;
+  // The User-Agent is built from family/version/os/arch unless given whole; say where it came from.
+  const ua = userAgentOf(config.upstream.identity);
+  const from = ` (from ${config.identitySource})`;
   const catalogOk = accountFindings.some((f) => f.status !== "fail");
   const anyAccount = accountFindings.length > 0;
   const rejected = accountFindings.filter((f) => /no longer supported|out of date|Requested entity was not found/i.test(f.message));
@@ -49,14 +52,14 @@ function identityFinding(config: ResolvedConfig, accountFindings: Finding[]): Fi
     return {
       check: "identity",
       status: "fail",
-      message: `User-Agent "${ua}": upstream refuses it (${rejected.map((f) => f.subject).join(", ")}).`,
-      fix: "Raise the version in upstream.identity (see the README's \"What changed upstream\").",
+      message: `User-Agent "${ua}"${from}: upstream refuses it (${rejected.map((f) => f.subject).join(", ")}).`,
+      fix: "Raise upstream.identity.version or AGCP_CLIENT_VERSION (see the README's \"What changed upstream\").",
     };
   }
   return {
     check: "identity",
     status: "ok",
-    message: `User-Agent "${ua}"${catalogOk ? ": upstream answered the catalog with it" : anyAccount ? ": not confirmed (no account reached the catalog)" : ""}.`,
+    message: `User-Agent "${ua}"${from}${catalogOk ? ": upstream answered the catalog with it" : anyAccount ? ": not confirmed (no account reached the catalog)" : ""}.`,
   };
 }
 

@@ -64,6 +64,8 @@ export class Candidates {
     readonly model: string,
     readonly rung: number,
     readonly now: number,
+    /** Slots that cannot serve this request at all (e.g. the model is not in their catalog); null: none. */
+    private readonly excluded: Uint8Array | null = null,
   ) {
     const t = snapshot.tuning;
     const w = t.hybrid.weights;
@@ -103,11 +105,13 @@ export class Candidates {
 
   /** Until when the account is out for this model whatever the rung (+∞: disabled or invalid). */
   hardUntil(slot: number): number {
+    if (this.excluded?.[slot]) return Number.POSITIVE_INFINITY;
     return this.cols[slot * M_STRIDE + M_HARD_UNTIL] ?? Number.POSITIVE_INFINITY;
   }
 
   usable(slot: number): boolean {
     if (slot < 0 || slot >= this.size) return false;
+    if (this.excluded?.[slot]) return false;
     const now = this.now;
     const mo = slot * M_STRIDE;
     const ao = slot * A_STRIDE;
@@ -159,7 +163,8 @@ export class Candidates {
       bestSlot = preferSlot;
       bestScore = this.score(preferSlot) + bonus;
     }
-    if (this.rung === 0) return this.bestByBlocks(start, bestSlot, bestScore);
+    // Block summaries hold for every request on this model; a filtered scan must neither use nor overwrite them.
+    if (this.rung === 0 && !this.excluded) return this.bestByBlocks(start, bestSlot, bestScore);
     const from = start > 0 && start < n ? start : 0;
     for (let k = 0; k < n; k++) {
       let slot = from + k;
@@ -302,7 +307,7 @@ export class Candidates {
     let lowest: number = LADDER.length;
     for (let slot = 0; slot < this.size; slot++) {
       const mo = slot * M_STRIDE;
-      if (cols[mo + M_HARD_UNTIL]! > now) continue;
+      if (cols[mo + M_HARD_UNTIL]! > now || this.excluded?.[slot]) continue;
       const ao = slot * A_STRIDE;
       const rung =
         acc[ao + A_TOKENS_OK_AT]! > now

@@ -43,6 +43,8 @@ export interface SelectOptions {
   explain?: boolean;
   /** Overrides tuning.maxWaitMs for reporting `waitMs` when everything is cooled. */
   maxWaitMs?: number;
+  /** Accounts that cannot serve this request at all (not in their catalog); never picked. */
+  exclude?: ReadonlySet<string>;
 }
 
 export interface ProbeDue {
@@ -165,7 +167,7 @@ export function createPool(options: PoolOptions): Pool {
     select(model, opts = {}) {
       return selectAccount(
         snap,
-        { model, sessionId: opts.sessionId, explain: opts.explain },
+        { model, sessionId: opts.sessionId, explain: opts.explain, ...(opts.exclude && { exclude: opts.exclude }) },
         { strategy, now: clock(), random, tuning, maxWaitMs: opts.maxWaitMs, inFlight: inFlightOf, ...floors },
       );
     },

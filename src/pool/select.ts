@@ -3,6 +3,8 @@
  * usable account. Cooled, invalid and disabled accounts are never picked on any rung.
  */
 import { Candidates, LADDER } from "./candidates.ts";
+import { poolOfModel } from "../google/quota-pools.ts";
+import { activePoolCooldown } from "./cooldown.ts";
 import { formatInstant, skippedOn } from "./explain.ts";
 import type { FloorSettings } from "./quota.ts";
 import { M_HARD_UNTIL, M_STRIDE, type PoolSnapshot } from "./snapshot.ts";
@@ -16,6 +18,8 @@ export interface SelectRequest {
   sessionId?: string;
   /** Build skip reasons (walks and formats the whole pool: debug only). */
   explain?: boolean;
+  /** Accounts that cannot serve this request whatever their state (the caller knows why, e.g. their catalog). */
+  exclude?: ReadonlySet<string>;
 }
 
 export interface SelectContext extends FloorSettings {
@@ -53,13 +57,14 @@ export function selectAccount(pool: PoolSnapshot, req: SelectRequest, ctx: Selec
     ...(ctx.inFlight && { inFlight: ctx.inFlight }),
   };
 
+  const excluded = excludedSlots(pool, req.exclude);
   for (let rung = 0; rung < LADDER.length; rung++) {
-    let candidates = new Candidates(pool, req.model, rung, now);
+    let candidates = new Candidates(pool, req.model, rung, now, excluded);
     if (rung === 1) {
       // Skip straight to the first rung that can succeed (or give up if only hard limits are left).
       rung = Math.max(1, candidates.lowestUsableRung());
       if (rung >= LADDER.length) break;
-      if (rung !== 1) candidates = new Candidates(pool, req.model, rung, now);
+      if (rung !== 1) candidates = new Candidates(pool, req.model, rung, now, excluded);
     }
     const pick = strategy.pick(candidates, pickCtx);
     if (!pick) continue;
@@ -83,17 +88,43 @@ export function selectAccount(pool: PoolSnapshot, req: SelectRequest, ctx: Selec
     }
     return selection;
   }
-  return noneAvailable(pool, req, ctx);
+  return noneAvailable(pool, req, ctx, excluded);
 }
 
-function noneAvailable(pool: PoolSnapshot, req: SelectRequest, ctx: SelectContext): SelectionNone {
+function excludedSlots(pool: PoolSnapshot, ids: ReadonlySet<string> | undefined): Uint8Array | null {
+  if (!ids || ids.size === 0) return null;
+  let mask: Uint8Array | null = null;
+  for (const id of ids) {
+    const slot = pool.slotOf(id);
+    if (slot < 0) continue;
+    mask ??= new Uint8Array(pool.size);
+    mask[slot] = 1;
+  }
+  return mask;
+}
+
+/** Accounts kept out by the model's pool (a quota 429 or an empty window), and how many by the weekly one. */
+function poolOutCounts(snap: PoolSnapshot, model: string, now: number): { out: number; weekly: number } {
+  let out = 0;
+  let weekly = 0;
+  for (const s of snap.states) {
+    if (!s.enabled || s.invalid) continue;
+    const c = activePoolCooldown(s, model, now);
+    if (!c) continue;
+    out++;
+    if (c.window === "weekly") weekly++;
+  }
+  return { out, weekly };
+}
+
+function noneAvailable(pool: PoolSnapshot, req: SelectRequest, ctx: SelectContext, excluded: Uint8Array | null): SelectionNone {
   const { now } = ctx;
   const cols = pool.model(req.model);
   let earliest = Number.POSITIVE_INFINITY;
   let cooled = 0;
   for (let slot = 0; slot < pool.size; slot++) {
     const until = cols[slot * M_STRIDE + M_HARD_UNTIL]!;
-    if (until === Number.POSITIVE_INFINITY) continue;
+    if (until === Number.POSITIVE_INFINITY || excluded?.[slot]) continue;
     cooled++;
     if (until < earliest) earliest = until;
   }
@@ -110,13 +141,20 @@ function noneAvailable(pool: PoolSnapshot, req: SelectRequest, ctx: SelectContex
     };
   }
   const maxWaitMs = ctx.maxWaitMs ?? ctx.tuning.maxWaitMs;
+  const quotaPool = poolOfModel(req.model);
+  const out = quotaPool ? poolOutCounts(pool, req.model, now) : { out: 0, weekly: 0 };
+  const what =
+    quotaPool && out.out === cooled
+      ? `out of their ${quotaPool} quota pool${out.weekly > 0 ? ` (${out.weekly} until the weekly reset)` : ""}`
+      : "rate-limited";
   const none: SelectionNone = {
     ok: false,
     reason: "cooling",
-    message: `All ${cooled} usable accounts are rate-limited for ${req.model}; the earliest resets at ${formatInstant(earliest, now)}.`,
+    message: `All ${cooled} usable accounts are ${what} for ${req.model}; the earliest resets at ${formatInstant(earliest, now)}.`,
     earliestResetAt: earliest,
     skipped,
   };
+  if (quotaPool && out.out > 0) none.poolOut = { pool: quotaPool, accounts: out.out, weekly: out.weekly };
   if (earliest - now <= maxWaitMs) none.waitMs = Math.max(0, earliest - now);
   return none;
 }

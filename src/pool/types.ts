@@ -120,6 +120,8 @@ export interface SelectionNone {
   earliestResetAt?: number;
   /** Set when the earliest reset is within the allowed wait: wait this long, then select again. */
   waitMs?: number;
+  /** How many accounts the model's quota pool keeps out (and how many of them until the weekly reset). */
+  poolOut?: { pool: PoolId; accounts: number; weekly: number };
   skipped: Skip[];
 }
 

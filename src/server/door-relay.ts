@@ -9,6 +9,7 @@ import { relay, type ApiName, type AttemptTarget, type Opened } from "./relay.ts
 import type { Runtime } from "./runtime.ts";
 import { SseChannel, type SseFormat } from "./sse-channel.ts";
 import { readUpstream } from "./upstream-read.ts";
+import { versionRefusalGuard } from "./version-refusal.ts";
 
 /** Waits shorter than this (ladder throttles) do not commit a stream's headers early. */
 const COMMIT_WAIT_MS = 1000;
@@ -64,9 +65,14 @@ export async function answerJson<T>(
   const result = await relay(rt, relayJob(door, signal), {}, async (opened) => {
     const t = translate(opened);
     t.start();
-    await readUpstream(opened, rt.config.upstream.requestTimeoutMs, (chunks) => {
-      for (const chunk of chunks) t.push(chunk);
-    });
+    await readUpstream(
+      opened,
+      rt.config.upstream.requestTimeoutMs,
+      (chunks) => {
+        for (const chunk of chunks) t.push(chunk);
+      },
+      versionRefusalGuard(rt),
+    );
     assertComplete(t);
     t.finish();
     usage = t.usage;
@@ -117,7 +123,7 @@ export function answerStream(
       rt.metrics.ttfb.observe({ model: opened.model.upstream }, (performance.now() - door.receivedAt) / 1000);
       channel.send(pending, decisionHeaders(opened.accountId, opened.attempt));
       pending = "";
-    });
+    }, versionRefusalGuard(rt));
     assertComplete(t);
     channel.send(t.finish());
     usage = t.usage;

@@ -13,7 +13,8 @@ export function withEffortTier(rt: Runtime, req: Pick<MessagesRequest, "model" |
   const named = req.model.trim().replace(/\[[^\]]*\]$/, "");
   if (named === model.upstream) return model;
   const id = effortTierId(model.upstream, requestedEffort(req), (candidate) => offers(rt, candidate));
-  return id === model.upstream ? model : rt.catalog.resolve(id);
+  // Still a name agcp mapped: an account without this tier may serve its stand-in.
+  return id === model.upstream ? model : { ...rt.catalog.resolve(id), mapped: true };
 }
 
 function offers(rt: Runtime, id: string): boolean {

@@ -51,7 +51,10 @@ const UPSTREAM_TO_CLIENT: Record<UpstreamError["kind"], ApiErrorType> = {
 
 function fromUpstream(err: UpstreamError): ApiError {
   // Upstream's 404 (a model it does not offer) is as final as a 400, but the client should read "not found".
-  if (err.kind === "bad_request" && err.status === 404) return new ApiError("not_found_error", err.message);
+  if (err.kind === "bad_request" && err.status === 404) {
+    // Upstream's words name nothing ("Requested entity was not found."): say which model it was.
+    return new ApiError("not_found_error", err.model && !err.message.includes(err.model) ? `${err.message} (upstream model ${err.model})` : err.message);
+  }
   const type = UPSTREAM_TO_CLIENT[err.kind];
   const message = err.kind === "bad_request" ? err.message : `Upstream ${err.kind.replace("_", " ")}: ${err.message}`;
   // A silent upstream is a gateway timeout: the client may try again, nothing was wrong with its request.

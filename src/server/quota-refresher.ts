@@ -1,6 +1,7 @@
 import type { ConsolaInstance } from "consola";
 import type { Pool } from "../pool/pool.ts";
 import type { PoolTuning } from "../pool/tuning.ts";
+import { parseCatalog } from "../google/catalog.ts";
 import type { UpstreamAccount, UpstreamClient } from "../upstream/client.ts";
 import { UpstreamError } from "../upstream/errors.ts";
 import { readAccountQuota } from "../upstream/quota-read.ts";
@@ -50,9 +51,11 @@ export function startQuotaRefresher(opts: QuotaRefresherOptions) {
       try {
         const info = await upstream.discover(account);
         pool.setTier(id, info.tier);
+        // One read gives the account's catalog (what it may call), its per-model quota and its windows.
         const quota = await readAccountQuota(upstream, account);
         if (quota.summaryProblem) log.debug(`[quota] ${id}: no quota summary (${quota.summaryProblem})`);
-        catalog.learn(quota.models);
+        if (quota.catalogAnswer !== undefined) catalog.learnAccount(id, parseCatalog(quota.catalogAnswer));
+        else catalog.learn(quota.models);
         pool.setQuota(id, quota.models, quota.windows);
         return true;
       } catch (err) {

@@ -2,9 +2,12 @@ import { ApiError } from "../anthropic/errors.ts";
 import { applyAgentIdentityPolicy } from "../google/agent-identity.ts";
 import type { ResolvedModel } from "../google/models.ts";
 import type { CloudCodeRequest } from "../google/request.ts";
+import type { ThinkingModelInfo } from "../google/thinking.ts";
 import { formatDuration } from "../pool/explain.ts";
 import type { SelectionNone, Skip } from "../pool/types.ts";
+import { isEntityNotFound } from "../google/gate-probe.ts";
 import { UpstreamError } from "../upstream/errors.ts";
+import { userAgentOf } from "../upstream/identity.ts";
 import type { Caller } from "../keys/types.ts";
 import { toApiError } from "./errors.ts";
 import type { RequestAttempt } from "./request-log.ts";
@@ -19,6 +22,8 @@ export type ApiName = "anthropic" | "openai-chat" | "openai-responses" | "openai
 export interface AttemptTarget {
   model: ResolvedModel;
   projectId: string;
+  /** The chosen account's catalog entry for the model (limits, thinking budget/level), when read. */
+  thinkingInfo?: ThinkingModelInfo;
 }
 
 /**
@@ -130,7 +135,8 @@ function recordRequest(rt: Runtime, job: RelayJob, trail: Trail, started: { at: 
   const usage = trail.opened?.usage ?? { input: 0, output: 0, cached: 0 };
   // A stream the client left still had an account serving it: name that account.
   const account = result?.accountId ?? trail.opened?.accountId ?? null;
-  const model = trail.model.upstream;
+  // The id the serving account knows the model by (its own best id for a mapped name).
+  const model = trail.opened?.model.upstream ?? trail.model.upstream;
   rt.requests.add({
     at: new Date(started.at).toISOString(),
     api: job.api,
@@ -182,15 +188,20 @@ async function relayAttempts<T>(
   const canWait = (ms: number) => Date.now() + ms <= deadline;
 
   for (let attempt = 1; attempt <= maxAttempts; ) {
+    // Only accounts whose catalog has the model (or, for a mapped name, a stand-in) may be picked.
+    const exclude = rt.catalog.cannotServe(model);
     const selection = pool.select(model.upstream, {
       sessionId: job.sessionId,
       explain,
       maxWaitMs: Math.max(0, deadline - Date.now()),
+      ...(exclude.size > 0 && { exclude }),
     });
     if (debug) for (const s of selection.skipped) log.debug(`[pool] ${model.upstream}: skip ${s.accountId}: ${s.why}`);
     traceSkips(trail, model.upstream, selection.skipped);
 
     if (!selection.ok) {
+      // The accounts left out for their catalog were the only usable ones.
+      if (selection.reason === "unavailable" && exclude.size > 0) throw notServed(rt, model, exclude, lastError);
       if (selection.waitMs !== undefined && canWait(selection.waitMs)) {
         log.info(`[pool] every account is limited for ${model.upstream}; waiting ${formatDuration(selection.waitMs)} for the first reset`);
         trail.trace.push(`every account limited for ${model.upstream}: waited ${formatDuration(selection.waitMs)} for the first reset`);
@@ -235,20 +246,24 @@ async function relayAttempts<T>(
     let opened: Opened | undefined;
     const attemptAt = performance.now();
     pool.started(accountId);
+    // What this account calls the model: its own best id for a mapped name, a retired id's successor.
+    const served = rt.catalog.forAccount(accountId, model) ?? model;
+    if (debug && served.upstream !== model.upstream) log.debug(`[models] ${accountId} serves ${model.upstream} as ${served.upstream}`);
     try {
       const projectId = credentials.projectId ?? (await rt.upstream.discover(credentials)).projectId;
-      const conversion = job.prepare({ model, projectId });
+      const entry = rt.catalog.accountCatalog(accountId)?.models[served.upstream];
+      const conversion = job.prepare({ model: served, projectId, ...(entry && { thinkingInfo: entry }) });
       // Whatever door the request came in by: Gemini refuses `claude -p`'s identity sentence.
-      const identity = applyAgentIdentityPolicy(conversion.envelope.request, model.family, rt.config.agentSdkIdentity);
+      const identity = applyAgentIdentityPolicy(conversion.envelope.request, served.family, rt.config.agentSdkIdentity);
       const sentAt = performance.now();
       const response = await rt.upstream.generate(credentials, conversion.envelope, {
         stream: job.upstreamStream || conversion.thinking,
         signal: job.signal,
         thinking: conversion.thinking,
-        agentSdkIdentity: identity.present && model.family === "gemini",
+        agentSdkIdentity: identity.present && served.family === "gemini",
       });
       rt.metrics.upstreamLatency.observe({ model: model.upstream }, (performance.now() - sentAt) / 1000);
-      opened = { accountId, attempt, model, response, conversion, delivered: false };
+      opened = { accountId, attempt, model: served, response, conversion, delivered: false };
       trail.opened = opened;
       const value = await consume(opened);
       pool.reportSuccess(accountId, model.upstream);
@@ -265,7 +280,17 @@ async function relayAttempts<T>(
         throw err;
       }
       rt.metrics.upstreamErrors.inc({ kind: err.kind, account: accountId });
-      trail.attempts.push({ account: accountId, model: model.upstream, outcome: err.kind, message: err.message, ms: Math.round(performance.now() - attemptAt) });
+      trail.attempts.push({ account: accountId, model: served.upstream, outcome: err.kind, message: err.message, ms: Math.round(performance.now() - attemptAt) });
+      if (!opened?.delivered && isEntityNotFound(err)) {
+        // The account does not have this model after all (entitlement changed, or upstream's gate
+        // for newer models): no fault of its own, so nothing cools; the next pick leaves it out.
+        pool.refundToken(accountId);
+        rt.catalog.markMissing(accountId, served.upstream);
+        log.warn(`[models] ${accountId} → 404 for ${served.upstream} (attempt ${attempt}); routing it elsewhere`);
+        lastError = err;
+        attempt++;
+        continue;
+      }
       if (!opened?.delivered) pool.refundToken(accountId);
       const outcome = pool.reportFailure(accountId, model.upstream, err);
       log.warn(`[pool] ${accountId} → ${err.kind} on ${model.upstream} (attempt ${attempt}): ${err.message} [${describeOutcome(outcome)}]`);
@@ -289,6 +314,29 @@ async function relayAttempts<T>(
     }
   }
   throw lastError ?? new ApiError("api_error", `No upstream attempt succeeded for ${model.upstream}.`);
+}
+
+/**
+ * No account can serve the model: none lists it, or every one that did answered 404. The latter is
+ * also how upstream's newer-models gate looks from here, so say what to raise.
+ */
+function notServed(rt: Runtime, model: ResolvedModel, exclude: ReadonlySet<string>, lastError?: UpstreamError): ApiError {
+  const able = rt.pool.accounts().filter((a) => !exclude.has(a.id));
+  let message: string;
+  if (lastError && isEntityNotFound(lastError)) {
+    message =
+      `Upstream answered 404 "Requested entity was not found" for ${model.upstream} on every account that lists it. ` +
+      `When the catalogs list a model but generation says it does not exist, upstream's version gate for newer models is refusing ` +
+      `agcp's client identity (${userAgentOf(rt.config.upstream.identity)}, from ${rt.config.identitySource}): raise upstream.identity.version ` +
+      `or AGCP_CLIENT_VERSION, and check with \`agcp accounts verify\`.`;
+  } else if (able.length > 0) {
+    message = `Only ${able.map((a) => a.id).join(", ")} can serve ${model.upstream}, and none of them is usable now (disabled or invalid).`;
+  } else {
+    message = `No account serves ${model.upstream}: it is not in the catalog of any of the ${rt.pool.size} accounts.`;
+    const available = rt.catalog.list().filter((m) => m.accounts.length > 0).map((m) => m.id);
+    if (available.length > 0) message += ` Models your accounts serve: ${available.join(", ")}.`;
+  }
+  return new ApiError("not_found_error", message);
 }
 
 function fallbackFor(rt: Runtime, job: RelayJob, model: ResolvedModel): ResolvedModel | undefined {
@@ -317,7 +365,12 @@ function allLimited(rt: Runtime, model: ResolvedModel, sel: SelectionNone, lastE
   else {
     const resetAt = sel.earliestResetAt;
     const when = resetAt ? `the first resets in ${formatDuration(resetAt - now)} (at ${new Date(resetAt).toISOString()})` : "no reset time is known";
-    message = `All ${counts.total} accounts are rate-limited or out of quota for ${model.upstream}; ${when}.`;
+    const out = sel.poolOut;
+    // Upstream limits per pool: say which, and whether it is the weekly wall, so nobody waits 5 hours for a week.
+    const detail = out
+      ? ` (${out.accounts} out of the ${out.pool} quota pool${out.weekly > 0 ? `, ${out.weekly} until its weekly reset` : ""})`
+      : "";
+    message = `All ${counts.total} accounts are rate-limited or out of quota for ${model.upstream}${detail}; ${when}.`;
   }
   if (lastError) message += ` Last upstream error: ${lastError.message}`;
   const headers: Record<string, string> = { "x-should-retry": "false" };

@@ -5,6 +5,7 @@ import { createAgcpMetrics, type AgcpMetrics } from "../metrics/agcp-metrics.ts"
 import { createPool, type Pool } from "../pool/pool.ts";
 import { connectRuntimeState, credentialsOf, openStateStore, poolConfigOf, storedAccountsFor, type RuntimeState } from "../state/index.ts";
 import { createUpstreamClient, type UpstreamAccount, type UpstreamClient } from "../upstream/client.ts";
+import { describeIdentity } from "../upstream/identity.ts";
 import { createKeyGuard, type KeyGuard } from "../keys/guard.ts";
 import { createForecaster, type Forecaster } from "../console/forecast.ts";
 import { observeWindows } from "./routes/account-limits.ts";
@@ -91,7 +92,11 @@ export async function createRuntime(config: ResolvedConfig, opts: RuntimeOptions
   });
   const pool = state.pool;
   const upstream = createUpstreamClient({ ...config.upstream, ...(opts.fetch && { fetch: opts.fetch }) });
-  const catalog = createModelCatalog(config.models.mapping);
+  opts.log.debug(`[upstream] client identity: ${describeIdentity(config.upstream.identity, config.identitySource)}`);
+  const catalog = createModelCatalog(config.models.mapping, {
+    alternatives: config.models.alternatives,
+    onMigrate: (from, to) => opts.log.info(`[models] ${from} was retired upstream; requests for it go to its successor ${to}`),
+  });
   const metrics = createAgcpMetrics();
   metrics.accounts.collect(() => {
     const c = pool.counts();

@@ -1,3 +1,4 @@
+import { chunkText } from "../google/gate-probe.ts";
 import { parseSseBatches, SseIdleError } from "../google/stream.ts";
 import type { CloudCodeResponse } from "../google/types.ts";
 import { UpstreamError } from "../upstream/errors.ts";
@@ -9,12 +10,27 @@ import type { Opened } from "./relay.ts";
  * becomes a network UpstreamError (pings would otherwise keep every timeout along the way from
  * ever firing). Shared by every door: what differs between APIs is only what the chunks become.
  */
-export async function readUpstream(opened: Opened, idleMs: number, onChunks: (chunks: CloudCodeResponse[]) => void): Promise<void> {
+export async function readUpstream(
+  opened: Opened,
+  idleMs: number,
+  onChunks: (chunks: CloudCodeResponse[]) => void,
+  /** Sees the first answer text before the client does, and may throw (upstream's version refusal). */
+  firstText?: (text: string) => void,
+): Promise<void> {
   const body = opened.response.body;
   if (!body) throw new UpstreamError({ kind: "empty_response", message: "Upstream answered with no body." });
+  let watching = firstText !== undefined;
   try {
     for await (const batch of parseSseBatches(body, { idleMs })) {
-      onChunks(batch.map((data) => (data as { response?: CloudCodeResponse }).response ?? (data as CloudCodeResponse)));
+      const chunks = batch.map((data) => (data as { response?: CloudCodeResponse }).response ?? (data as CloudCodeResponse));
+      if (watching) {
+        const text = chunks.map(chunkText).join("");
+        if (text.trim() !== "") {
+          watching = false;
+          firstText?.(text);
+        }
+      }
+      onChunks(chunks);
     }
   } catch (err) {
     if (err instanceof UpstreamError) throw err;

@@ -1,6 +1,6 @@
 import { accountBlocked, projectDenied } from "./access.ts";
+import { availableModels } from "./catalog.ts";
 import { authenticate, countRequest, invalidJson, readJson, type SimContext } from "./http.ts";
-import { quotaInfoFor } from "./quota-pools.ts";
 import { rpcError } from "./rpc-error.ts";
 import { projectIdFor, shortHash, type SimAccount } from "./state.ts";
 import type { SimTier } from "./types.ts";
@@ -14,7 +14,10 @@ interface TierInfo {
   description: string;
 }
 
-const FREE: TierInfo = { id: "free-tier", name: "Gemini Code Assist for individuals", description: "Free tier" };
+/** Consumer (Google AI Pro / free) accounts all share this project [X-AGY120; X-BB]. */
+export const CONSUMER_PROJECT = "aicode-consumers";
+
+const FREE: TierInfo = { id: "free-tier", name: "Antigravity", description: "Free tier" };
 const STANDARD: TierInfo = { id: "standard-tier", name: "Gemini Code Assist", description: "Standard tier" };
 const PRO_PAID: TierInfo = { id: "g1-pro-tier", name: "Google AI Pro", description: "Google AI Pro subscription" };
 const ULTRA: TierInfo = { id: "g1-ultra-tier", name: "Google AI Ultra", description: "Google AI Ultra subscription" };
@@ -74,6 +77,7 @@ export async function handleLoadCodeAssist(ctx: SimContext): Promise<Response> {
     account.counters.badRequests++;
     return rpcError("INVALID_ARGUMENT", problem);
   }
+  if (account.projectId === CONSUMER_PROJECT) return Response.json(consumerAnswer(account.tier));
   const answer: Record<string, unknown> = {};
   if (account.projectId !== null) {
     answer.currentTier = { ...currentTier(account.tier), userDefinedCloudaicompanionProject: false };
@@ -84,6 +88,21 @@ export async function handleLoadCodeAssist(ctx: SimContext): Promise<Response> {
   if (paid && account.projectId !== null) answer.paidTier = paid;
   answer.gcpManaged = false;
   return Response.json(answer);
+}
+
+/** The consumer shape agy sees: free-tier current tier, the subscription as paidTier with its credits. */
+function consumerAnswer(tier: SimTier): Record<string, unknown> {
+  const answer: Record<string, unknown> = { currentTier: { id: FREE.id, name: FREE.name } };
+  const paid = paidTier(tier);
+  if (paid) {
+    answer.paidTier = {
+      id: paid.id,
+      name: paid.name,
+      availableCredits: [{ creditType: "GOOGLE_ONE_AI", creditAmount: "1000", minimumCreditAmountForUsage: "10" }],
+    };
+  }
+  answer.cloudaicompanionProject = CONSUMER_PROJECT;
+  return answer;
 }
 
 export async function handleOnboardUser(ctx: SimContext): Promise<Response> {
@@ -148,14 +167,5 @@ export async function handleFetchAvailableModels(ctx: SimContext): Promise<Respo
   const { account, body } = started;
   const denied = accountBlocked(ctx, account) ?? (body.project === undefined ? null : projectDenied(account, body.project));
   if (denied) return denied;
-  const { state } = ctx;
-  const models: Record<string, unknown> = {};
-  for (const model of state.config.models) {
-    models[model.id] = {
-      displayName: model.displayName,
-      quotaInfo: quotaInfoFor(state, account, model.id),
-      ...(model.maxOutputTokens ? { maxOutputTokens: model.maxOutputTokens } : {}),
-    };
-  }
-  return Response.json({ models });
+  return Response.json(availableModels(ctx.state, account));
 }

@@ -5,7 +5,8 @@
  *   GET    /__sim/accounts              List accounts: email, refreshToken, projectId, tier, quotas
  *                                       (remainingFraction + resetTime per model), rateLimitPerMinute,
  *                                       revoked / validationRequired / banned flags, fault, counters.
- *   GET    /__sim/accounts/:email       One account (404 if unknown).
+ *   GET    /__sim/accounts/:email       One account (404 if unknown), with the last request's headers
+ *                                       (counters.lastRequestHeaders, never Authorization) and body.
  *   POST   /__sim/accounts              Add an account. Body: SimAccountInit
  *                                       {email, refreshToken, projectId?, tier?, quota?, rateLimitPerMinute?,
  *                                        revoked?, validationRequired?, banned?}. 201 with the account; 409 if it exists.
@@ -26,12 +27,17 @@
  *                                         tier: "free" | "pro" | "ultra"; projectId: string | null;
  *                                         fault: {latencyMs?, dropAfterChunks?, emptyStream?,
  *                                                 capacity?: "503" | "429", serverError?, failNext?} | null;
- *                                         expireAccessTokens: true   (issued access tokens now answer 401).
+ *                                         expireAccessTokens: true   (issued access tokens now answer 401);
+ *                                         models: ["<model id>", …]  the account's entitlements (its catalog;
+ *                                                               other ids answer 404), null for the whole lineup.
  *                                       Answers the updated account.
  *   DELETE /__sim/accounts/:email       Remove an account (its access tokens stop working).
  *   GET    /__sim/validate/:email       The page a VALIDATION_REQUIRED error links to: clears the flag.
  *   GET    /__sim/faults                The global fault (applies to every account), or null.
  *   PATCH  /__sim/faults                Set the global fault (same shape as above) or null to clear.
+ *   GET    /__sim/version-gate          The version gate per User-Agent family ({desktop, cli}: {minimum,
+ *                                       newerModels}), or null when every version passes.
+ *   PATCH  /__sim/version-gate          Change it: {"desktop": {"minimum": "3.0.0"}} (merged), or null / false.
  *   POST   /__sim/reset                 Zero every counter. Body {"quotas": true} also refills every quota;
  *                                       {"faults": true} also clears account and global faults.
  *   GET    /__sim/grounding-redirect/:id  (also HEAD) A web search result's redirect link: 302 to its target.
@@ -47,6 +53,7 @@ import { rpcError } from "./rpc-error.ts";
 import type { SimAccount } from "./state.ts";
 import type { SimAccountInit, SimFault, SimTier } from "./types.ts";
 import { GROUNDING_REDIRECT_PATH, handleGroundingRedirect } from "./web-search.ts";
+import { isVersion, resolveGates } from "./version-gate.ts";
 import { isRecord } from "./wire.ts";
 
 export const CONTROL_PREFIX = "/__sim/";
@@ -94,6 +101,10 @@ export async function handleControl(ctx: SimContext): Promise<Response> {
       return Response.json({ fault: state.globalFault });
     }
   }
+  if (resource === "version-gate" && path.length === 1) {
+    if (method === "GET") return Response.json(state.config.gates);
+    if (method === "PATCH" || method === "PUT") return patchGate(ctx);
+  }
   if (resource === "reset" && path.length === 1 && method === "POST") return reset(ctx);
   if (resource === "stats" && path.length === 1 && method === "GET") return Response.json(state.stats());
   return rpcError("NOT_FOUND", `No control route ${method} ${url.pathname}.`);
@@ -107,7 +118,7 @@ async function addAccount(ctx: SimContext): Promise<Response> {
   if (ctx.state.accounts.has(init.email)) {
     return Response.json({ error: { code: 409, status: "ALREADY_EXISTS", message: `Account ${init.email} exists.` } }, { status: 409 });
   }
-  const problem = accountFieldsProblem(init);
+  const problem = accountFieldsProblem(init, ctx.state.config.models.map((m) => m.id));
   if (problem) return rpcError("INVALID_ARGUMENT", problem);
   const account = ctx.state.addAccount({
     ...(init as unknown as SimAccountInit),
@@ -116,7 +127,7 @@ async function addAccount(ctx: SimContext): Promise<Response> {
   return Response.json(ctx.state.view(account), { status: 201 });
 }
 
-function accountFieldsProblem(body: Record<string, unknown>): string | null {
+function accountFieldsProblem(body: Record<string, unknown>, knownIds: string[]): string | null {
   if (body.tier !== undefined && !TIERS.includes(body.tier as SimTier)) return `tier must be one of ${TIERS.join(", ")}.`;
   if (body.projectId !== undefined && body.projectId !== null && typeof body.projectId !== "string") return "projectId must be a string or null.";
   for (const flag of ["revoked", "validationRequired", "banned"]) {
@@ -124,6 +135,12 @@ function accountFieldsProblem(body: Record<string, unknown>): string | null {
   }
   const rate = body.rateLimitPerMinute;
   if (rate !== undefined && rate !== null && (typeof rate !== "number" || rate < 0)) return "rateLimitPerMinute must be a non-negative number or null.";
+  const models = body.models;
+  if (models !== undefined && models !== null) {
+    if (!Array.isArray(models) || !models.every((m) => typeof m === "string")) return "models must be an array of model ids or null.";
+    const unknown = models.filter((m) => !knownIds.includes(m));
+    if (unknown.length > 0) return `unknown model ids ${unknown.join(", ")}; the lineup has ${knownIds.join(", ")}.`;
+  }
   const quota = body.quota;
   if (quota !== undefined && typeof quota !== "number" && !(isRecord(quota) && Object.values(quota).every((v) => typeof v === "number"))) {
     return "quota must be a number or an object of numbers.";
@@ -140,7 +157,7 @@ async function patchAccount(ctx: SimContext, account: SimAccount): Promise<Respo
   const body = await readJson(ctx.req);
   if (!body.ok || !isRecord(body.value)) return rpcError("INVALID_ARGUMENT", "Body must be a JSON object.");
   const patch = body.value;
-  const problem = accountFieldsProblem(patch);
+  const problem = accountFieldsProblem(patch, state.config.models.map((m) => m.id));
   if (problem) return rpcError("INVALID_ARGUMENT", problem);
   if (patch.resetInMs !== undefined && (typeof patch.resetInMs !== "number" || patch.resetInMs < 0)) {
     return rpcError("INVALID_ARGUMENT", "resetInMs must be a non-negative number.");
@@ -171,7 +188,32 @@ async function patchAccount(ctx: SimContext, account: SimAccount): Promise<Respo
   if (patch.projectId !== undefined) account.projectId = patch.projectId as string | null;
   if (fault !== undefined) account.fault = fault;
   if (patch.expireAccessTokens === true) state.expireAccessTokens(account);
+  if (patch.models !== undefined) account.models = patch.models === null ? null : [...(patch.models as string[])];
   return Response.json(state.view(account));
+}
+
+async function patchGate(ctx: SimContext): Promise<Response> {
+  const { state } = ctx;
+  const body = await readJson(ctx.req);
+  if (!body.ok) return rpcError("INVALID_ARGUMENT", "Invalid JSON payload received.");
+  const value = body.value;
+  if (value === null || value === false) {
+    state.config.gates = null;
+    return Response.json(null);
+  }
+  if (!isRecord(value)) return rpcError("INVALID_ARGUMENT", "Body must be {desktop?, cli?} or null.");
+  const next = resolveGates(state.config.gates ?? undefined);
+  for (const [family, gate] of Object.entries(value)) {
+    if (family !== "desktop" && family !== "cli") return rpcError("INVALID_ARGUMENT", `unknown family ${family}; use desktop or cli.`);
+    if (!isRecord(gate)) return rpcError("INVALID_ARGUMENT", `${family} must be {minimum?, newerModels?}.`);
+    for (const [key, version] of Object.entries(gate)) {
+      if (key !== "minimum" && key !== "newerModels") return rpcError("INVALID_ARGUMENT", `unknown gate field ${key}.`);
+      if (!isVersion(version)) return rpcError("INVALID_ARGUMENT", `${family}.${key} must be a version like "2.9.0".`);
+      next![family][key] = version;
+    }
+  }
+  state.config.gates = next;
+  return Response.json(next);
 }
 
 async function reset(ctx: SimContext): Promise<Response> {

@@ -1,5 +1,6 @@
 import type { SimAccount, SimState } from "./state.ts";
 import type { SimFault } from "./types.ts";
+import { UPSTREAM_ERROR_FAULTS } from "./upstream-errors.ts";
 
 /** The misbehaviour that applies to one generate request (account faults win over global ones). */
 export type ActiveFault = Omit<SimFault, "failNext">;
@@ -39,6 +40,10 @@ export function normaliseFault(value: unknown): SimFault | null | string {
       case "serverError":
         if (typeof v !== "boolean") return `${key} must be a boolean`;
         fault[key] = v;
+        break;
+      case "error":
+        if (!(UPSTREAM_ERROR_FAULTS as readonly unknown[]).includes(v)) return `error must be one of ${UPSTREAM_ERROR_FAULTS.join(", ")}`;
+        fault.error = v as SimFault["error"];
         break;
       case "capacity":
         if (v !== "503" && v !== "429" && v !== 503 && v !== 429) return `capacity must be "503" or "429"`;

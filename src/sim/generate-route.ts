@@ -8,7 +8,9 @@ import { errorInfo, formatGoDuration, formatProseDuration, retryInfo, rpcError }
 import { StallBudget, untilAborted } from "./stall.ts";
 import { shortHash, type SimAccount } from "./state.ts";
 import type { SimModel } from "./types.ts";
+import { upstreamErrorResponse } from "./upstream-errors.ts";
 import { validateGenerateRequest } from "./validate.ts";
+import { judgeClient, NO_LONGER_SUPPORTED } from "./version-gate.ts";
 import { isWebSearch, searchGeneration, type SearchGeneration } from "./web-search.ts";
 import { isRecord, type WireGenerateRequest } from "./wire.ts";
 
@@ -41,10 +43,16 @@ export async function handleGenerate(ctx: SimContext, streaming: boolean): Promi
   const blocked = accountBlocked(ctx, account) ?? projectDenied(account, body.project);
   if (blocked) return blocked;
 
-  const model = typeof body.model === "string" ? state.model(body.model) : undefined;
-  if (!model) {
-    return rpcError("NOT_FOUND", `Requested entity was not found. Model ${JSON.stringify(body.model ?? "")} is not available.`);
+  const userAgent = ctx.req.headers.get("user-agent") ?? "";
+  const requested = typeof body.model === "string" ? body.model : "";
+  if (judgeClient(state.config.gates, userAgent, {}) === "unsupported") {
+    // Upstream does not fail an outdated client: it "answers" every prompt with this sentence.
+    const stand = state.model(requested) ?? { id: requested || "unknown", displayName: requested };
+    return respond(ctx, account, body, stand, { contents: [] }, {}, () => {}, unsupportedAnswer());
   }
+  // Unknown, retired and unentitled ids, and newer models below the newer-models gate, all look alike.
+  const model = state.servedModel(account, requested);
+  if (!model || judgeClient(state.config.gates, userAgent, model) === "newer-models-404") return entityNotFound();
   const validation = validateGenerateRequest(body.request, model);
   const problem = validation.ok ? imageGenProblem(body, model, validation.request) : validation.message;
   if (!validation.ok || problem) {
@@ -85,6 +93,7 @@ async function respond(
   request: WireGenerateRequest,
   fault: ActiveFault,
   settle: (outcome: "ok" | "aborted" | "failed") => void,
+  canned?: Generation,
 ): Promise<Response> {
   const { state } = ctx;
   const streaming = ctx.url.pathname.endsWith(":streamGenerateContent");
@@ -95,16 +104,17 @@ async function respond(
     return new Response(null, { status: 499 });
   }
 
-  const refusal = refuse(ctx, account, model, fault);
+  const refusal = canned ? null : refuse(ctx, account, model, fault);
   if (refusal) {
     settle("failed");
     return refusal;
   }
 
-  const generation = isImageCall(body) ? generateImage(request) : isWebSearch(body, request) ? searchGeneration(request, ctx.url.origin) : generate(request, model);
-  const cached = cachedTokens(account, request, generation.promptTokens);
+  const generation =
+    canned ?? (isImageCall(body) ? generateImage(request) : isWebSearch(body, request) ? searchGeneration(request, ctx.url.origin) : generate(request, model));
+  const cached = canned ? 0 : cachedTokens(account, request, generation.promptTokens);
   const faulty = fault.emptyStream === true || fault.dropAfterChunks !== undefined || fault.stallAfterBytes !== undefined;
-  if (!faulty) state.consumeQuota(account, model.id);
+  if (!faulty && !canned) state.consumeQuota(account, model.id);
 
   const envelope = { model, responseId: shortHash(JSON.stringify(body), 24), cached, generation };
   const mode: Mode = !streaming ? "single" : ctx.url.searchParams.get("alt") === "sse" ? "sse" : "json-array";
@@ -121,11 +131,26 @@ async function respond(
   });
 }
 
+/** 404 exactly as upstream words it, for any model this client or account cannot use. */
+export function entityNotFound(): Response {
+  return rpcError("NOT_FOUND", "Requested entity was not found.");
+}
+
+function unsupportedAnswer(): Generation {
+  return { chunks: [{ text: NO_LONGER_SUPPORTED }], finishReason: "STOP", promptTokens: 1, candidatesTokens: 20, thoughtsTokens: 0 };
+}
+
 /** Errors decided before any output: injected faults, rate limit, exhausted quota. */
 function refuse(ctx: SimContext, account: SimAccount, model: SimModel, fault: ActiveFault): Response | null {
   const { state } = ctx;
   const count429 = (reason: string) => countRateLimited(account, reason);
 
+  if (fault.error) {
+    if (fault.error === "no_capacity") account.counters.serverErrors++;
+    else if (fault.error === "resource_exhausted") count429("RESOURCE_EXHAUSTED");
+    else account.counters.forbidden++;
+    return upstreamErrorResponse(fault.error, { model: model.id, project: account.projectId ?? "" });
+  }
   if (fault.serverError) {
     account.counters.serverErrors++;
     return rpcError("INTERNAL", "Internal error encountered.");

@@ -45,7 +45,10 @@ export function authenticate(ctx: SimContext): { account: SimAccount } | { respo
     };
   }
   const resolved = ctx.state.resolveAccessToken(match[1]);
-  if ("account" in resolved) return { account: resolved.account };
+  if ("account" in resolved) {
+    resolved.account.counters.lastRequestHeaders = visibleHeaders(ctx.req.headers);
+    return { account: resolved.account };
+  }
   const entry = ctx.state.accessTokens.get(match[1]);
   const account = entry ? ctx.state.accounts.get(entry.email) : undefined;
   if (account) account.counters.unauthorized++;
@@ -63,6 +66,15 @@ export function authenticate(ctx: SimContext): { account: SimAccount } | { respo
       ],
     ),
   };
+}
+
+/** What a client sent, for tests that check its identity; the bearer token is never kept. */
+export function visibleHeaders(headers: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  headers.forEach((value, name) => {
+    if (name.toLowerCase() !== "authorization") out[name.toLowerCase()] = value;
+  });
+  return out;
 }
 
 /** Resolves after ms, or early when the signal aborts. */

@@ -1,17 +1,8 @@
-import { SIM_IMAGE_MODEL } from "./image-gen.ts";
+import { LATE_2026_MODELS } from "./lineup.ts";
 import type { ModelFamily, SimModel } from "./types.ts";
 
-export const DEFAULT_SIM_MODELS: readonly SimModel[] = Object.freeze([
-  { id: "claude-sonnet-4-6", displayName: "Claude Sonnet 4.6" },
-  { id: "claude-sonnet-4-6-thinking", displayName: "Claude Sonnet 4.6 (Thinking)" },
-  { id: "claude-opus-4-6-thinking", displayName: "Claude Opus 4.6 (Thinking)" },
-  { id: "gemini-3-flash", displayName: "Gemini 3 Flash" },
-  { id: "gemini-3.1-pro-high", displayName: "Gemini 3.1 Pro (High)" },
-  { id: "gemini-2.5-flash", displayName: "Gemini 2.5 Flash" },
-  SIM_IMAGE_MODEL,
-  // The web search model (catalog webSearchModelIds); also what checkpoint calls use.
-  { id: "gemini-3.1-flash-lite", displayName: "Gemini 3.1 Flash Lite" },
-]);
+/** The lineup every simulated account is entitled to unless told otherwise. */
+export const DEFAULT_SIM_MODELS: readonly SimModel[] = LATE_2026_MODELS;
 
 export function modelFamily(model: Pick<SimModel, "id" | "family">): ModelFamily {
   return model.family ?? (model.id.startsWith("claude") ? "claude" : "gemini");

@@ -7,9 +7,10 @@ import type { SimContext } from "./http.ts";
 import { DEFAULT_SIM_MODELS } from "./models.ts";
 import { handleAuthorize, handleToken, handleUserinfo } from "./oauth.ts";
 import { rpcError } from "./rpc-error.ts";
-import { outdatedClient } from "./client-version.ts";
+import { LATE_2026_CATALOG } from "./lineup.ts";
 import { SimState } from "./state.ts";
 import type { SimOptions } from "./types.ts";
+import { resolveGates } from "./version-gate.ts";
 
 export interface Simulator {
   /** Handles one request in-process; usable as Bun.serve's fetch. */
@@ -41,7 +42,8 @@ export function createSimulator(opts: SimOptions): Simulator {
       accessTokenTtlSec: opts.accessTokenTtlSec ?? DEFAULTS.accessTokenTtlSec,
       clientId: opts.clientId,
       clientSecret: opts.clientSecret,
-      minClientVersion: opts.minClientVersion,
+      gates: resolveGates(opts.versionGates),
+      catalog: { ...LATE_2026_CATALOG, ...opts.catalog },
       now: opts.now ?? Date.now,
     },
     opts.accounts,
@@ -90,10 +92,6 @@ async function route(ctx: SimContext): Promise<Response> {
   const { pathname } = ctx.url;
   const method = ctx.req.method;
   if (pathname.startsWith(CONTROL_PREFIX)) return handleControl(ctx);
-  if (pathname.startsWith("/v1internal")) {
-    const outdated = outdatedClient(ctx);
-    if (outdated) return outdated;
-  }
   if (method === "POST") {
     switch (pathname) {
       case "/v1internal:streamGenerateContent":

@@ -1,7 +1,18 @@
 import { randomBytes, createHash } from "node:crypto";
 import { applyBucketPatch, blockingBucket, bucketFraction, bucketResetAt, bucketsView, drainPool, quotaInfoWindow, readBucketPatch, setLegacyQuota, type BucketState } from "./quota-pools.ts";
 import { poolOfModel } from "../google/quota-pools.ts";
-import type { SimAccountInit, SimAccountView, SimCounters, SimFault, SimModel, SimStats, SimTier, SimTotals } from "./types.ts";
+import type {
+  SimAccountInit,
+  SimAccountView,
+  SimCatalogInfo,
+  SimCounters,
+  SimFault,
+  SimModel,
+  SimStats,
+  SimTier,
+  SimTotals,
+  SimVersionGates,
+} from "./types.ts";
 
 export interface SimConfig {
   models: SimModel[];
@@ -13,7 +24,9 @@ export interface SimConfig {
   accessTokenTtlSec: number;
   clientId?: string;
   clientSecret?: string;
-  minClientVersion?: string;
+  /** null: every client version passes. Mutable through the control API. */
+  gates: SimVersionGates | null;
+  catalog: SimCatalogInfo;
   now: () => number;
 }
 
@@ -50,6 +63,7 @@ export function emptyCounters(): SimCounters {
     sessionsSeen: 0,
     lastRequestBody: null,
     lastGenerateBody: null,
+    lastRequestHeaders: null,
   };
 }
 
@@ -72,6 +86,8 @@ export class SimAccount {
   revoked: boolean;
   validationRequired: boolean;
   banned: boolean;
+  /** Entitled model ids; null means every model of the lineup. */
+  models: string[] | null;
   fault: SimFault | null = null;
   counters: SimCounters = emptyCounters();
   onboarding: OnboardingOp | null = null;
@@ -91,6 +107,7 @@ export class SimAccount {
     this.revoked = init.revoked ?? false;
     this.validationRequired = init.validationRequired ?? false;
     this.banned = init.banned ?? false;
+    this.models = init.models ? [...init.models] : null;
   }
 
   rememberSession(sessionId: string, promptTokens: number): number | undefined {
@@ -129,6 +146,18 @@ export class SimState {
 
   model(id: string): SimModel | undefined {
     return this.config.models.find((m) => m.id === id);
+  }
+
+  /** The models in this account's catalog: its entitlements, in lineup order. */
+  catalogOf(account: SimAccount): SimModel[] {
+    const entitled = account.models;
+    return entitled === null ? this.config.models : this.config.models.filter((m) => entitled.includes(m.id));
+  }
+
+  /** A model this account may call; undefined answers 404 "Requested entity was not found". */
+  servedModel(account: SimAccount, id: string): SimModel | undefined {
+    if (account.models !== null && !account.models.includes(id)) return undefined;
+    return this.model(id);
   }
 
   addAccount(init: SimAccountInit): SimAccount {
@@ -243,6 +272,7 @@ export class SimState {
       refreshToken: account.refreshToken,
       projectId: account.projectId,
       tier: account.tier,
+      models: this.catalogOf(account).map((m) => m.id),
       quotas,
       buckets: bucketsView(this, account),
       rateLimitPerMinute: account.rateLimitPerMinute,
@@ -250,12 +280,17 @@ export class SimState {
       validationRequired: account.validationRequired,
       banned: account.banned,
       fault: account.fault,
-      counters: { ...account.counters, requests: { ...account.counters.requests }, rateLimited: { ...account.counters.rateLimited } },
+      counters: {
+        ...account.counters,
+        requests: { ...account.counters.requests },
+        rateLimited: { ...account.counters.rateLimited },
+        lastRequestHeaders: account.counters.lastRequestHeaders && { ...account.counters.lastRequestHeaders },
+      },
     };
   }
 
   stats(): SimStats {
-    const { sessionsSeen: _s, lastRequestBody: _r, lastGenerateBody: _g, ...zero } = emptyCounters();
+    const { sessionsSeen: _s, lastRequestBody: _r, lastGenerateBody: _g, lastRequestHeaders: _h, ...zero } = emptyCounters();
     const stats: SimStats = { accounts: this.accounts.size, ...zero, unattributed: this.unattributed };
     for (const { counters: c } of this.accounts.values()) {
       for (const [k, v] of Object.entries(c.requests)) stats.requests[k] = (stats.requests[k] ?? 0) + v;

@@ -9,6 +9,41 @@ export interface SimModel {
   /** Derived from the id when absent: ids starting with "claude" are Claude, the rest Gemini. */
   family?: ModelFamily;
   maxOutputTokens?: number;
+  /** Listed in `agentModelSorts` (selectable by agents), not only a helper id. */
+  agent?: boolean;
+  /** Resolved only for clients at or above the newer-models gate (404 below it). */
+  newer?: boolean;
+  /** Further `fetchAvailableModels` fields, sent as they are (model enum, limits, thinking budget/level …). */
+  details?: Record<string, unknown>;
+}
+
+/** The top-level `fetchAvailableModels` fields besides `models`. */
+export interface SimCatalogInfo {
+  defaultAgentModelId: string;
+  webSearchModelIds: string[];
+  imageGenerationModelIds: string[];
+  commandModelIds: string[];
+  mqueryModelIds: string[];
+  commitMessageModelIds: string[];
+  tieredModelIds: Record<string, string[]>;
+  /** Retired id → its successor; a retired id is in no account's catalog. */
+  deprecatedModelIds: Record<string, { newModelId: string; oldModelEnum: string; newModelEnum: string }>;
+  /** `agentModelSorts[0].groups`, in order; each takes the agent models its filter accepts. */
+  agentModelGroups: { displayName: string; filter: (model: SimModel) => boolean }[];
+}
+
+/** Minimum client versions per User-Agent family; below them upstream answers as it does for old clients. */
+export interface SimVersionGate {
+  /** Below it, every generate answers a normal completion saying the version is no longer supported. */
+  minimum: string;
+  /** Below it, newer models (SimModel.newer) answer 404 "Requested entity was not found". */
+  newerModels: string;
+}
+
+/** `desktop` judges the hub, IDE and legacy `antigravity/<v>` families; `cli` judges agy's own numbering. */
+export interface SimVersionGates {
+  desktop: SimVersionGate;
+  cli: SimVersionGate;
 }
 
 export interface SimAccountInit {
@@ -17,6 +52,8 @@ export interface SimAccountInit {
   /** `null` means the account has no project yet and must go through onboardUser. Absent: a project is derived from the email. */
   projectId?: string | null;
   tier?: SimTier;
+  /** The model ids this account is entitled to (its catalog). Absent: every model of the lineup. */
+  models?: string[];
   /**
    * Remaining fraction (0..1) per model id, applied to the window that model's quotaInfo reports
    * (its pool's 5-hour window, shared by the pool); a number sets every window. Unlisted: full.
@@ -44,6 +81,11 @@ export interface SimFault {
   capacity?: "503" | "429";
   /** 500 INTERNAL. */
   serverError?: boolean;
+  /**
+   * One of upstream's late-2026 error answers: 403 SUBSCRIPTION_REQUIRED, 403 SERVICE_DISABLED,
+   * body-less 429 RESOURCE_EXHAUSTED, 503 "No capacity available".
+   */
+  error?: "subscription_required" | "service_disabled" | "resource_exhausted" | "no_capacity";
   /** Apply the fault to the next n generate requests only, then clear it. */
   failNext?: number;
 }
@@ -67,11 +109,13 @@ export interface SimOptions {
   clientId?: string;
   /** When set, the token endpoint requires this client secret. */
   clientSecret?: string;
+  /** Top-level catalog fields (default: the late-2026 values). */
+  catalog?: Partial<SimCatalogInfo>;
   /**
-   * When set, v1internal calls whose User-Agent says `antigravity/<version>` below this version are
-   * refused with "This version of Antigravity is no longer supported". Absent: any version passes.
+   * The version gate per User-Agent family (default: today's, DEFAULT_VERSION_GATES); `false` lets
+   * every version through. A User-Agent that names no Antigravity version is not judged.
    */
-  minClientVersion?: string;
+  versionGates?: { desktop?: Partial<SimVersionGate>; cli?: Partial<SimVersionGate> } | false;
   /** Clock (epoch ms) for token expiry, quota resets and rate windows. Default Date.now. */
   now?: () => number;
 }
@@ -93,6 +137,8 @@ export interface SimCounters {
   lastRequestBody: unknown;
   /** Parsed body of the last generate request (background quota calls do not replace it). */
   lastGenerateBody: unknown;
+  /** Headers of the last v1internal request for this account, lower-case names, without Authorization. */
+  lastRequestHeaders: Record<string, string> | null;
 }
 
 export interface SimBucketView {
@@ -108,6 +154,8 @@ export interface SimAccountView {
   refreshToken: string;
   projectId: string | null;
   tier: SimTier;
+  /** The model ids this account is entitled to. */
+  models: string[];
   /** What each model's quotaInfo reports (its pool's 5-hour window), after any reset that is due. */
   quotas: Record<string, { remainingFraction: number; resetTime: string | null }>;
   /** Quota windows by bucketId (free tier: weekly only). */
@@ -121,7 +169,7 @@ export interface SimAccountView {
 }
 
 /** Counters that add up across accounts (the rest describe one account's last request). */
-export type SimTotals = Omit<SimCounters, "sessionsSeen" | "lastRequestBody" | "lastGenerateBody">;
+export type SimTotals = Omit<SimCounters, "sessionsSeen" | "lastRequestBody" | "lastGenerateBody" | "lastRequestHeaders">;
 
 export interface SimStats extends SimTotals {
   accounts: number;

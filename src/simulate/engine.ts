@@ -7,6 +7,7 @@ import { POOL_IDS, poolOfModel, type PoolId, type QuotaWindow } from "../google/
 import { createPool } from "../pool/pool.ts";
 import { DEFAULT_TUNING, type PoolTuning, type StrategyName } from "../pool/tuning.ts";
 import { blockingBucket, bucketFraction, drainPool, quotaInfoWindow, windowsFor } from "../sim/quota-pools.ts";
+import { LATE_2026_CATALOG } from "../sim/lineup.ts";
 import { SimState } from "../sim/state.ts";
 import type { SimTier } from "../sim/types.ts";
 import { UpstreamError } from "../upstream/errors.ts";
@@ -86,6 +87,9 @@ export function simulate(opts: SimulationOptions): StrategyResult {
       requestsPerWeek: opts.perWeek,
       weeklyWindowMs: 7 * 24 * 60 * MINUTE,
       accessTokenTtlSec: 3600,
+      // The quota model is all the simulator is used for here: no version gates, the default catalog.
+      gates: null,
+      catalog: LATE_2026_CATALOG,
       now: clock,
     },
     opts.accounts.map((a, i) => ({ email: emails[i] as string, refreshToken: `r${i}`, tier: a.tier })),

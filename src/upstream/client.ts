@@ -6,6 +6,7 @@
 import { classifyNetworkError, classifyUpstreamError } from "./classify.ts";
 import { fetchWithDeadline, readBodyWithin } from "./deadline.ts";
 import { UpstreamError } from "./errors.ts";
+import { identityHeaders } from "./identity.ts";
 import type { UpstreamOptions } from "./options.ts";
 import {
   createProjectCache,
@@ -39,7 +40,7 @@ export interface GenerateOptions {
   stream: boolean;
   /** Aborting (client went away) aborts the upstream fetch, before or after headers. */
   signal?: AbortSignal;
-  /** Claude thinking models need the interleaved-thinking beta header. */
+  /** Whether the request asks for thinking (kept for callers; official clients send no beta header for it). */
   thinking?: boolean;
   /**
    * The system instruction carries the Claude Agent SDK identity sentence (on a Gemini model): a
@@ -84,6 +85,8 @@ export interface UpstreamClient {
   countTokens(account: UpstreamAccount, request: unknown, options?: { signal?: AbortSignal }): Promise<number>;
   /** Quota per model id, from fetchAvailableModels (a cheap probe: costs no completion). */
   fetchModels(account: UpstreamAccount, options?: { signal?: AbortSignal }): Promise<Record<string, ModelQuota>>;
+  /** The whole fetchAvailableModels answer (the account's catalog: src/google/catalog.ts parses it). */
+  fetchAvailableModels(account: UpstreamAccount, options?: { signal?: AbortSignal }): Promise<unknown>;
   /** The pools' 5-hour and weekly windows, from retrieveUserQuotaSummary (also free of charge). */
   fetchQuotaSummary(account: UpstreamAccount, options?: { signal?: AbortSignal }): Promise<QuotaWindow[]>;
   discover(account: UpstreamAccount): Promise<ProjectInfo>;
@@ -98,11 +101,8 @@ interface CallOptions {
   signal?: AbortSignal;
   stream?: boolean;
   model?: string;
-  extraHeaders?: Record<string, string>;
   agentSdkIdentity?: boolean;
 }
-
-const INTERLEAVED_THINKING_BETA = "interleaved-thinking-2025-05-14";
 
 export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
   const doFetch = options.fetch ?? fetch;
@@ -119,21 +119,15 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     proxyFor: (account) => route(options.oauth.tokenUrl, account),
   });
 
-  function baseHeaders(accessToken: string, accept: string): Record<string, string> {
-    return {
-      Authorization: `Bearer ${accessToken}`,
-      "Content-Type": "application/json",
-      Accept: accept,
-      "User-Agent": options.identity.userAgent,
-      "X-Client-Name": options.identity.clientName,
-      "X-Client-Version": options.identity.clientVersion,
-    };
+  // Exactly what the official clients send (plus configured extras): no Accept, no X-Client-*.
+  const identity = identityHeaders(options.identity);
+  function baseHeaders(accessToken: string): Record<string, string> {
+    return { ...identity, Authorization: `Bearer ${accessToken}`, "Content-Type": "application/json" };
   }
 
   /** Host fallback plus one token refresh on 401. Returns only ok responses. */
   async function call(account: UpstreamAccount, method: string, body: unknown, opts: CallOptions = {}) {
     const payload = JSON.stringify(body);
-    const accept = opts.stream ? "text/event-stream" : "application/json";
     let accessToken = await tokens.get(account);
     let refreshed = false;
     let httpError: UpstreamError | undefined;
@@ -145,7 +139,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       const secrets = [accessToken, account.refreshToken, ...proxySecrets(proxy || undefined)];
       const attempt = await fetchWithDeadline(doFetch, url, {
         method: "POST",
-        headers: { ...baseHeaders(accessToken, accept), ...opts.extraHeaders },
+        headers: baseHeaders(accessToken),
         body: payload,
         proxy,
       }, { timeoutMs: options.requestTimeoutMs, signal: opts.signal });
@@ -205,14 +199,11 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
 
     async generate(account, envelope, opts) {
       const project = envelope.project ?? (await projects.get(account)).projectId;
-      const extraHeaders: Record<string, string> = {};
-      if (opts.thinking && /claude/i.test(envelope.model)) extraHeaders["anthropic-beta"] = INTERLEAVED_THINKING_BETA;
       const method = opts.stream ? "streamGenerateContent?alt=sse" : "generateContent";
       return call(account, method, { ...envelope, project }, {
         stream: opts.stream,
         signal: opts.signal,
         model: envelope.model,
-        extraHeaders,
         agentSdkIdentity: opts.agentSdkIdentity,
       }).catch((error: unknown) => forgetDeniedProject(account, error));
     },
@@ -228,12 +219,15 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       return Math.round(total);
     },
 
-    async fetchModels(account, opts = {}) {
+    async fetchAvailableModels(account, opts = {}) {
       const { projectId } = await projects.get(account);
-      const answer = await callJson(account, "fetchAvailableModels", { project: projectId }, { signal: opts.signal }).catch(
-        (error: unknown) => forgetDeniedProject(account, error),
+      return callJson(account, "fetchAvailableModels", { project: projectId }, { signal: opts.signal }).catch((error: unknown) =>
+        forgetDeniedProject(account, error),
       );
-      return readAvailableModels(answer);
+    },
+
+    async fetchModels(account, opts = {}) {
+      return readAvailableModels(await this.fetchAvailableModels(account, opts));
     },
 
     async fetchQuotaSummary(account, opts = {}) {

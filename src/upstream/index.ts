@@ -1,12 +1,17 @@
 export { UpstreamError, type UpstreamErrorInit, type UpstreamErrorKind } from "./errors.ts";
+export { DEFAULT_UPSTREAM, type UpstreamOAuthOptions, type UpstreamOptions } from "./options.ts";
 export {
-  DEFAULT_CLIENT_VERSION,
-  DEFAULT_UPSTREAM,
-  antigravityUserAgent,
+  DEFAULT_IDENTITY,
+  DEFAULT_IDENTITY_VERSION,
+  IDENTITY_FAMILIES,
+  describeIdentity,
+  identityHeaders,
+  userAgentOf,
+  versionInUserAgent,
+  type IdentityFamily,
   type UpstreamIdentity,
-  type UpstreamOAuthOptions,
-  type UpstreamOptions,
-} from "./options.ts";
+} from "./identity.ts";
+export { detectInstalledIdentity, type DetectedIdentity } from "./identity-detect.ts";
 export { parseDuration, parseResetTime, type ResetHints } from "./reset-time.ts";
 export {
   LONG_RESET_MS,

@@ -11,13 +11,9 @@ export interface UpstreamOAuthOptions {
   scopes: string[];
 }
 
-export interface UpstreamIdentity {
-  /** `antigravity/<version> <os>/<arch>` */
-  userAgent: string;
-  clientName: string;
-  /** Upstream refuses IDE versions it considers too old, so keep this current via config. */
-  clientVersion: string;
-}
+import { DEFAULT_IDENTITY, type UpstreamIdentity } from "./identity.ts";
+
+export type { UpstreamIdentity };
 
 export interface UpstreamOptions {
   /** Cloud Code hosts, tried in order on network errors, 403/404 and 5xx. */
@@ -40,12 +36,6 @@ export const ANTIGRAVITY_OAUTH_CLIENT = {
   clientSecret: "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",
 } as const;
 
-export const DEFAULT_CLIENT_VERSION = "1.15.8";
-
-export function antigravityUserAgent(version: string, os = "linux", arch = "amd64"): string {
-  return `antigravity/${version} ${os}/${arch}`;
-}
-
 export const DEFAULT_UPSTREAM: UpstreamOptions = {
   hosts: ["https://daily-cloudcode-pa.googleapis.com", "https://cloudcode-pa.googleapis.com"],
   oauth: {
@@ -66,11 +56,7 @@ export const DEFAULT_UPSTREAM: UpstreamOptions = {
       "https://www.googleapis.com/auth/experimentsandconfigs",
     ],
   },
-  identity: {
-    userAgent: antigravityUserAgent(DEFAULT_CLIENT_VERSION),
-    clientName: "antigravity",
-    clientVersion: DEFAULT_CLIENT_VERSION,
-  },
+  identity: DEFAULT_IDENTITY,
   requestTimeoutMs: 60_000,
   refreshSkewMs: 5 * 60_000,
   proxy: "",

@@ -6,11 +6,13 @@
  * catalog call.
  */
 import { poolOfModel, type QuotaWindow } from "../google/quota-pools.ts";
-import type { ModelQuota, UpstreamAccount, UpstreamClient } from "./client.ts";
+import { readAvailableModels, type ModelQuota, type UpstreamAccount, type UpstreamClient } from "./client.ts";
 import { UpstreamError } from "./errors.ts";
 
 export interface AccountQuota {
   models: Record<string, ModelQuota>;
+  /** The whole fetchAvailableModels answer: the account's catalog (src/google/catalog.ts parses it). Undefined from a client that only gives quota. */
+  catalogAnswer?: unknown;
   /** Undefined when the summary could not be read this time. */
   windows?: QuotaWindow[];
   /** Why the summary could not be read (for debug logs). */
@@ -18,19 +20,23 @@ export interface AccountQuota {
 }
 
 export async function readAccountQuota(
-  upstream: Pick<UpstreamClient, "fetchModels" | "fetchQuotaSummary">,
+  upstream: Pick<UpstreamClient, "fetchModels" | "fetchQuotaSummary"> & Partial<Pick<UpstreamClient, "fetchAvailableModels">>,
   account: UpstreamAccount,
   options: { signal?: AbortSignal } = {},
 ): Promise<AccountQuota> {
-  const [models, summary] = await Promise.all([
-    upstream.fetchModels(account, options),
+  // The whole catalog answer when the client can give it (one call serves catalog and quota).
+  const catalogCall = upstream.fetchAvailableModels
+    ? upstream.fetchAvailableModels(account, options).then((answer) => ({ answer, models: readAvailableModels(answer) }))
+    : upstream.fetchModels(account, options).then((models) => ({ answer: undefined, models }));
+  const [{ answer: catalogAnswer, models }, summary] = await Promise.all([
+    catalogCall,
     upstream.fetchQuotaSummary(account, options).then(
       (windows) => ({ windows }),
       (error: unknown) => ({ problem: error instanceof UpstreamError ? `${error.kind}: ${error.message}` : String(error) }),
     ),
   ]);
-  if ("problem" in summary) return { models, summaryProblem: summary.problem };
-  return { models: withWindows(models, summary.windows), windows: summary.windows };
+  if ("problem" in summary) return { models, catalogAnswer, summaryProblem: summary.problem };
+  return { models: withWindows(models, summary.windows), catalogAnswer, windows: summary.windows };
 }
 
 /**

@@ -172,7 +172,7 @@ describe("client-facing errors", () => {
   });
 
   test("all accounts exhausted → 429 rate_limit_error, x-should-retry false, and the SDK does not retry", async () => {
-    const model = "gemini-3.1-pro-high";
+    const model = "gemini-pro-agent";
     for (const a of fullAccounts(3, "err")) await stack.control(`/accounts/${a.email}`, { body: { quota: { [model]: 0 }, resetInMs: 3_600_000 } });
     let calls = 0;
     const counting = new Anthropic({

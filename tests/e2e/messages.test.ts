@@ -43,7 +43,8 @@ describe("messages through the SDK", () => {
 
   test("messages.stream() + finalMessage() match the streamed deltas", async () => {
     const stream = stack.client.messages.stream({
-      model: "claude-sonnet-4-6",
+      // No thinking, so the answer is one text block (every Claude on Antigravity thinks).
+      model: "gemini-3.1-flash-lite",
       max_tokens: 256,
       system: [{ type: "text", text: "Be brief.", cache_control: { type: "ephemeral" } }],
       messages: [{ role: "user", content: "Stream me a short answer" }],
@@ -249,7 +250,8 @@ describe("messages through the SDK", () => {
         ],
       })
       .withResponse();
-    expect(data.content[0]?.type).toBe("text");
+    // Claude on Antigravity thinks first; the answer is the text after it.
+    expect(data.content.map((b) => b.type)).toEqual(["thinking", "text"]);
     const sent = await lastUpstreamBody(response.headers.get("x-agcp-account"));
     const parts = sent.request.contents.at(-1).parts;
     expect(parts.find((p: any) => p.inlineData)?.inlineData).toEqual({ mimeType: "image/png", data: TINY_PNG });
@@ -268,13 +270,13 @@ describe("messages through the SDK", () => {
     expect(big.input_tokens).toBeLessThan(4000);
   });
 
-  test("Claude Code's model names are mapped (claude-haiku-* → gemini-3-flash) and the client's name is echoed", async () => {
+  test("Claude Code's model names are mapped (claude-haiku-* → a Gemini 3.8 Flash tier) and the client's name is echoed", async () => {
     const { data, response } = await stack.client.messages
       .create({ model: "claude-haiku-4-5-20251001", max_tokens: 128, messages: [{ role: "user", content: "quick one" }] })
       .withResponse();
     expect(data.model).toBe("claude-haiku-4-5-20251001");
     const sent = await lastUpstreamBody(response.headers.get("x-agcp-account"));
-    expect(sent.model).toBe("gemini-3-flash");
+    expect(sent.model).toBe("gemini-3.8-flash-low");
   });
 
   test("models.list shows upstream models and aliases in Anthropic's format", async () => {

@@ -93,4 +93,21 @@ describe("an empty Claude pool", () => {
     const table = await (await fetch(`${stack.url}/account-limits?format=table`)).text();
     expect(table.split("\n")[0]).toMatch(/claude: 1 available, 2 out, the first until \w{3} \d\d \d\d:\d\dZ/);
   }, 30_000);
+
+  test("every account past its weekly Claude window: the client hears which pool and that it is the weekly wall", async () => {
+    const accounts = fullAccounts(2, "wall").map((a) => ({ ...a, buckets: { "3p-weekly": { remainingFraction: 0, resetInMs: 3 * DAY } } }));
+    stack = await startStack({ accounts });
+    await waitFor("the quota summary read", async () => (await (await fetch(`${stack!.url}/account-limits`)).json()).summary.pools.claude.out === 2);
+    const err = await stack.client.messages
+      .create({ model: "claude-sonnet-4-6", max_tokens: 16, messages: [{ role: "user", content: "hello" }] })
+      .then(() => undefined, (e: unknown) => e as { status: number; message: string; headers: Headers });
+    expect(err?.status).toBe(429);
+    expect(err?.message).toContain("(2 out of the claude quota pool, 2 until its weekly reset)");
+    expect(err?.message).toMatch(/the first resets in (2d23h|3d00h)/);
+    expect(err?.headers.get("x-should-retry")).toBe("false");
+    // Gemini is another pool: still served.
+    const gemini = await stack.client.messages.create({ model: "gemini-3-flash", max_tokens: 16, messages: [{ role: "user", content: "hello" }] });
+    expect(gemini.type).toBe("message");
+    for (const a of await simAccounts(stack)) expect(a.counters.rateLimited.QUOTA_EXHAUSTED ?? 0).toBe(0);
+  }, 30_000);
 });

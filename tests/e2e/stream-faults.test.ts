@@ -4,7 +4,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { startStack, type Stack } from "../support/stack.ts";
 import { fullAccounts, parseEvents, rawStream, simAccounts, waitFor } from "./helpers.ts";
 
-const MODEL = "claude-sonnet-4-6";
+/** A model that answers without thinking, so the first block is the text. */
+const MODEL = "gemini-3.1-flash-lite";
 const PING_MS = 100;
 const request = (content: string) => ({ model: MODEL, max_tokens: 256, messages: [{ role: "user" as const, content }] });
 

@@ -2,17 +2,21 @@ import { describe, expect, test } from "bun:test";
 import { DEFAULT_MODEL_MAPPING, globMatch, isThinkingModel, modelFamily, resolveModel } from "../../src/google/models.ts";
 
 describe("resolveModel with the default mapping", () => {
-  const known = ["claude-sonnet-4-6", "claude-opus-4-6-thinking", "gemini-3-flash", "gemini-3.1-pro-high", "gemini-9-experimental"];
+  const known = ["claude-sonnet-4-6", "claude-opus-4-6-thinking", "claude-opus-5-5-high", "gemini-3.8-flash-low", "gemini-pro-agent", "gemini-9-experimental"];
   const cases: Array<[string, string | undefined, "claude" | "gemini" | undefined, boolean | undefined]> = [
-    ["claude-opus-4-5-20251101", "claude-opus-4-6-thinking", "claude", true],
-    ["claude-opus-4-1", "claude-opus-4-6-thinking", "claude", true],
-    ["claude-sonnet-4-5-20250929", "claude-sonnet-4-6", "claude", false],
-    ["claude-sonnet-4-5-20250929[1m]", "claude-sonnet-4-6", "claude", false],
-    ["claude-haiku-4-5-20251001", "gemini-3-flash", "gemini", true],
-    ["claude-3-5-haiku-20241022", "gemini-3-flash", "gemini", true],
-    ["claude-3-7-sonnet-latest", "claude-sonnet-4-6", "claude", false],
-    ["claude-sonnet-4-6", "claude-sonnet-4-6", "claude", false],
-    ["gemini-3.1-pro-high", "gemini-3.1-pro-high", "gemini", true],
+    // Claude Code's names go to the best tier of their family (per-account fallback is the catalog's job).
+    ["claude-opus-4-5-20251101", "claude-opus-5-5-high", "claude", true],
+    ["claude-opus-4-1", "claude-opus-5-5-high", "claude", true],
+    ["claude-opus-5-5[1m]", "claude-opus-5-5-high", "claude", true],
+    ["claude-sonnet-4-5-20250929", "claude-sonnet-5-5-high", "claude", true],
+    ["claude-sonnet-4-5-20250929[1m]", "claude-sonnet-5-5-high", "claude", true],
+    ["claude-haiku-4-5-20251001", "gemini-3.8-flash-low", "gemini", true],
+    ["claude-3-5-haiku-20241022", "gemini-3.8-flash-low", "gemini", true],
+    ["claude-3-7-sonnet-latest", "claude-sonnet-5-5-high", "claude", true],
+    // Upstream ids map to themselves; Sonnet 4.6 thinks although its id does not say so.
+    ["claude-sonnet-4-6", "claude-sonnet-4-6", "claude", true],
+    ["claude-opus-4-6-thinking", "claude-opus-4-6-thinking", "claude", true],
+    ["gemini-pro-agent", "gemini-pro-agent", "gemini", true],
     // Not in the mapping but reported by upstream: passes through.
     ["gemini-9-experimental", "gemini-9-experimental", "gemini", true],
     ["gpt-4o", undefined, undefined, undefined],
@@ -50,7 +54,13 @@ describe("resolveModel precedence", () => {
 describe("families and thinking models", () => {
   const cases: Array<[string, "claude" | "gemini", boolean]> = [
     ["claude-opus-4-6-thinking", "claude", true],
-    ["claude-sonnet-4-6", "claude", false],
+    ["claude-sonnet-4-6", "claude", true],
+    ["claude-opus-5-5-low", "claude", true],
+    ["claude-sonnet-5-5-high", "claude", true],
+    // Older plain Claude ids do not think unless the id says so.
+    ["claude-sonnet-4-5", "claude", false],
+    ["claude-sonnet-4-5-thinking", "claude", true],
+    ["gemini-3.8-flash-high", "gemini", true],
     ["gemini-3-flash", "gemini", true],
     ["gemini-2.5-flash", "gemini", true],
     ["gemini-2.0-flash", "gemini", false],

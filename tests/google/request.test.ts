@@ -10,7 +10,8 @@ import {
 import { createSignatureCache, type SignatureCache } from "../../src/google/signatures.ts";
 import type { GoogleContent } from "../../src/google/types.ts";
 
-const CLAUDE = "claude-sonnet-4-6";
+/** A plain (non-thinking) Claude id: every current Claude on Antigravity thinks, but the conversion must still handle one. */
+const CLAUDE = "claude-sonnet-4-5";
 const CLAUDE_THINKING = "claude-opus-4-6-thinking";
 const GEMINI = "gemini-3-flash";
 

@@ -102,7 +102,13 @@ describe("windows from the quota summary", () => {
   test("without a new read, the pool comes back exactly at the weekly reset", () => {
     const { pool, clock } = makePool(1);
     pool.setQuota("acct-1", {}, [win("claude", "weekly", 0, T0 + DAY)]);
-    expect(pool.select(SONNET)).toMatchObject({ ok: false, reason: "cooling", earliestResetAt: T0 + DAY });
+    expect(pool.select(SONNET)).toMatchObject({
+      ok: false,
+      reason: "cooling",
+      earliestResetAt: T0 + DAY,
+      poolOut: { pool: "claude", accounts: 1, weekly: 1 },
+      message: `All 1 usable accounts are out of their claude quota pool (1 until the weekly reset) for ${SONNET}; the earliest resets at ${new Date(T0 + DAY).toISOString()} (in 1d00h).`,
+    });
     clock.set(T0 + DAY - 1);
     expect(pool.select(SONNET).ok).toBe(false);
     clock.set(T0 + DAY);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { createSimulator, DEFAULT_SIM_MODELS, demoAccounts, type SimAccountView, type SimStats } from "../../src/sim/index.ts";
+import { createSimulator, DEFAULT_SIM_MODELS, demoAccounts, NO_LONGER_SUPPORTED, type SimAccountView, type SimStats } from "../../src/sim/index.ts";
 import { ACCOUNT, envelope, parseSse, startSim, userText } from "./helpers.ts";
 
 const BODY = envelope("proj-a", "gemini-3-flash", { contents: [userText("hello control")] });
@@ -166,19 +166,49 @@ test("an in-process drop rejects the reader", async () => {
   await expect(res.text()).rejects.toThrow("connection drop");
 });
 
-test("minClientVersion refuses old or missing antigravity user agents", async () => {
-  const h = await startSim({ accounts: [ACCOUNT], minClientVersion: "1.12.0" });
+test("the version gate judges the User-Agent's own family, and only generate calls", async () => {
+  const h = await startSim({ accounts: [ACCOUNT], versionGates: { desktop: { minimum: "2.0.0", newerModels: "2.9.0" }, cli: { minimum: "1.0.0", newerModels: "1.2.0" } } });
   const token = await h.token(ACCOUNT.refreshToken);
-  const call = (agent?: string) =>
-    fetch(`${h.url}/v1internal:loadCodeAssist`, {
+  const generate = (agent: string, model: string) =>
+    fetch(`${h.url}/v1internal:generateContent`, {
       method: "POST",
-      headers: { authorization: `Bearer ${token}`, ...(agent ? { "user-agent": agent } : {}) },
-      body: "{}",
+      headers: { authorization: `Bearer ${token}`, "user-agent": agent },
+      body: JSON.stringify(envelope(ACCOUNT.projectId, model, { contents: [userText("hello")] })),
     });
-  const old = await call("antigravity/1.9.3 linux/x64");
-  expect(old.status).toBe(400);
-  expect(((await old.json()) as { error: { message: string } }).error.message).toContain("no longer supported");
-  expect((await call("antigravity/1.12.0 darwin/arm64")).status).toBe(200);
-  expect((await call("antigravity/1.13 windows/amd64")).status).toBe(200);
-  expect((await call()).status).toBe(400);
+  const answerOf = async (res: Response) => {
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { response: { candidates: { content: { parts: { text?: string }[] }; finishReason: string }[] } };
+    return body.response.candidates[0]!;
+  };
+  // Below the old gate: a normal-looking completion whose only text is the refusal.
+  const refused = await answerOf(await generate("antigravity/1.15.8 linux/amd64", "gemini-3.7-flash-low"));
+  expect(refused.content.parts.map((p) => p.text).join("")).toBe(NO_LONGER_SUPPORTED);
+  expect(refused.finishReason).toBe("STOP");
+  // The catalog still answers: the gate shows only in generation.
+  const catalog = await fetch(`${h.url}/v1internal:fetchAvailableModels`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "user-agent": "antigravity/1.15.8 linux/amd64" },
+    body: "{}",
+  });
+  expect(catalog.status).toBe(200);
+  // Above the old gate, below the newer-models gate: older models work, newer ones are 404.
+  const ide = "antigravity/ide/2.5.5 (aidev_client; os_type=darwin; arch=arm64)";
+  expect((await answerOf(await generate(ide, "gemini-3.7-flash-low"))).content.parts.map((p) => p.text).join("")).toContain("Simulated");
+  const newer = await generate(ide, "gemini-3.8-flash-low");
+  expect(newer.status).toBe(404);
+  expect(((await newer.json()) as { error: { message: string } }).error.message).toBe("Requested entity was not found.");
+  // agy counts its own versions.
+  const agy = (v: string) => `antigravity/cli/${v} (aidev_client; os_type=linux; arch=amd64; cl=978750357; auth_method=consumer)`;
+  expect((await generate(agy("1.1.27"), "claude-opus-5-5-high")).status).toBe(404);
+  expect((await answerOf(await generate(agy("1.2.0"), "claude-opus-5-5-high"))).content.parts.length).toBeGreaterThan(0);
+  expect((await answerOf(await generate("antigravity/hub/2.13.0 darwin/arm64", "gemini-3.8-flash-low"))).finishReason).toBe("STOP");
+
+  // The gate moves at run time through the control API.
+  const raised = await h.control("PATCH", "version-gate", { cli: { minimum: "1.5.0" } });
+  expect(((await raised.json()) as { cli: { minimum: string } }).cli.minimum).toBe("1.5.0");
+  const now = await answerOf(await generate(agy("1.2.0"), "claude-opus-5-5-high"));
+  expect(now.content.parts.map((p) => p.text).join("")).toContain("no longer supported");
+  expect((await h.control("PATCH", "version-gate", { cli: { minimum: "one" } })).status).toBe(400);
+  await h.control("PATCH", "version-gate", null);
+  expect((await answerOf(await generate("antigravity/0.1.0 linux/amd64", "gemini-3.8-flash-low"))).finishReason).toBe("STOP");
 });

@@ -151,7 +151,7 @@ describe("thinking", () => {
   const claudeThinking = { include_thoughts: true, thinking_budget: 1024 };
 
   test("thought parts come first and never carry a signature; it rides the first text part", async () => {
-    const frames = await stream("claude-sonnet-4-6-thinking", {
+    const frames = await stream("claude-opus-4-6-thinking", {
       contents: [userText("think about this")],
       generationConfig: { maxOutputTokens: 4096, thinkingConfig: claudeThinking },
     });
@@ -167,7 +167,7 @@ describe("thinking", () => {
   });
 
   test("a signed thought sent back is accepted; tampered, unsigned or foreign ones are not", async () => {
-    const first = await stream("claude-opus-4-6-thinking", {
+    const first = await stream("claude-opus-5-5-high", {
       contents: [userText("plan a trip")],
       generationConfig: { maxOutputTokens: 4096, thinkingConfig: claudeThinking },
     });
@@ -178,18 +178,18 @@ describe("thinking", () => {
       generationConfig: { maxOutputTokens: 4096, thinkingConfig: claudeThinking },
     });
     // Same family, other Claude model: accepted.
-    await stream("claude-sonnet-4-6-thinking", history({ text: thought, thought: true, thoughtSignature: signature }));
-    await expect400("claude-sonnet-4-6-thinking", history({ text: `${thought} edited`, thought: true, thoughtSignature: signature }), "Invalid signature in thinking block");
-    await expect400("claude-sonnet-4-6-thinking", history({ text: thought, thought: true }), "Invalid signature in thinking block");
+    await stream("claude-opus-4-6-thinking", history({ text: thought, thought: true, thoughtSignature: signature }));
+    await expect400("claude-opus-4-6-thinking", history({ text: `${thought} edited`, thought: true, thoughtSignature: signature }), "Invalid signature in thinking block");
+    await expect400("claude-opus-4-6-thinking", history({ text: thought, thought: true }), "Invalid signature in thinking block");
 
-    const gemini = await stream("gemini-3.1-pro-high", {
+    const gemini = await stream("gemini-pro-agent", {
       contents: [userText("plan a trip")],
       generationConfig: { thinkingConfig: { includeThoughts: true, thinkingBudget: 1000 } },
     });
     const geminiSignature = String(partsOf(gemini).find((p) => p.thoughtSignature)?.thoughtSignature);
     expect(geminiSignature).toStartWith("sim-gemini-");
     await expect400(
-      "claude-sonnet-4-6-thinking",
+      "claude-opus-4-6-thinking",
       history({ text: textOf(gemini, true), thought: true, thoughtSignature: geminiSignature }),
       "Invalid signature in thinking block",
     );

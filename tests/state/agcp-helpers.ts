@@ -38,8 +38,8 @@ export interface Agcp {
   agcp: RunningAgcp;
   client: Anthropic;
   lines: Array<{ type: string; text: string }>;
-  /** One small request; which account answered, or the error status. */
-  ask(): Promise<{ ok: true; account: string; attempts: number } | { ok: false; status: number }>;
+  /** One small request (default model claude-sonnet-4-6); which account answered, or the error status. */
+  ask(model?: string): Promise<{ ok: true; account: string; attempts: number } | { ok: false; status: number }>;
   close(): Promise<void>;
 }
 
@@ -70,10 +70,10 @@ export async function startAgcpOn(sim: Sim, storage: Partial<ResolvedStorage>, e
     agcp,
     client,
     lines,
-    async ask() {
+    async ask(model = "claude-sonnet-4-6") {
       try {
         const { response } = await client.messages
-          .create({ model: "claude-sonnet-4-6", max_tokens: 16, messages: [{ role: "user", content: "hi" }] })
+          .create({ model, max_tokens: 16, messages: [{ role: "user", content: "hi" }] })
           .withResponse();
         return { ok: true, account: response.headers.get("x-agcp-account") ?? "?", attempts: Number(response.headers.get("x-agcp-attempts")) };
       } catch (err) {

@@ -18,7 +18,7 @@ async function twoInstances(sim: Sim, server: RedisServer, edit?: Parameters<typ
 describe.skipIf(!redis)("two agcp instances sharing one Redis", () => {
   const server = redis as RedisServer;
 
-  test("a 429 seen by instance A makes instance B skip that account for that model within 1 s", async () => {
+  test("a quota 429 seen by instance A makes instance B skip that account for every model of the pool within 1 s", async () => {
     const sim = await startSim(2);
     const [one, two] = sim.accounts.map((a) => a.email) as [string, string];
     const [a, b] = await twoInstances(sim, server);
@@ -32,6 +32,9 @@ describe.skipIf(!redis)("two agcp instances sharing one Redis", () => {
       expect(onlyCooldown(b, one)).toEqual(cooled);
       const before = await (await fetch(`${sim.url}/__sim/stats`)).json();
       for (let i = 0; i < 4; i++) expect(await b.ask()).toEqual({ ok: true, account: two, attempts: 1 });
+      // The cooldown is the Claude pool's: another Claude model on B does not pay a 429 to find out.
+      expect(cooled.model).toBe("pool:claude");
+      for (const model of ["claude-opus-4-6", "claude-opus-4-6-thinking"]) expect(await b.ask(model)).toEqual({ ok: true, account: two, attempts: 1 });
       const after = await (await fetch(`${sim.url}/__sim/stats`)).json();
       expect(JSON.stringify(after.rateLimited ?? after["429"] ?? null)).toBe(JSON.stringify(before.rateLimited ?? before["429"] ?? null));
       const health = await (await fetch(`${b.agcp.url}/health`)).json();

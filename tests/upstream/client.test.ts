@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { createUpstreamClient, readAvailableModels } from "../../src/upstream/client.ts";
 import { UpstreamError } from "../../src/upstream/errors.ts";
+import { DEFAULT_IDENTITY, goArch, goOs } from "../../src/upstream/identity.ts";
 import {
   closedPortUrl,
   errorInfo,
@@ -38,6 +39,12 @@ function generations(h: FakeHost) {
   return h.seen.filter((s) => s.path.startsWith("/v1internal:"));
 }
 
+/** Header names besides the transport ones (Accept, Accept-Encoding, Connection, Content-Length, Host) fetch adds. */
+function identityHeaderNames(headers: Headers): string[] {
+  const transport = new Set(["accept", "accept-encoding", "connection", "content-length", "host", "transfer-encoding"]);
+  return [...headers.keys()].filter((k) => !transport.has(k)).sort();
+}
+
 async function rejection(promise: Promise<unknown>): Promise<UpstreamError> {
   const err = await promise.then(
     () => undefined,
@@ -61,16 +68,16 @@ describe("generate", () => {
     const [seen] = generations(h);
     expect(seen!.path).toBe("/v1internal:generateContent");
     expect(seen!.headers.get("authorization")).toBe("Bearer ya29.token-1");
-    expect(seen!.headers.get("user-agent")).toBe("antigravity/1.15.8 linux/amd64");
-    expect(seen!.headers.get("x-client-name")).toBe("antigravity");
-    expect(seen!.headers.get("x-client-version")).toBe("1.15.8");
+    expect(seen!.headers.get("user-agent")).toBe(
+      `antigravity/cli/1.2.0 (aidev_client; os_type=${goOs()}; arch=${goArch()}; cl=978750357; auth_method=consumer)`,
+    );
     expect(seen!.headers.get("content-type")).toBe("application/json");
-    expect(seen!.headers.get("accept")).toBe("application/json");
-    expect(seen!.headers.get("anthropic-beta")).toBeNull();
+    // Only what agy sends; the rest is HTTP plumbing the runtime adds to every request.
+    expect(identityHeaderNames(seen!.headers)).toEqual(["authorization", "content-type", "user-agent"]);
     expect(JSON.parse(seen!.body)).toEqual({ ...ENVELOPE, project: "proj-a" });
   });
 
-  test("streaming: SSE path and Accept; thinking beta only for Claude", async () => {
+  test("streaming: SSE path, and no header the official clients do not send (no thinking beta)", async () => {
     const { h, client } = oneHost(
       () => new Response(`data: ${JSON.stringify(GEMINI_OK)}\n\n`, { headers: { "Content-Type": "text/event-stream" } }),
     );
@@ -79,9 +86,8 @@ describe("generate", () => {
     await client.generate(ACCOUNT, { ...ENVELOPE, model: "gemini-3-flash" }, { stream: true, thinking: true });
     const [claude, gemini] = generations(h);
     expect(claude!.path).toBe("/v1internal:streamGenerateContent?alt=sse");
-    expect(claude!.headers.get("accept")).toBe("text/event-stream");
-    expect(claude!.headers.get("anthropic-beta")).toBe("interleaved-thinking-2025-05-14");
-    expect(gemini!.headers.get("anthropic-beta")).toBeNull();
+    expect(identityHeaderNames(claude!.headers)).toEqual(["authorization", "content-type", "user-agent"]);
+    expect(identityHeaderNames(gemini!.headers)).toEqual(["authorization", "content-type", "user-agent"]);
   });
 
   test("identity comes from options (version is configuration)", async () => {
@@ -90,12 +96,13 @@ describe("generate", () => {
     const h = host((req, seen) => (seen.path === "/token" ? issue(req, seen) : Response.json(GEMINI_OK)));
     const client = createUpstreamClient(
       optionsFor([h.url], h.url, {
-        identity: { userAgent: "antigravity/9.9.9 darwin/arm64", clientName: "antigravity", clientVersion: "9.9.9" },
+        identity: { ...DEFAULT_IDENTITY, family: "hub", version: "2.13.0", os: "darwin", arch: "arm64", headers: { "X-Client-Name": "antigravity" } },
       }),
     );
     await client.generate(ACCOUNT, ENVELOPE, { stream: false });
-    expect(generations(h)[0]!.headers.get("user-agent")).toBe("antigravity/9.9.9 darwin/arm64");
-    expect(generations(h)[0]!.headers.get("x-client-version")).toBe("9.9.9");
+    expect(generations(h)[0]!.headers.get("user-agent")).toBe("antigravity/hub/2.13.0 darwin/arm64");
+    // Extra headers only when configured.
+    expect(generations(h)[0]!.headers.get("x-client-name")).toBe("antigravity");
   });
 
   test("the access token is reused across calls", async () => {

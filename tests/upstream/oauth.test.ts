@@ -8,6 +8,7 @@ import {
   readOAuthCallback,
 } from "../../src/upstream/oauth.ts";
 import { DEFAULT_UPSTREAM } from "../../src/upstream/options.ts";
+import { userAgentOf } from "../../src/upstream/identity.ts";
 
 describe("PKCE", () => {
   test("RFC 7636 appendix B example", () => {
@@ -85,6 +86,10 @@ describe("defaults", () => {
     expect(DEFAULT_UPSTREAM.oauth.clientId).toStartWith("1071006060591-");
     expect(DEFAULT_UPSTREAM.oauth.clientId).toEndWith(".apps.googleusercontent.com");
     expect(DEFAULT_UPSTREAM.oauth.clientSecret).toStartWith("GOCSPX-");
-    expect(DEFAULT_UPSTREAM.identity.userAgent).toMatch(/^antigravity\/\d+\.\d+\.\d+ linux\/amd64$/);
+    // agy's form and version as captured; os/arch are this machine's, filled in when the UA is built.
+    expect(DEFAULT_UPSTREAM.identity).toMatchObject({ family: "cli", version: "1.2.0", changelist: "978750357", userAgent: "", headers: {} });
+    expect(userAgentOf({ ...DEFAULT_UPSTREAM.identity, os: "linux", arch: "amd64" })).toBe(
+      "antigravity/cli/1.2.0 (aidev_client; os_type=linux; arch=amd64; cl=978750357; auth_method=consumer)",
+    );
   });
 });

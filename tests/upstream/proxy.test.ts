@@ -130,7 +130,7 @@ export default {
     expect(throughProxy.length).toBe(total(accounts[2]!.email));
     expect(throughProxy.every((r) => r.includes(simUrl))).toBe(true);
     expect(throughProxy.some((r) => r.endsWith("/token"))).toBe(true);
-    expect(throughProxy.some((r) => /generateContent/.test(r))).toBe(true);
+    expect(throughProxy.some((r) => /generateContent/i.test(r))).toBe(true);
     expect(total(accounts[0]!.email)).toBeGreaterThan(0);
     expect(total(accounts[1]!.email)).toBeGreaterThan(0);
     expect(sim.state.unattributed).toBe(0);

@@ -137,7 +137,7 @@ describe("against the simulator", () => {
     expect(models["gemini-3-flash"]!.fraction).toBeCloseTo(0.25, 2);
     expect(models["gemini-2.5-flash"]!.fraction).toBeCloseTo(0.25, 2);
     expect(models["claude-sonnet-4-6"]!.fraction).toBe(0);
-    expect(models["claude-sonnet-4-6"]!.displayName).toBe("Claude Sonnet 4.6");
+    expect(models["claude-sonnet-4-6"]!.displayName).toBe("Claude Sonnet 4.6 (Thinking)");
   });
 
   test("exhausted quota → quota_exhausted with the reset time", async () => {

@@ -8,7 +8,16 @@ import { buildLimitsReport, fixFor, renderLimitsTable, type LimitsReport, type T
 import { createPool, type Pool } from "../../pool/pool.ts";
 import type { StrategyName } from "../../pool/tuning.ts";
 import type { InvalidKind } from "../../pool/types.ts";
-import { createUpstreamClient, UpstreamError, type UpstreamAccount, type UpstreamClient } from "../../upstream/index.ts";
+import { gateAdvice, probeVersionGate } from "../../google/gate-probe.ts";
+import { KNOWN_UPSTREAM_MODELS } from "../../google/models.ts";
+import {
+  createUpstreamClient,
+  describeIdentity,
+  UpstreamError,
+  userAgentOf,
+  type UpstreamAccount,
+  type UpstreamClient,
+} from "../../upstream/index.ts";
 import { readAccountQuota } from "../../upstream/quota-read.ts";
 import { RuntimeFailure, UsageError } from "../errors.ts";
 import { startupStrategy, StateError, type StoredAccount } from "../../state/index.ts";
@@ -196,7 +205,7 @@ function fixForProblem(err: UpstreamError, label: string): string {
 export async function verifyAccounts(
   ctx: AccountsContext,
   progress: VerifyProgress,
-): Promise<{ report: LimitsReport; problems: VerifyProblem[] }> {
+): Promise<{ report: LimitsReport; problems: VerifyProblem[]; identity: string; gate?: string }> {
   const accounts = await knownAccounts(ctx);
   const pool = poolFor(ctx, accounts, await savedStrategy(ctx));
   const upstream: UpstreamClient = createUpstreamClient({
@@ -205,6 +214,9 @@ export async function verifyAccounts(
     ...(ctx.now && { now: ctx.now }),
   });
   const problems: VerifyProblem[] = [];
+  const identity = { userAgent: userAgentOf(ctx.config.upstream.identity), source: ctx.config.identitySource };
+  let gate: string | undefined;
+  let gateProbed = false;
   for (const [i, a] of accounts.entries()) {
     progress.start(a.label, i, accounts.length);
     const account: UpstreamAccount = {
@@ -219,6 +231,15 @@ export async function verifyAccounts(
       pool.setTier(a.label, info.tier);
       const { models, windows } = await readAccountQuota(upstream, account);
       pool.setQuota(a.label, models, windows);
+      // The identity is the same for every account: one generate on the first working one tells
+      // whether upstream still accepts it.
+      const probeModel = gateProbed ? undefined : KNOWN_UPSTREAM_MODELS.find((id) => id in models);
+      if (probeModel) {
+        gateProbed = true;
+        const finding = await probeVersionGate(upstream, account, probeModel);
+        gate = gateAdvice(finding, identity);
+        if (finding.verdict === "unknown") gateProbed = false;
+      }
       progress.finish(a.label, { ok: true, note: `${info.tier} tier, ${Object.keys(models).length} models` });
     } catch (error) {
       if (!(error instanceof UpstreamError)) throw error;
@@ -227,7 +248,7 @@ export async function verifyAccounts(
       progress.finish(a.label, { ok: false, note: `${error.kind}: ${error.message}` });
     }
   }
-  return { report: reportOf(ctx, pool), problems };
+  return { report: reportOf(ctx, pool), problems, identity: describeIdentity(ctx.config.upstream.identity, ctx.config.identitySource), ...(gate && { gate }) };
 }
 
 /**

@@ -153,7 +153,7 @@ const verify = withExamples(
     async run({ args }) {
       const width = intFlag("width", args.width, 60, 240) ?? terminalWidth();
       const progress = verifyProgress();
-      const { report, problems } = await withContext(args, async (ctx) => {
+      const { report, problems, identity, gate } = await withContext(args, async (ctx) => {
         if ((await knownAccounts(ctx)).length === 0) throw new UsageError("No accounts to verify. Add one with `agcp accounts add`.");
         try {
           return await verifyAccounts(ctx, progress);
@@ -163,7 +163,13 @@ const verify = withExamples(
       });
       // The problems below say how to fix each one, so the table leaves its own "To fix" out.
       plain.log(`\n${renderReport(report, "table", { ...(width !== undefined && { width }), fixes: false }).trimEnd()}`);
+      plain.log(`\nClient identity: ${identity}`);
+      if (gate) {
+        consola.error(gate);
+        process.exitCode = 1;
+      }
       if (problems.length === 0) {
+        if (gate) return;
         consola.success(report.accounts.length === 1 ? "The account works." : `All ${report.accounts.length} accounts work.`);
         return;
       }

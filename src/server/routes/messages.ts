@@ -7,6 +7,7 @@ import { encodeEvent } from "../../anthropic/sse.ts";
 import type { AnthropicMessage, AnthropicStreamEvent, MessagesRequest, Usage } from "../../anthropic/types.ts";
 import { mixesWebSearch, planWebSearch } from "../../anthropic/web-search.ts";
 import type { ResolvedModel } from "../../google/models.ts";
+import { chunkText } from "../../google/gate-probe.ts";
 import { hasContent, toAnthropicMessage } from "../../google/response.ts";
 import { toCloudCodeRequest } from "../../google/request.ts";
 import { deriveSessionId } from "../../google/session.ts";
@@ -23,6 +24,7 @@ import type { Runtime } from "../runtime.ts";
 import { withEffortTier } from "../effort-tier.ts";
 import { SseChannel } from "../sse-channel.ts";
 import { readUpstream as readUpstreamChunks } from "../upstream-read.ts";
+import { versionRefusalGuard } from "../version-refusal.ts";
 import { webSearchResponse } from "./web-search.ts";
 
 /** Waits shorter than this (ladder throttles) do not commit a stream's headers early. */
@@ -77,6 +79,7 @@ async function createMessage(ctx: MessageContext, signal: AbortSignal): Promise<
     }
     const response = body.response ?? body;
     if (!hasContent(response)) throw new UpstreamError({ kind: "empty_response", message: "Upstream answered with no content." });
+    versionRefusalGuard(ctx.rt)(chunkText(response));
     const message = toAnthropicMessage(response, translationContext(ctx, opened));
     opened.usage = usageOf(message.usage);
     return message;
@@ -99,7 +102,8 @@ function relayJob(ctx: MessageContext, upstreamStream: boolean, signal: AbortSig
     upstreamStream,
     signal,
     caller: ctx.caller,
-    prepare: ({ model, projectId }) => toCloudCodeRequest(req, { upstreamModel: model.upstream, projectId, sessionId, signatures: rt.signatures }),
+    prepare: ({ model, projectId, thinkingInfo }) =>
+      toCloudCodeRequest(req, { upstreamModel: model.upstream, projectId, sessionId, signatures: rt.signatures, ...(thinkingInfo && { thinkingInfo }) }),
   };
 }
 
@@ -184,7 +188,7 @@ function assertComplete(translator: StreamTranslator): void {
 }
 
 function readUpstream(ctx: MessageContext, opened: Opened, onChunks: (chunks: CloudCodeResponse[]) => void): Promise<void> {
-  return readUpstreamChunks(opened, ctx.rt.config.upstream.requestTimeoutMs, onChunks);
+  return readUpstreamChunks(opened, ctx.rt.config.upstream.requestTimeoutMs, onChunks, versionRefusalGuard(ctx.rt));
 }
 
 function translationContext(ctx: MessageContext, opened: Opened) {

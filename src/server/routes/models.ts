@@ -6,9 +6,10 @@ import type { Runtime } from "../runtime.ts";
 /** Anthropic's model objects have a creation date; upstream gives none, so the epoch stands in. */
 const CREATED_AT = new Date(0).toISOString();
 
-const toModel = (m: CatalogModel) => ({ type: "model", id: m.id, display_name: m.displayName, created_at: CREATED_AT });
+/** Anthropic's fields, plus which accounts serve the model (Claude 5.5, for one, is per-account). */
+const toModel = (m: CatalogModel) => ({ type: "model", id: m.id, display_name: m.displayName, created_at: CREATED_AT, accounts: m.accounts });
 
-/** GET /v1/models in Anthropic's list format: upstream models plus configured aliases. */
+/** GET /v1/models in Anthropic's list format: the union of the accounts' models plus configured aliases. */
 export function listModelsHandler(rt: Runtime) {
   return () => {
     const data = rt.catalog.list().map(toModel);
