@@ -148,7 +148,7 @@ describe.skipIf(!haveChromium)("console in headless Chromium", () => {
       await page.waitForSelector("article.card button[data-action]");
       const focused = () => page.evaluate(() => document.activeElement?.id || document.activeElement?.getAttribute("aria-label") || "");
       const seen: string[] = [];
-      for (let i = 0; i < 12 && !seen.includes("Disable demo1@agcp.test"); i++) {
+      for (let i = 0; i < 30 && !seen.includes("Disable demo1@agcp.test"); i++) {
         await page.keyboard.press("Tab");
         seen.push(await focused());
       }

@@ -3,6 +3,7 @@
  * errors as every other route; bodies are validated with zod and a bad one is a 400 that names
  * the field.
  */
+import { userAgentOf } from "../../upstream/identity.ts";
 import { getRouterParam, type H3Event } from "h3";
 import { z } from "zod";
 import { ApiError, invalidRequest } from "../../anthropic/errors.ts";
@@ -65,7 +66,7 @@ export function aboutOf(rt: Runtime) {
   return {
     version: rt.version,
     startedAt: new Date(rt.startedAt).toISOString(),
-    identity: rt.config.upstream.identity.userAgent,
+    identity: userAgentOf(rt.config.upstream.identity),
     state: { driver: status.driver, location: status.location, connected: status.connected },
     requestLogSize: rt.requests.size,
   };
