@@ -281,17 +281,17 @@ export interface AgcpServerOptions {
 
 export interface AgcpImageOptions {
   /**
-   * Upstream image model for /v1/images/generations (and image models named in chat completions),
-   * used until the account's own catalog says which one it has. Default: "gemini-3.1-flash-image".
+   * Upstream image model for /v1/images/generations, used until the accounts' catalogs name theirs
+   * (`imageGenerationModelIds`). Default: "gemini-3.1-flash-image".
    */
   model?: string;
 }
 
 export interface AgcpWebSearchOptions {
   /**
-   * Model for Anthropic web-search tools (Google Search grounding), used until an account's
-   * catalog names its own `webSearchModelIds`; a requested model that is such an id is used as is.
-   * Default: "gemini-3.1-flash-lite".
+   * Model for Anthropic web-search tools (Google Search grounding) when no account's catalog names
+   * `webSearchModelIds` (otherwise the catalogs decide; a requested model that is such an id is used
+   * as is). Default: "gemini-3.1-flash-lite".
    */
   model?: string;
   /** Result links come back as Google redirect URLs; each is resolved (one HEAD, not followed) within this time, else kept. Default: 2000. */

@@ -2,7 +2,9 @@
  * Every account, the way a request would meet it: a token refresh, the project and tier
  * (loadCodeAssist), the model catalog and its quota. Each step names what broke and the fix.
  */
+import type { QuotaWindow } from "../google/quota-pools.ts";
 import type { UpstreamAccount, UpstreamClient } from "../upstream/client.ts";
+import { readAccountQuota } from "../upstream/quota-read.ts";
 import { UpstreamError } from "../upstream/errors.ts";
 import type { Finding } from "./types.ts";
 
@@ -43,6 +45,15 @@ function lowestQuota(models: Record<string, { fraction: number }>): string {
   return `lowest remaining ${Math.round(q.fraction * 100)}% (${id})`;
 }
 
+/** "quota claude 5h 40% · weekly 80%, gemini weekly 95%": the windows the pool balances on. */
+function windowsText(windows: readonly QuotaWindow[]): string {
+  if (windows.length === 0) return "no quota windows reported";
+  const pools = [...new Set(windows.map((w) => w.pool))];
+  return `quota ${pools
+    .map((p) => `${p} ${windows.filter((w) => w.pool === p).map((w) => `${w.window} ${Math.round(w.remaining * 100)}%`).join(" · ")}`)
+    .join(", ")}`;
+}
+
 export async function checkAccount(a: DoctorAccount, upstream: UpstreamClient): Promise<Finding[]> {
   const check = "account";
   const subject = a.label;
@@ -54,18 +65,23 @@ export async function checkAccount(a: DoctorAccount, upstream: UpstreamClient): 
     step = "project";
     const info = await upstream.discover(account);
     step = "catalog";
-    const models = await upstream.fetchModels(account);
+    const { models, windows } = await readAccountQuota(upstream, account);
     const count = Object.keys(models).length;
     if (count === 0) {
       return [{ check, subject, status: "warn", message: `${a.label}: ${info.tier} tier, project ${info.projectId}, but the catalog lists no models with quota${off}.`, fix: "Check the identity (upstream.identity) and the account's entitlements; agcp accounts verify shows the same." }];
     }
     const exhausted = Object.entries(models).filter(([, q]) => q.fraction <= 0).map(([id]) => id);
+    const emptyWindows = (windows ?? []).filter((w) => w.remaining <= 0);
+    const quota = windows ? windowsText(windows) : lowestQuota(models);
+    const empty = exhausted.length === count || emptyWindows.length > 0;
     return [{
       check,
       subject,
-      status: exhausted.length === count ? "warn" : "ok",
-      message: `${a.label}: token ok, ${info.tier} tier, project ${info.projectId}, ${count} models, ${lowestQuota(models)}${off}.`,
-      ...(exhausted.length === count && { fix: "Every model's quota is used up; it comes back at the reset time (agcp accounts list shows it)." }),
+      status: empty ? "warn" : "ok",
+      message: `${a.label}: token ok, ${info.tier} tier, project ${info.projectId}, ${count} models, ${quota}${off}.`,
+      ...(empty && {
+        fix: `${emptyWindows.length > 0 ? `Empty: ${emptyWindows.map((w) => `${w.pool} ${w.window}${w.resetAt ? ` until ${new Date(w.resetAt).toISOString()}` : ""}`).join(", ")}` : "Every model's quota is used up"}; it comes back by itself (agcp accounts list shows when).`,
+      }),
     }];
   } catch (error) {
     if (!(error instanceof UpstreamError)) throw error;

@@ -19,6 +19,12 @@ export function createAgcpMetrics() {
       new Gauge("agcp_quota_runout_seconds", "Seconds until a quota window runs out at its recent pace, per account, pool and window (only windows being used up)."),
     ),
     authFailures: registry.register(new Counter("agcp_auth_failures_total", "Requests refused for a missing, wrong, revoked or misplaced key, by status.")),
+    poolAccounts: registry.register(
+      new Gauge("agcp_pool_accounts", "Usable accounts per upstream quota pool: available, low (a window at its floor) or out."),
+    ),
+    quotaWindows: registry.register(
+      new Gauge("agcp_quota_window_remaining", "Remaining fraction of each account's quota window, per pool and window (5h, weekly)."),
+    ),
     keyRequests: registry.register(new Counter("agcp_key_requests_total", "Client requests by client key name and outcome.")),
     keyTokens: registry.register(new Counter("agcp_key_tokens_total", "Tokens by client key name and direction (input, output).")),
     keyRefusals: registry.register(new Counter("agcp_key_refusals_total", "Requests refused by a client key's own limit, by key and limit.")),

@@ -58,7 +58,11 @@ export class Gauge extends Metric<number> {
     return this;
   }
   render(): string[] {
-    if (this.collector) for (const [labels, v] of this.collector()) this.set(labels, v);
+    if (this.collector) {
+      // A collected series that is no longer produced (a removed account, a window past its reset) is gone, not frozen.
+      this.series.clear();
+      for (const [labels, v] of this.collector()) this.set(labels, v);
+    }
     return [...this.series.values()].map((s) => `${this.name}${s.labels} ${s.value}`);
   }
 }

@@ -2,7 +2,9 @@ import type { ConsolaInstance } from "consola";
 import type { ResolvedConfig } from "../config/resolve.ts";
 import { createSignatureCache, type SignatureCache } from "../google/signatures.ts";
 import { createAgcpMetrics, type AgcpMetrics } from "../metrics/agcp-metrics.ts";
+import { POOL_IDS } from "../google/quota-pools.ts";
 import { createPool, type Pool } from "../pool/pool.ts";
+import type { AccountView } from "../pool/types.ts";
 import { connectRuntimeState, credentialsOf, openStateStore, poolConfigOf, storedAccountsFor, type RuntimeState } from "../state/index.ts";
 import { createUpstreamClient, type UpstreamAccount, type UpstreamClient } from "../upstream/client.ts";
 import { describeIdentity } from "../upstream/identity.ts";
@@ -14,6 +16,21 @@ import { createUsageRecorder, type UsageRecorder } from "./usage-history.ts";
 import { createModelCatalog, type ModelCatalog } from "./catalog.ts";
 import { keyPoolOf, poolWindowsFor } from "./key-pools.ts";
 import { startQuotaRefresher, type QuotaRefresher } from "./quota-refresher.ts";
+
+/** Per pool: how many usable accounts can serve it (of which low) and how many are out. */
+function poolAccountSamples(views: readonly AccountView[]): Array<[Record<string, string>, number]> {
+  const out: Array<[Record<string, string>, number]> = [];
+  for (const pool of POOL_IDS) {
+    const n = { available: 0, low: 0, out: 0 };
+    for (const v of views) {
+      if (!v.enabled || v.invalid) continue;
+      const status = v.pools[pool]?.status ?? "available";
+      n[status]++;
+    }
+    for (const [state, value] of Object.entries(n)) out.push([{ pool, state }, value]);
+  }
+  return out;
+}
 
 /** Everything a route needs, built once per server from the resolved config. */
 export interface Runtime {
@@ -125,6 +142,10 @@ export async function createRuntime(config: ResolvedConfig, opts: RuntimeOptions
     size: config.requestLog.size,
     ...(config.requestLog.accessLog && { accessLog: (line: string) => process.stdout.write(`${line}\n`) }),
   });
+  metrics.poolAccounts.collect(() => poolAccountSamples(pool.accounts()));
+  metrics.quotaWindows.collect(() =>
+    pool.accounts().flatMap((a) => a.windows.map((w): [Record<string, string>, number] => [{ account: a.label, pool: w.pool, window: w.window }, w.remaining])),
+  );
   const keys = await createKeyGuard({
     keys: state.store.keys,
     usage,

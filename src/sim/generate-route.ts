@@ -11,7 +11,7 @@ import type { SimModel } from "./types.ts";
 import { upstreamErrorResponse } from "./upstream-errors.ts";
 import { validateGenerateRequest } from "./validate.ts";
 import { judgeClient, NO_LONGER_SUPPORTED } from "./version-gate.ts";
-import { isWebSearch, searchGeneration, type SearchGeneration } from "./web-search.ts";
+import { isWebSearch, searchGeneration, searchMixProblem, type SearchGeneration } from "./web-search.ts";
 import { isRecord, type WireGenerateRequest } from "./wire.ts";
 
 type Mode = "sse" | "json-array" | "single";
@@ -58,6 +58,11 @@ export async function handleGenerate(ctx: SimContext, streaming: boolean): Promi
   if (!validation.ok || problem) {
     account.counters.badRequests++;
     return rpcError("INVALID_ARGUMENT", problem ?? "");
+  }
+  const mixed = searchMixProblem(validation.request);
+  if (mixed) {
+    account.counters.badRequests++;
+    return rpcError("INVALID_ARGUMENT", mixed);
   }
 
   const identityRefusal = agentIdentityRefusal(model, body.request);

@@ -57,6 +57,7 @@ export function createAccountStore(ctx: StoreContext): AccountStore {
           ...(nonEmpty(input.email) && { email: input.email.trim() }),
           refreshToken: input.refreshToken.trim(),
           ...(nonEmpty(input.projectId) && { projectId: input.projectId.trim() }),
+          ...(nonEmpty(input.proxy) ? { proxy: input.proxy.trim() } : existing?.proxy !== undefined && { proxy: existing.proxy }),
           enabled: input.enabled ?? existing?.enabled ?? true,
           addedAt: existing?.addedAt ?? ctx.now(),
         };

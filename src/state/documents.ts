@@ -86,6 +86,7 @@ const storedAccount = z.object({
   email: z.string().optional(),
   refreshToken: z.string().min(1),
   projectId: z.string().optional(),
+  proxy: z.string().optional(),
   enabled: z.boolean(),
   addedAt: instant,
 });

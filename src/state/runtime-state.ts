@@ -106,7 +106,7 @@ export function poolConfigOf(a: StoredAccount): AccountConfigLike {
 }
 
 export function credentialsOf(a: StoredAccount): UpstreamAccount {
-  return { id: a.label, refreshToken: a.refreshToken, ...(a.projectId && { projectId: a.projectId }) };
+  return { id: a.label, refreshToken: a.refreshToken, ...(a.projectId && { projectId: a.projectId }), ...(a.proxy && { proxy: a.proxy }) };
 }
 
 export async function connectRuntimeState(opts: RuntimeStateOptions): Promise<RuntimeState> {

@@ -18,6 +18,8 @@ export interface StoredAccount {
   email?: string;
   refreshToken: string;
   projectId?: string;
+  /** Outbound proxy for this account (`agcp accounts add|import --proxy`); absent: the global one. */
+  proxy?: string;
   enabled: boolean;
   /** Epoch ms. */
   addedAt: number;
@@ -29,6 +31,8 @@ export interface NewStoredAccount {
   email?: string;
   refreshToken: string;
   projectId?: string;
+  /** Default: the one stored before (a re-login keeps it), else none. */
+  proxy?: string;
   /** Default: true. */
   enabled?: boolean;
 }

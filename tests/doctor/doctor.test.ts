@@ -5,11 +5,12 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
-import { checkFsState } from "../../src/doctor/state-store.ts";
+import { checkFsState, checkRedisState } from "../../src/doctor/state-store.ts";
 import { clockFinding } from "../../src/doctor/network.ts";
 import { createSimulator, demoAccounts, type Simulator } from "../../src/sim/index.ts";
 import { freePort, runCli, tempDir } from "../cli/helpers.ts";
 import { expectNoSecrets } from "../monitoring/helpers.ts";
+import { startRedisServer } from "../support/loopback.ts";
 
 describe("agcp doctor --demo", () => {
   test("all green against the built-in simulator, exit 0; --json says the same", async () => {
@@ -80,7 +81,7 @@ export default {
     expect(r.stdout).toMatch(/→ Sign in again: agcp accounts add --label revoked .*the new token takes over from the config file's/);
     expect(r.stdout).toMatch(new RegExp(`^✖ state +State folder ${state} is not writable by its owner \\(mode 0555\\); root gets past that, a service user would not\\.$`, "m"));
     expect(r.stdout).toContain(`→ chmod 700 ${state}`);
-    expect(r.stdout).toMatch(/^✔ account +good: token ok, /m);
+    expect(r.stdout).toMatch(/^✔ account +good: token ok, pro tier, project \S+, \d+ models, quota gemini 5h \d+% · weekly \d+%, claude 5h \d+% · weekly \d+%\.$/m);
     // The other problems staged here: a port taken by something that is not agcp, a proxy nobody listens on.
     expect(r.stdout).toMatch(/^✖ port +127\.0\.0\.1:\d+ is taken by another program\.$/m);
     expect(r.stdout).toMatch(new RegExp(`^✖ proxy +Proxy http://u:\\*\\*\\*@127\\.0\\.0\\.1:${deadProxyPort} \\(used by proxied\\) cannot be reached: ECONNREFUSED\\.$`, "m"));
@@ -148,4 +149,26 @@ test("clock skew: seconds of noise are fine, minutes warn, beyond five minutes f
   expect(clockFinding(server + 90_000, date, "x")).toMatchObject({ status: "warn", message: "This machine's clock is 90 s ahead of x." });
   expect(clockFinding(server - 400_000, date, "x")).toMatchObject({ status: "fail", message: "This machine's clock is 400 s behind x." });
   expect(clockFinding(server, null, "x").status).toBe("warn");
+});
+
+describe("state store on Redis", () => {
+  test("a live redis-server answers PING; a dead URL is a failure with the fix and a masked password", async () => {
+    const redis = await startRedisServer();
+    if (!redis) {
+      if (process.env.CI) throw new Error("redis-server is required in CI");
+      return console.warn("redis-server not installed: skipped outside CI");
+    }
+    try {
+      const [ok] = await checkRedisState(redis.url);
+      expect(ok).toMatchObject({ check: "state", status: "ok" });
+      expect(ok!.message).toContain("answers PING (PONG)");
+    } finally {
+      await redis.stop();
+    }
+    const dead = await freePort();
+    const [bad] = await checkRedisState(`redis://:hunter2-redis@127.0.0.1:${dead}/0`, 1_000);
+    expect(bad).toMatchObject({ status: "fail" });
+    expect(bad!.fix).toContain("redis-server");
+    expect(JSON.stringify(bad)).not.toContain("hunter2-redis");
+  }, 20_000);
 });

@@ -230,6 +230,21 @@ describe("/metrics", () => {
       expect(sum(after, "agcp_accounts", { status })).toBe(health.accounts[status]);
     }
     expect(sum(after, "agcp_accounts", { status: "cooling" })).toBe(3);
+    // Per pool: the Gemini pool is out on every account, the Claude pool is not.
+    expect(sum(after, "agcp_pool_accounts", { pool: "gemini", state: "out" })).toBe(3);
+    expect(sum(after, "agcp_pool_accounts", { pool: "claude", state: "out" })).toBe(0);
+    expect(sum(after, "agcp_pool_accounts", { pool: "claude" })).toBe(3);
+  });
+
+  test("each account's quota windows are gauges", async () => {
+    await get("/account-limits?refresh=1");
+    const res = parseExposition(await (await get("/metrics")).text());
+    expect(res.types.get("agcp_quota_window_remaining")).toBe("gauge");
+    const weekly = sum(res, "agcp_quota_window_remaining", { account: "demo2@agcp.test", pool: "claude", window: "weekly" });
+    expect(weekly).toBeGreaterThan(0);
+    expect(weekly).toBeLessThan(0.05);
+    // Free tier (demo3) has no 5-hour window, so no such series.
+    expect(res.samples.some((x) => x.name === "agcp_quota_window_remaining" && x.labels.account === "demo3@agcp.test" && x.labels.window === "5h")).toBe(false);
   });
 });
 

@@ -7,7 +7,8 @@ import { ConfigError } from "../../src/config/errors.ts";
 import { resolveConfig } from "../../src/config/resolve.ts";
 import { createSimulator, demoAccounts, type Simulator } from "../../src/sim/index.ts";
 import { bypassesProxy, proxyFor, proxyUrlProblem, redactProxyUrl } from "../../src/upstream/proxy.ts";
-import { freePort, spawnCli, tempDir, waitForOk } from "../cli/helpers.ts";
+import { freePort, runCli, spawnCli, tempDir, waitForOk } from "../cli/helpers.ts";
+import { agyTokenJson } from "../credentials/fixtures.ts";
 import { startTinyproxy, type Tinyproxy } from "../support/tinyproxy.ts";
 
 describe("routing rules", () => {
@@ -136,5 +137,52 @@ export default {
     expect(sim.state.unattributed).toBe(0);
     expect(text).not.toContain(PASSWORD);
     expect(text).toContain(`Account c: proxy http://alice:***@127.0.0.1:${proxy.port}`);
+  }, 60_000);
+
+  test("an account imported with --proxy checks itself through that proxy, and the server keeps using it", async () => {
+    if (!proxy) return console.warn("tinyproxy not installed: skipped outside CI");
+    const dir = tempDir("agcp-proxy-import-");
+    writeFileSync(
+      join(dir, "agcp.config.ts"),
+      `const sim = ${JSON.stringify(simUrl)};
+export default {
+  storage: { driver: "fs", dir: "./state" },
+  upstream: { hosts: [sim], oauth: { tokenUrl: sim + "/token", userinfoUrl: sim + "/oauth2/v1/userinfo", authorizeUrl: sim + "/o/oauth2/v2/auth" } },
+};
+`,
+    );
+    const file = join(dir, "token.json");
+    writeFileSync(file, agyTokenJson(accounts[0]!.refreshToken));
+    const email = accounts[0]!.email;
+    const total = () => Object.values(sim.state.accounts.get(email)!.counters.requests).reduce((a, b) => a + b, 0);
+    const [proxiedBefore, simBefore] = [proxy.requests().length, total()];
+
+    const bad = await runCli(["accounts", "import", "agy", "--file", file, "--proxy", "socks5://127.0.0.1:1080"], { cwd: dir, env: { HOME: dir } });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--proxy: expected an http:// or https:// proxy URL: SOCKS proxies are not supported");
+
+    const imported = await runCli(["accounts", "import", "agy", "--file", file, "--proxy", proxy.url], { cwd: dir, env: { HOME: dir } });
+    expect(imported.code).toBe(0);
+    expect(imported.stdout + imported.stderr).not.toContain(PASSWORD);
+    const port = await freePort();
+    const server = spawnCli(["start", "--port", String(port)], { cwd: dir, env: { HOME: dir } });
+    try {
+      await waitForOk(`http://127.0.0.1:${port}/health`, 15_000);
+      const res = await fetch(`http://127.0.0.1:${port}/v1/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "anthropic-version": "2023-06-01" },
+        body: JSON.stringify({ model: "claude-sonnet-4-5", max_tokens: 32, messages: [{ role: "user", content: "via proxy" }] }),
+      });
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+    } finally {
+      server.proc.kill("SIGTERM");
+    }
+    await server.finish();
+    const through = proxy.requests().slice(proxiedBefore);
+    // Import: a token refresh and userinfo; the server: token, project, catalog, quota, the generate.
+    expect(through.some((r) => r.endsWith("/oauth2/v1/userinfo"))).toBe(true);
+    expect(through.some((r) => /generatecontent/i.test(r))).toBe(true);
+    expect(through.length).toBe(total() - simBefore);
   }, 60_000);
 });

@@ -12,6 +12,7 @@ import { buildExport } from "../../credentials/export.ts";
 import { IMPORT_SOURCES, readAllSources, readSource, type ImportSource, type SourceOptions } from "../../credentials/sources.ts";
 import { CredentialError, type FoundCredential } from "../../credentials/types.ts";
 import { createUpstreamClient, UpstreamError, type UpstreamClient } from "../../upstream/index.ts";
+import { proxyUrlProblem, redactProxyUrl } from "../../upstream/proxy.ts";
 import { globalArgs, stringFlag } from "../args.ts";
 import { RuntimeFailure, UsageError } from "../errors.ts";
 import { withExamples } from "../help.ts";
@@ -29,6 +30,8 @@ export interface ImportOutcome {
 
 export interface ImportOptions {
   label?: string;
+  /** Outbound proxy for the imported accounts (their check here goes through it too). */
+  proxy?: string;
   upstream?: UpstreamClient;
 }
 
@@ -54,8 +57,9 @@ export async function importFound(ctx: AccountsContext, found: readonly FoundCre
   for (const [i, f] of found.entries()) {
     let email = f.email;
     try {
-      const accessToken = await upstream.tokens.get({ id: `import-${i}`, refreshToken: f.refreshToken });
-      email ??= (await upstream.userinfo(accessToken)).email;
+      const via = opts.proxy !== undefined ? { proxy: opts.proxy } : {};
+      const accessToken = await upstream.tokens.get({ id: `import-${i}`, refreshToken: f.refreshToken, ...via });
+      email ??= (await upstream.userinfo(accessToken, via)).email;
     } catch (error) {
       outcomes.push({ origin: f.origin, ...(email && { email }), ok: false, note: describeFailure(error, f, ctx.config.upstream.oauth.clientId) });
       continue;
@@ -68,6 +72,7 @@ export async function importFound(ctx: AccountsContext, found: readonly FoundCre
         refreshToken: f.refreshToken,
         ...(f.projectId !== undefined && { projectId: f.projectId }),
         ...(f.enabled !== undefined && { enabled: f.enabled }),
+        ...(opts.proxy !== undefined && { proxy: opts.proxy }),
       },
       label,
     );
@@ -77,6 +82,14 @@ export async function importFound(ctx: AccountsContext, found: readonly FoundCre
     outcomes.push({ origin: f.origin, label: account.label, email, ok: true, note });
   }
   return outcomes;
+}
+
+/** `--proxy`: checked like accounts[].proxy in the config. */
+export function proxyFlag(value: unknown): string | undefined {
+  const proxy = stringFlag("proxy", value);
+  const problem = proxy !== undefined ? proxyUrlProblem(proxy) : undefined;
+  if (problem) throw new UsageError(`--proxy: expected ${problem}, found ${JSON.stringify(redactProxyUrl(proxy!))}`);
+  return proxy;
 }
 
 export function sourceOptions(file: string | undefined): SourceOptions {
@@ -110,6 +123,7 @@ export function importCommand(withContext: WithContext) {
         },
         file: { type: "string", description: "Read this file instead of the source's usual place (required for `file`)", valueHint: "path" },
         label: { type: "string", description: "Name for the account (default: its e-mail); a config account's label signs that account in again", valueHint: "name" },
+        proxy: { type: "string", description: 'Outbound HTTP(S) proxy for these accounts ("direct": none; default: upstream.proxy)', valueHint: "url" },
         ...contextArgs,
         ...globalArgs,
       },
@@ -120,6 +134,7 @@ export function importCommand(withContext: WithContext) {
         }
         const file = stringFlag("file", args.file);
         const label = stringFlag("label", args.label);
+        const proxy = proxyFlag(args.proxy);
         let found: FoundCredential[];
         try {
           found = await findCredentials(source as ImportSource, sourceOptions(file));
@@ -129,7 +144,10 @@ export function importCommand(withContext: WithContext) {
         }
         const { outcomes, driver } = await withContext(
           args,
-          async (ctx) => ({ outcomes: await importFound(ctx, found, label !== undefined ? { label } : {}), driver: ctx.config.storage.driver }),
+          async (ctx) => ({
+            outcomes: await importFound(ctx, found, { ...(label !== undefined && { label }), ...(proxy !== undefined && { proxy }) }),
+            driver: ctx.config.storage.driver,
+          }),
           true,
         );
         for (const o of outcomes) {

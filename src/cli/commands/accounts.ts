@@ -26,7 +26,7 @@ import {
   type VerifyProgress,
 } from "./accounts-actions.ts";
 import { DEFAULT_CALLBACK_PORT, oauthLogin } from "./accounts-oauth.ts";
-import { exportCommand, importCommand } from "./accounts-import.ts";
+import { exportCommand, importCommand, proxyFlag } from "./accounts-import.ts";
 import { openAccountsStore, pickupNote } from "./accounts-store.ts";
 
 const configArg = {
@@ -193,6 +193,7 @@ const add = withExamples(
       },
       label: { type: "string", description: "Name for the account (default: its e-mail)", valueHint: "name" },
       email: { type: "string", description: "Suggest this Google account on the sign-in page", valueHint: "address" },
+      proxy: { type: "string", description: 'Outbound HTTP(S) proxy for this account ("direct": none; default: upstream.proxy)', valueHint: "url" },
       "callback-port": {
         type: "string",
         description: `Port for the sign-in redirect (default ${DEFAULT_CALLBACK_PORT}; another free one if busy; 0 = any)`,
@@ -205,6 +206,7 @@ const add = withExamples(
       const port = intFlag("callback-port", args["callback-port"], 0, 65535) ?? DEFAULT_CALLBACK_PORT;
       const label = stringFlag("label", args.label);
       const email = stringFlag("email", args.email);
+      const proxy = proxyFlag(args.proxy);
       await withContext(
         args,
         async (ctx) => {
@@ -230,7 +232,7 @@ const add = withExamples(
             if (error instanceof UpstreamError) throw new RuntimeFailure(`Sign-in failed: ${error.kind}: ${error.message}`);
             throw error;
           }
-          const { account, replaced, takesOver } = await saveSignedIn(ctx, signedIn, label);
+          const { account, replaced, takesOver } = await saveSignedIn(ctx, { ...signedIn, ...(proxy !== undefined && { proxy }) }, label);
           if (takesOver) {
             consola.info(
               `"${account.label}" is a config-file account: its new token is kept in agcp's state store and used instead of the file's ` +
@@ -238,7 +240,7 @@ const add = withExamples(
             );
           }
           try {
-            const info = await upstream.discover({ id: account.label, refreshToken: account.refreshToken });
+            const info = await upstream.discover({ id: account.label, refreshToken: account.refreshToken, ...(account.proxy && { proxy: account.proxy }) });
             consola.success(`${replaced ? "Updated" : "Added"} ${account.label} (${info.tier} tier).`);
           } catch (error) {
             const why = error instanceof UpstreamError ? `${error.kind}: ${error.message}` : (error as Error).message;

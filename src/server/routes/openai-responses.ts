@@ -29,9 +29,9 @@ export function responsesHandler(rt: Runtime) {
       sessionId,
       receivedAt,
       caller: callerOf(event),
-      prepare: ({ model: target, projectId }) =>
+      prepare: ({ model: target, projectId, thinkingInfo }) =>
         applyJsonMode(
-          toCloudCodeRequest(messages, { upstreamModel: target.upstream, projectId, sessionId, signatures: rt.signatures }),
+          toCloudCodeRequest(messages, { upstreamModel: target.upstream, projectId, sessionId, signatures: rt.signatures, ...(thinkingInfo && { thinkingInfo }) }),
           jsonMode,
           target.family,
         ),

@@ -37,11 +37,16 @@ export function webSearchResponse(ctx: WebSearchContext, signal: AbortSignal): P
   return ctx.req.stream ? streamSearch(ctx, signal) : Promise.resolve().then(() => createSearch(ctx, signal));
 }
 
-/** Cloud Code's web search models: the requested one if it is one of them, else the configured one. */
+/**
+ * The model for the search: the requested one when an account's catalog names it for web search,
+ * else the one most catalogs name (`webSearchModelIds`), else `webSearch.model` (before any catalog
+ * was read, or when catalogs name none). Never a stand-in: a search needs a search model.
+ */
 export function webSearchModel(rt: Runtime, requested: ResolvedModel): ResolvedModel {
-  const ids = [rt.config.webSearch.model];
+  const named = rt.catalog.roleModelIds("webSearchModelIds");
+  const ids = named.length > 0 ? named : [rt.config.webSearch.model];
   const upstream = ids.includes(requested.upstream) ? requested.upstream : ids[0]!;
-  return { upstream, family: modelFamily(upstream), thinkingModel: false };
+  return { upstream, family: modelFamily(upstream), thinkingModel: false, mapped: false };
 }
 
 function job(ctx: WebSearchContext, signal: AbortSignal): RelayJob {
