@@ -7,7 +7,7 @@
  */
 
 /** Account selection strategy. */
-export type AgcpStrategy = "hybrid" | "sticky" | "round-robin";
+export type AgcpStrategy = "hybrid" | "sticky" | "round-robin" | "reset-aware";
 
 /** Log levels (consola's names), from quietest to loudest. */
 export type AgcpLogLevel = "silent" | "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "verbose";
@@ -64,6 +64,13 @@ export interface AgcpAccount {
 }
 
 export interface AgcpPoolOptions {
+  /** Reset-aware strategy: scores are the fraction of a window per hour it must be spent at. */
+  resetAware?: {
+    /** Bonus for the session's own account (prompt caching). Default: 0.5. */
+    affinityBonus?: number;
+    /** Taken off per request an account has in flight (spreads parallel subagents). Default: 0.1. */
+    inFlightPenalty?: number;
+  };
   /** Hybrid strategy scoring. */
   hybrid?: {
     /**
@@ -375,6 +382,19 @@ export interface AgcpTokenCountOptions {
   backoffMs?: number;
 }
 
+/** The request log (console, GET /api/requests, --access-log). Never holds prompts or tokens. */
+export interface AgcpRequestLogOptions {
+  /** Requests kept in memory, newest first. Default: 500. 0 turns the in-memory log off. */
+  size?: number;
+  /** One JSON line per request on stdout (also `agcp start --access-log`). Default: false. */
+  accessLog?: boolean;
+  /**
+   * Each entry's trace names every skipped account and why while the pool has at most this many
+   * accounts (working that out walks the whole pool). Default: 200.
+   */
+  traceAccounts?: number;
+}
+
 /** The Claude Agent SDK identity sentence of `claude -p` (README "Claude Code on Gemini"). */
 export interface AgcpAgentSdkIdentityOptions {
   /**
@@ -426,6 +446,8 @@ export interface AgcpConfig {
   limits?: AgcpLimitsOptions;
   /** Exact token counts through upstream. */
   tokenCount?: AgcpTokenCountOptions;
+  /** The request log: size, access log, trace detail. */
+  requestLog?: AgcpRequestLogOptions;
   /** Handling of `claude -p`'s identity sentence. */
   agentSdkIdentity?: AgcpAgentSdkIdentityOptions;
 }
