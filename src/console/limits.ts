@@ -138,9 +138,13 @@ function reasonFor(v: AccountView): string | null {
       const lowWindow = v.windows.find((w) => !w.stale && w.remaining <= w.floor);
       if (lowWindow) return `${lowWindow.pool} ${lowWindow.window} window at its floor (${formatPercent(lowWindow.remaining)})`;
       const low = Object.entries(v.quota).filter(([, q]) => !q.stale && q.fraction <= q.floor);
-      if (low.length !== 1) return `${low.length} models at their quota floor`;
-      const [model, q] = low[0]!;
-      return `${model} at its quota floor (${formatPercent(q.fraction)})`;
+      if (low.length === 1) {
+        const [model, q] = low[0]!;
+        return `${model} at its quota floor (${formatPercent(q.fraction)})`;
+      }
+      // Name them (the first three), so nobody has to open the matrix to learn which.
+      const named = low.slice(0, 3).map(([m, q]) => `${m} ${formatPercent(q.fraction)}`).join(", ");
+      return `${low.length} models at their quota floor: ${named}${low.length > 3 ? `, +${low.length - 3} more` : ""}`;
     }
     default:
       return null;
