@@ -258,6 +258,12 @@ describe("limits table", () => {
 });
 
 describe("formatting helpers", () => {
+  test("several models at their floor are named, not just counted", () => {
+    const low = view({ id: "low", status: "low-quota", quota: { a: q(0.02), b: q(0.03), c: q(0.01), d: q(0.04), e: q(0.9) } });
+    const report = buildLimitsReport({ accounts: [low], strategy: "hybrid", now: NOW, bucketMax: 50 });
+    expect(report.accounts[0]?.reason).toBe("4 models at their quota floor: a 2%, b 3%, c 1%, +1 more");
+  });
+
   test("countdowns pad their minor unit", () => {
     expect(formatDuration(0)).toBe("0s");
     expect(formatDuration(999)).toBe("1s");
