@@ -8,10 +8,11 @@ import { errorInfo, formatGoDuration, formatProseDuration, retryInfo, rpcError }
 import { StallBudget, untilAborted } from "./stall.ts";
 import { shortHash, type SimAccount } from "./state.ts";
 import type { SimModel } from "./types.ts";
+import { envelopeProblem } from "./request-rules.ts";
 import { upstreamErrorResponse } from "./upstream-errors.ts";
 import { validateGenerateRequest } from "./validate.ts";
 import { judgeClient, NO_LONGER_SUPPORTED } from "./version-gate.ts";
-import { isWebSearch, searchGeneration, type SearchGeneration } from "./web-search.ts";
+import { isWebSearch, searchGeneration, searchMixProblem, type SearchGeneration } from "./web-search.ts";
 import { isRecord, type WireGenerateRequest } from "./wire.ts";
 
 type Mode = "sse" | "json-array" | "single";
@@ -42,6 +43,11 @@ export async function handleGenerate(ctx: SimContext, streaming: boolean): Promi
 
   const blocked = accountBlocked(ctx, account) ?? projectDenied(account, body.project);
   if (blocked) return blocked;
+  const malformed = envelopeProblem(body);
+  if (malformed) {
+    account.counters.badRequests++;
+    return rpcError("INVALID_ARGUMENT", malformed);
+  }
 
   const userAgent = ctx.req.headers.get("user-agent") ?? "";
   const requested = typeof body.model === "string" ? body.model : "";
@@ -58,6 +64,11 @@ export async function handleGenerate(ctx: SimContext, streaming: boolean): Promi
   if (!validation.ok || problem) {
     account.counters.badRequests++;
     return rpcError("INVALID_ARGUMENT", problem ?? "");
+  }
+  const mixed = searchMixProblem(validation.request);
+  if (mixed) {
+    account.counters.badRequests++;
+    return rpcError("INVALID_ARGUMENT", mixed);
   }
 
   const identityRefusal = agentIdentityRefusal(model, body.request);

@@ -36,6 +36,17 @@ export function isWebSearch(body: Record<string, unknown>, request: WireGenerate
   return body.requestType === "web_search" || searchTool(request) !== undefined;
 }
 
+/**
+ * Upstream refuses Google Search next to function declarations in one call (generateContent takes
+ * one kind of tool; peers see this 400 and never mix them).
+ */
+export function searchMixProblem(request: WireGenerateRequest): string | null {
+  const tools = (request.tools ?? []) as unknown[];
+  const search = tools.some((t) => isRecord(t) && t.googleSearch !== undefined);
+  const functions = tools.some((t) => isRecord(t) && Array.isArray(t.functionDeclarations) && t.functionDeclarations.length > 0);
+  return search && functions ? "Tool use with function calling is unsupported" : null;
+}
+
 function searchTool(request: WireGenerateRequest): Record<string, unknown> | undefined {
   for (const tool of (request.tools ?? []) as unknown[]) {
     if (isRecord(tool) && isRecord(tool.googleSearch)) return tool.googleSearch;

@@ -252,6 +252,8 @@ describe("messages through the SDK", () => {
       .withResponse();
     // Claude on Antigravity thinks first; the answer is the text after it.
     expect(data.content.map((b) => b.type)).toEqual(["thinking", "text"]);
+    // The sim "sees" what arrived: the image came through intact.
+    expect((data.content[1] as Anthropic.TextBlock).text).toContain("I see a PNG image, 1×1 pixels");
     const sent = await lastUpstreamBody(response.headers.get("x-agcp-account"));
     const parts = sent.request.contents.at(-1).parts;
     expect(parts.find((p: any) => p.inlineData)?.inlineData).toEqual({ mimeType: "image/png", data: TINY_PNG });
@@ -306,8 +308,8 @@ describe("messages through the SDK", () => {
 
 describe("right after start", () => {
   test("a build-time model name resolves against upstream's list, not a guess (no 400 in the first second)", async () => {
-    // claude-sonnet-4-5 is in agcp's build-time list but the simulator offers only 4-6: once upstream's
-    // list is known it maps by pattern. A request sent the instant agcp listens must get the same answer.
+    // claude-sonnet-4-5 is Claude Code's name (and a retired Antigravity id): it maps by pattern to the
+    // best Sonnet the account serves. A request sent the instant agcp listens must get the same answer.
     const fresh = await startStack({ accounts: fullAccounts(2, "cold") });
     try {
       const post = (stream: boolean) =>

@@ -141,3 +141,25 @@ describe("redirect links left as they are", () => {
     expect(groundingRedirectCount(plain.sim.state)).toBe(before);
   });
 });
+
+describe("the search model comes from the accounts' catalogs", () => {
+  let catalogued: Stack;
+  beforeAll(async () => {
+    catalogued = await startStack({ accounts: fullAccounts(2, "wsc"), sim: { catalog: { webSearchModelIds: ["gemini-3-flash", "gemini-2.5-flash"] } } });
+  });
+  afterAll(() => catalogued.close());
+
+  async function searchedWith(model: string): Promise<string> {
+    const message = await catalogued.client.messages.create({ model, max_tokens: 256, messages: [{ role: "user", content: QUERY }], tools: [searchTool()] });
+    expect(message.content[1]?.type).toBe("web_search_tool_result");
+    const bodies = (await simAccounts(catalogued)).map((a) => a.counters.lastGenerateBody).filter((b) => b?.requestType === "web_search");
+    return bodies.map((b) => b.model).join(",");
+  }
+
+  test("webSearchModelIds decides, not the built-in default; a requested search model is used as is", async () => {
+    expect(await searchedWith("claude-sonnet-4-5")).toBe("gemini-3-flash");
+    await catalogued.control("/reset", { method: "POST", body: {} });
+    expect(await searchedWith("gemini-2.5-flash")).toBe("gemini-2.5-flash");
+  });
+});
+

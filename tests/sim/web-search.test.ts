@@ -94,4 +94,13 @@ describe("googleSearch grounding", () => {
     expect(last.groundingMetadata?.webSearchQueries).toEqual(["sqlite wal mode"]);
     expect(frames.slice(0, -1).some((f) => "groundingMetadata" in (f.response.candidates?.[0] ?? {}))).toBe(false);
   });
+
+  test("googleSearch next to function declarations is a 400, as upstream answers it", async () => {
+    const body = searchEnvelope("anything");
+    body.request.tools.push({ functionDeclarations: [{ name: "get_time", parameters: { type: "OBJECT", properties: { tz: { type: "STRING" } } } }] } as never);
+    const res = await h.call("generateContent", body, token);
+    expect(res.status).toBe(400);
+    const error = ((await res.json()) as { error: { status: string; message: string } }).error;
+    expect(error).toMatchObject({ status: "INVALID_ARGUMENT", message: "Tool use with function calling is unsupported" });
+  });
 });

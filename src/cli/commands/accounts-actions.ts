@@ -8,6 +8,7 @@ import { buildLimitsReport, fixFor, renderLimitsTable, type LimitsReport, type T
 import { createPool, type Pool } from "../../pool/pool.ts";
 import type { StrategyName } from "../../pool/tuning.ts";
 import type { InvalidKind } from "../../pool/types.ts";
+import { parseCatalog } from "../../google/catalog.ts";
 import { gateAdvice, probeVersionGate } from "../../google/gate-probe.ts";
 import { KNOWN_UPSTREAM_MODELS } from "../../google/models.ts";
 import {
@@ -230,11 +231,17 @@ export async function verifyAccounts(
       await upstream.tokens.get(account);
       const info = await upstream.discover(account);
       pool.setTier(a.label, info.tier);
-      const { models, windows } = await readAccountQuota(upstream, account);
+      const { models, windows, catalogAnswer } = await readAccountQuota(upstream, account);
       pool.setQuota(a.label, models, windows);
       // The identity is the same for every account: one generate on the first working one tells
-      // whether upstream still accepts it.
-      const probeModel = gateProbed ? undefined : KNOWN_UPSTREAM_MODELS.find((id) => id in models);
+      // whether upstream still accepts it. Upstream's default agent model is its newest, so the
+      // newer-models gate shows there too.
+      const catalog = parseCatalog(catalogAnswer);
+      const probeModel = gateProbed
+        ? undefined
+        : catalog.defaultAgentModelId && catalog.models[catalog.defaultAgentModelId]
+          ? catalog.defaultAgentModelId
+          : KNOWN_UPSTREAM_MODELS.find((id) => id in models);
       if (probeModel) {
         gateProbed = true;
         const finding = await probeVersionGate(upstream, account, probeModel);

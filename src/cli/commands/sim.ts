@@ -44,6 +44,7 @@ export default withExamples(
           `  curl -X PATCH ${url}/__sim/accounts/${accounts[0]?.email ?? "EMAIL"} \\`,
           `       -H 'content-type: application/json' -d '{"quota": 0}'   # exhaust its quota`,
           `  curl -X PATCH ${url}/__sim/faults -d '{"capacity": "503", "failNext": 2}'`,
+          `  curl -X PATCH ${url}/__sim/version-gate -d '{"cli": {"minimum": "1.5.0"}}'   # refuse agcp's client version`,
           `  curl -X POST ${url}/__sim/reset -d '{"quotas": true, "faults": true}'`,
           "",
         ].join("\n"),

@@ -38,11 +38,16 @@ export function webSearchResponse(ctx: WebSearchContext, signal: AbortSignal): P
   return ctx.req.stream ? streamSearch(ctx, signal) : Promise.resolve().then(() => createSearch(ctx, signal));
 }
 
-/** Cloud Code's web search models: the requested one if it is one of them, else the configured one. */
+/**
+ * The model for the search: the requested one when an account's catalog names it for web search,
+ * else the one most catalogs name (`webSearchModelIds`), else `webSearch.model` (before any catalog
+ * was read, or when catalogs name none). Never a stand-in: a search needs a search model.
+ */
 export function webSearchModel(rt: Runtime, requested: ResolvedModel): ResolvedModel {
-  const ids = [rt.config.webSearch.model];
+  const named = rt.catalog.roleModelIds("webSearchModelIds");
+  const ids = named.length > 0 ? named : [rt.config.webSearch.model];
   const upstream = ids.includes(requested.upstream) ? requested.upstream : ids[0]!;
-  return { upstream, family: modelFamily(upstream), thinkingModel: false };
+  return { upstream, family: modelFamily(upstream), thinkingModel: false, mapped: false };
 }
 
 function job(ctx: WebSearchContext, signal: AbortSignal): RelayJob {
@@ -71,6 +76,7 @@ async function search(ctx: WebSearchContext, signal: AbortSignal, hooks: Paramet
     }
     const grounded = readGrounding(body.response ?? body);
     if (!grounded.text && grounded.sources.length === 0) throw new UpstreamError({ kind: "empty_response", message: "Upstream search answered with no content." });
+    opened.usage = { input: grounded.usage.prompt, output: grounded.usage.output, cached: 0 };
     return grounded;
   });
   const message = await toMessage(ctx, result.value);
@@ -141,8 +147,6 @@ function decisionHeaders(accountId: string, attempts: number): Record<string, st
 function record(ctx: WebSearchContext, model: string, account: string, outcome: string, message?: AnthropicMessage) {
   const { metrics } = ctx.rt;
   metrics.requests.inc({ api: "anthropic", model, account, outcome });
-  const u = message?.usage;
-  ctx.rt.keys.record(ctx.caller, { ok: outcome === "ok", upstreamModel: model, ...(u && { inputTokens: u.input_tokens, outputTokens: u.output_tokens }) });
   if (outcome === "ok") metrics.ttfb.observe({ model }, (performance.now() - ctx.receivedAt) / 1000);
   const usage = message?.usage;
   if (!usage) return;
