@@ -1,13 +1,16 @@
 // The console's accounts, request-log and usage views in a real headless Chromium, against a real
 // agcp on the simulator; also refreshes the screenshots in docs/ that the README shows.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { startStack, type Stack } from "../support/stack.ts";
 import { haveChromium, launch, until } from "./browser.ts";
 
 const KEY = "console-views-key";
-const DOCS = join(import.meta.dir, "../../docs");
+// Screenshots go to docs/ only when asked (AGCP_SCREENSHOTS=1 npm test), so a test run leaves the tree clean.
+const DOCS = process.env.AGCP_SCREENSHOTS ? join(import.meta.dir, "../../docs") : mkdtempSync(join(tmpdir(), "agcp-shots-"));
 
 let stack: Stack;
 let browser: Browser;
