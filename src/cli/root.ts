@@ -12,6 +12,7 @@ export const subCommands = {
   sim: () => import("./commands/sim.ts").then((m) => m.default),
   accounts: () => import("./commands/accounts.ts").then((m) => m.default),
   keys: () => import("./commands/keys.ts").then((m) => m.default),
+  simulate: () => import("./commands/simulate.ts").then((m) => m.default),
   service: () => import("./commands/service.ts").then((m) => m.default),
   doctor: () => import("./commands/doctor.ts").then((m) => m.default),
 };

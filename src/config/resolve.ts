@@ -13,7 +13,7 @@ import { DEFAULT_UPSTREAM, type UpstreamOptions } from "../upstream/options.ts";
 import { parseNoProxy, proxyUrlProblem, redactProxyUrl } from "../upstream/proxy.ts";
 import { ConfigError, describeValue, issuesFromZod, type ConfigIssue } from "./errors.ts";
 import { configSchema, intIn, knownKeysAt, LOG_LEVELS, STRATEGY_NAMES, VERSION_EXPECTED, versionString } from "./schema.ts";
-import type { AgcpAgentSdkIdentityOptions, AgcpConfig, AgcpLimitsOptions, AgcpLogLevel, AgcpTokenCountOptions } from "./types.ts";
+import type { AgcpAgentSdkIdentityOptions, AgcpConfig, AgcpLimitsOptions, AgcpLogLevel, AgcpTokenCountOptions, AgcpRequestLogOptions } from "./types.ts";
 
 export interface ResolvedAccount {
   label: string;
@@ -59,6 +59,9 @@ export interface ResolvedConfig {
   security: { allowedHosts: string[]; allowedOrigins: string[] };
   limits: Required<AgcpLimitsOptions>;
   tokenCount: Required<AgcpTokenCountOptions>;
+  /** The console-editable settings the configuration (file, env, flag) set at start. */
+  setAtStart: Record<"floor" | "modelFloors" | "poolFloors" | "fallback" | "logLevel" | "bodyLimit", boolean>;
+  requestLog: Required<AgcpRequestLogOptions>;
   agentSdkIdentity: Required<AgcpAgentSdkIdentityOptions>;
 }
 
@@ -107,6 +110,7 @@ export const DEFAULTS = {
     maxJsonDepth: 128,
     maxSseLineBytes: 32 * 1024 * 1024,
   } satisfies Required<AgcpLimitsOptions>,
+  requestLog: { size: 500, accessLog: false, traceAccounts: 200 },
   tokenCount: { upstream: true, cacheTtlMs: 60_000, cacheMaxEntries: 500, timeoutMs: 5_000, backoffMs: 30_000 },
   agentSdkIdentity: { rewrite: "gemini" as const, replacement: CLAUDE_CODE_CLI_IDENTITY },
 };
@@ -324,7 +328,18 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
     ? resolvePath(input.baseDir, user.storage.dir)
     : defaultStateDir(input.env, input.homeDir);
 
+  // Which of the settings the console may change were set at start (file, env or flag): those win
+  // over the console's stored choice at the next start.
+  const setAtStart: ResolvedConfig["setAtStart"] = {
+    floor: user.quota?.floor !== undefined || user.pool?.quota?.defaultFloor !== undefined,
+    modelFloors: user.quota?.models !== undefined,
+    poolFloors: user.quota?.pools !== undefined,
+    fallback: user.models?.fallback !== undefined,
+    logLevel: top.logLevel !== undefined,
+    bodyLimit: user.bodyLimit !== undefined,
+  };
   return {
+    setAtStart,
     port: top.port ?? DEFAULTS.port,
     host: top.host ?? DEFAULTS.host,
     ...(top.apiKey !== undefined && { apiKey: top.apiKey }),
@@ -368,6 +383,7 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
     },
     limits: { ...DEFAULTS.limits, ...user.limits },
     tokenCount: { ...DEFAULTS.tokenCount, ...user.tokenCount },
+    requestLog: { ...DEFAULTS.requestLog, ...user.requestLog },
     agentSdkIdentity: { ...DEFAULTS.agentSdkIdentity, ...user.agentSdkIdentity },
   };
 }

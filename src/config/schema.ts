@@ -10,7 +10,7 @@ import type { UpstreamOptions } from "../upstream/options.ts";
 import type { AgcpConfig, AgcpPoolOptions, AgcpUpstreamOptions } from "./types.ts";
 
 export const LOG_LEVELS = ["silent", "fatal", "error", "warn", "info", "debug", "trace", "verbose"] as const;
-export const STRATEGY_NAMES = ["hybrid", "sticky", "round-robin"] as const;
+export const STRATEGY_NAMES = ["hybrid", "sticky", "round-robin", "reset-aware"] as const;
 export const STORAGE_DRIVERS = ["memory", "fs", "redis"] as const;
 
 function between(min: number, max: number): string {
@@ -77,6 +77,7 @@ const accountSchema = obj({
 });
 
 export const poolSchema = obj({
+  resetAware: obj({ affinityBonus: nonNegative().optional(), inFlightPenalty: nonNegative().optional() }).optional(),
   hybrid: obj({
     weights: obj({
       health: nonNegative().optional(),
@@ -163,6 +164,19 @@ export const upstreamSchema = obj({
   }).optional(),
   requestTimeoutMs: positiveInt().optional(),
   refreshSkewMs: nonNegativeInt().optional(),
+  envelope: obj({
+    requestId: oneOf(["official", "legacy"]).optional(),
+    sessionId: oneOf(["official", "legacy"]).optional(),
+    labels: bool().optional(),
+    toolMode: oneOf(["validated", "auto"]).optional(),
+    toolDeclarations: oneOf(["per-tool", "single"]).optional(),
+    toolResults: oneOf(["official", "legacy"]).optional(),
+    geminiCallIds: bool().optional(),
+    systemParts: oneOf(["single", "per-block"]).optional(),
+    systemIdentity: oneOf(["none", "prepend"]).optional(),
+    systemIdentityText: z.string({ error: "a string" }).optional(),
+  }).optional(),
+  maxOutputTokens: z.record(z.string(), positiveInt(), { error: "an object of model glob → token count" }).optional(),
   proxy: z.string({ error: "a proxy URL" }).optional(),
   noProxy: z.array(nonEmptyString("a host name"), { error: "an array of host names" }).optional(),
 });
@@ -228,6 +242,11 @@ export const configSchema = obj({
     bodyTimeoutMs: positiveInt().optional(),
     maxJsonDepth: intIn(8, 100_000).optional(),
     maxSseLineBytes: intIn(1024, 2 ** 31).optional(),
+  }).optional(),
+  requestLog: obj({
+    size: intIn(0, 100_000).optional(),
+    accessLog: bool().optional(),
+    traceAccounts: nonNegativeInt().optional(),
   }).optional(),
   tokenCount: obj({
     upstream: bool().optional(),

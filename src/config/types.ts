@@ -7,7 +7,7 @@
  */
 
 /** Account selection strategy. */
-export type AgcpStrategy = "hybrid" | "sticky" | "round-robin";
+export type AgcpStrategy = "hybrid" | "sticky" | "round-robin" | "reset-aware";
 
 /** Log levels (consola's names), from quietest to loudest. */
 export type AgcpLogLevel = "silent" | "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "verbose";
@@ -64,6 +64,13 @@ export interface AgcpAccount {
 }
 
 export interface AgcpPoolOptions {
+  /** Reset-aware strategy: scores are the fraction of a window per hour it must be spent at. */
+  resetAware?: {
+    /** Bonus for the session's own account (prompt caching). Default: 0.5. */
+    affinityBonus?: number;
+    /** Taken off per request an account has in flight (spreads parallel subagents). Default: 0.1. */
+    inFlightPenalty?: number;
+  };
   /** Hybrid strategy scoring. */
   hybrid?: {
     /**
@@ -241,6 +248,40 @@ export interface AgcpUpstreamOptions {
   /** Access tokens are refreshed this long before they expire. Default: 300000 (5 min). */
   refreshSkewMs?: number;
   /**
+   * Envelope forms where the official Antigravity clients and public peers disagree. Defaults
+   * follow the official clients' captures (late 2026); README "Requests upstream accepts" says
+   * what each choice risks.
+   */
+  envelope?: {
+    /** "official": `agent/<uuid>/<epochMs>/<trajectory>/<step>`; "legacy": `agent-<uuid>`. Default: "official". */
+    requestId?: "official" | "legacy";
+    /** "official": negative int64 string per conversation; "legacy": the conversation uuid. Default: "official". */
+    sessionId?: "official" | "legacy";
+    /** Send `request.labels` (trajectory, step, model flags). Default: true. */
+    labels?: boolean;
+    /** Tool mode when the model chooses: "validated" (VALIDATED) or "auto" (AUTO / none). Default: "validated". */
+    toolMode?: "validated" | "auto";
+    /** "per-tool": one `functionDeclarations` entry per tool; "single": all in one. Default: "per-tool". */
+    toolDeclarations?: "per-tool" | "single";
+    /** "official": results as role "model" with `{output}`; "legacy": role "user" with `{result}`/`{error}`. Default: "official". */
+    toolResults?: "official" | "legacy";
+    /** Send call/result ids on Gemini models too. Default: true. */
+    geminiCallIds?: boolean;
+    /** "single": the system prompt as one part; "per-block": one part per system block. Default: "single". */
+    systemParts?: "single" | "per-block";
+    /** "prepend": put `systemIdentityText` before the system prompt, as some peers do. Default: "none". */
+    systemIdentity?: "none" | "prepend";
+    /** Default: the one-sentence Antigravity identity peers use. */
+    systemIdentityText?: string;
+  };
+  /**
+   * Most output tokens per upstream model, as `{ "<model glob>": tokens }`; the most specific glob
+   * wins, yours merged over the built-ins. Larger `max_tokens` are capped (upstream answers 400).
+   * Used when the account's catalog (`fetchAvailableModels`) names no limit for the model.
+   * Default: claude-* 64000, claude-*-5-5* 128000, gemini-* 65536, gemini-*pro* 65535, gpt-oss* 32768.
+   */
+  maxOutputTokens?: Record<string, number>;
+  /**
    * Outbound HTTP(S) proxy for OAuth, catalog, quota and generation of every account without its
    * own `proxy`, e.g. "http://user:pass@proxy.corp:3128" (SOCKS is not supported). The password
    * is never logged. Default: env HTTPS_PROXY / https_proxy, else none.
@@ -274,8 +315,8 @@ export interface AgcpServerOptions {
 
 export interface AgcpImageOptions {
   /**
-   * Upstream image model for /v1/images/generations (and image models named in chat completions),
-   * used until the account's own catalog says which one it has. Default: "gemini-3.1-flash-image".
+   * Upstream image model for /v1/images/generations, used until the accounts' catalogs name theirs
+   * (`imageGenerationModelIds`). Default: "gemini-3.1-flash-image".
    */
   model?: string;
 }
@@ -341,6 +382,19 @@ export interface AgcpTokenCountOptions {
   backoffMs?: number;
 }
 
+/** The request log (console, GET /api/requests, --access-log). Never holds prompts or tokens. */
+export interface AgcpRequestLogOptions {
+  /** Requests kept in memory, newest first. Default: 500. 0 turns the in-memory log off. */
+  size?: number;
+  /** One JSON line per request on stdout (also `agcp start --access-log`). Default: false. */
+  accessLog?: boolean;
+  /**
+   * Each entry's trace names every skipped account and why while the pool has at most this many
+   * accounts (working that out walks the whole pool). Default: 200.
+   */
+  traceAccounts?: number;
+}
+
 /** The Claude Agent SDK identity sentence of `claude -p` (README "Claude Code on Gemini"). */
 export interface AgcpAgentSdkIdentityOptions {
   /**
@@ -392,6 +446,8 @@ export interface AgcpConfig {
   limits?: AgcpLimitsOptions;
   /** Exact token counts through upstream. */
   tokenCount?: AgcpTokenCountOptions;
+  /** The request log: size, access log, trace detail. */
+  requestLog?: AgcpRequestLogOptions;
   /** Handling of `claude -p`'s identity sentence. */
   agentSdkIdentity?: AgcpAgentSdkIdentityOptions;
 }

@@ -6,6 +6,7 @@
  * Only what the user chose to call an account (its label) is shown; tokens never enter here
  * because AccountView carries none.
  */
+import type { WindowForecast } from "./forecast.ts";
 import { POOL_IDS, type PoolId, type WindowId } from "../google/quota-pools.ts";
 import type { AccountStatus, AccountView, InvalidKind, PoolView } from "../pool/types.ts";
 import { formatDuration } from "../pool/explain.ts";
@@ -80,6 +81,8 @@ export interface AccountLimits {
   /** Both windows of each pool, as upstream's quota summary reports them. */
   windows: WindowCell[];
   pools: Partial<Record<PoolId, PoolCell>>;
+  /** Per window: the recent pace and when it runs out at that pace (added by the server, which keeps the history). */
+  forecast?: WindowForecast[];
 }
 
 export interface LimitsReport {
@@ -135,9 +138,13 @@ function reasonFor(v: AccountView): string | null {
       const lowWindow = v.windows.find((w) => !w.stale && w.remaining <= w.floor);
       if (lowWindow) return `${lowWindow.pool} ${lowWindow.window} window at its floor (${formatPercent(lowWindow.remaining)})`;
       const low = Object.entries(v.quota).filter(([, q]) => !q.stale && q.fraction <= q.floor);
-      if (low.length !== 1) return `${low.length} models at their quota floor`;
-      const [model, q] = low[0]!;
-      return `${model} at its quota floor (${formatPercent(q.fraction)})`;
+      if (low.length === 1) {
+        const [model, q] = low[0]!;
+        return `${model} at its quota floor (${formatPercent(q.fraction)})`;
+      }
+      // Name them (the first three), so nobody has to open the matrix to learn which.
+      const named = low.slice(0, 3).map(([m, q]) => `${m} ${formatPercent(q.fraction)}`).join(", ");
+      return `${low.length} models at their quota floor: ${named}${low.length > 3 ? `, +${low.length - 3} more` : ""}`;
     }
     default:
       return null;
@@ -402,6 +409,11 @@ export function renderLimitsTable(r: LimitsReport, options: TableOptions = {}): 
   lines.push(...accountsTable(r, now, width), "");
   if (windows.length > 0) lines.push(...windows, "");
   lines.push(...quotaMatrix(r, now, width, options.noQuotaHint ?? NO_QUOTA_HINT));
+  const pace = r.accounts.flatMap((a) => (a.forecast ?? []).filter((f) => f.runOutAt !== null));
+  if (pace.length > 0) {
+    lines.push("", "Forecast (recent pace):");
+    for (const f of pace.sort((x, y) => Number(y.runsOutBeforeReset) - Number(x.runsOutBeforeReset))) lines.push(`  ${truncate(f.text, width - 2)}`);
+  }
   const broken = options.fixes === false ? [] : r.accounts.filter((a) => a.fix);
   if (broken.length > 0) {
     lines.push("", "To fix:");

@@ -5,6 +5,7 @@
  */
 import type { CountTokensRequest } from "../anthropic/types.ts";
 import { applyAgentIdentityPolicy, type AgentIdentityPolicy } from "./agent-identity.ts";
+import type { EnvelopeOptions } from "./envelope.ts";
 import { modelFamily } from "./models.ts";
 import { toCloudCodeRequest } from "./request.ts";
 import type { SignatureCache } from "./signatures.ts";
@@ -16,13 +17,15 @@ export interface CountRequestContext {
   upstreamModel: string;
   signatures: SignatureCache;
   identity: AgentIdentityPolicy;
+  /** The envelope forms generate uses (tool entries, system parts), so the count is of the same text. */
+  envelope?: EnvelopeOptions;
 }
 
 export function toCountTokensRequest(req: CountTokensRequest, ctx: CountRequestContext): CountTokensBody {
   // max_tokens only shapes generationConfig, which a count does not send.
   const { envelope } = toCloudCodeRequest(
     { ...req, max_tokens: 1 },
-    { upstreamModel: ctx.upstreamModel, projectId: "", sessionId: "", requestId: "count", signatures: ctx.signatures },
+    { upstreamModel: ctx.upstreamModel, projectId: "", sessionId: "", requestId: "count", signatures: ctx.signatures, ...(ctx.envelope && { envelope: ctx.envelope }) },
   );
   const inner = envelope.request;
   applyAgentIdentityPolicy(inner, modelFamily(ctx.upstreamModel), ctx.identity);

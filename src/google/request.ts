@@ -13,6 +13,7 @@ import type {
   MessagesRequest,
   ToolResultBlock,
 } from "../anthropic/types.ts";
+import { DEFAULT_ENVELOPE, type EnvelopeOptions, upstreamLabels, upstreamRequestId, upstreamSessionId } from "./envelope.ts";
 import { modelFamily } from "./models.ts";
 import { sanitizeToolSchemaCached } from "./schema-sanitize.ts";
 import type { SignatureCache } from "./signatures.ts";
@@ -32,12 +33,24 @@ import type {
 export interface ToCloudCodeContext {
   upstreamModel: string;
   projectId: string;
+  /** The conversation's id (see session.ts); the upstream session id and request id derive from it. */
   sessionId: string;
-  /** Defaults to `agent-<random uuid>`; pass one for reproducible output. */
+  /** Defaults to the form `envelope.requestId` names; pass one for reproducible output. */
   requestId?: string;
   signatures: SignatureCache;
   /** The model's catalog entry (thinking budget/level, output limit); default: the sheet's values. */
   thinkingInfo?: ThinkingModelInfo;
+  /** Envelope form switches. Default: the official clients' form (DEFAULT_ENVELOPE). */
+  envelope?: EnvelopeOptions;
+  /**
+   * The model's output limit from config (`upstream.maxOutputTokens`), used when `thinkingInfo`
+   * (the catalog) names none: maxOutputTokens never exceeds the limit, upstream refuses more.
+   */
+  maxOutputTokens?: number;
+  /** The catalog's `model` enum for the upstream model, sent in `labels.model_enum`; default: thinkingInfo's `model`. */
+  modelEnum?: string;
+  /** Epoch ms of the request, for the official request id. Default: Date.now(). */
+  now?: number;
 }
 
 export interface CloudCodeRequest {
@@ -60,14 +73,19 @@ const PLACEHOLDER_TEXT = ".";
 
 export function toCloudCodeRequest(req: MessagesRequest, ctx: ToCloudCodeContext): CloudCodeRequest {
   const family = modelFamily(ctx.upstreamModel);
-  const thinkingInfo = ctx.thinkingInfo ?? builtinThinkingInfo(ctx.upstreamModel);
+  const form = ctx.envelope ?? DEFAULT_ENVELOPE;
+  // Output limit: the catalog's, else the configured table's, else the sheet's built-in value.
+  const baseInfo = ctx.thinkingInfo ?? builtinThinkingInfo(ctx.upstreamModel);
+  const outputLimit = ctx.thinkingInfo?.maxOutputTokens ?? ctx.maxOutputTokens ?? baseInfo.maxOutputTokens;
+  const thinkingInfo: ThinkingModelInfo = outputLimit === undefined ? baseInfo : { ...baseInfo, maxOutputTokens: outputLimit };
   const thinkingModel = thinksByDefault(ctx.upstreamModel, thinkingInfo);
 
   // Custom tools only: server tools (web_search_…) run on Anthropic's side and have no function form.
   const tools = (req.tools ?? []).filter((t) => t.input_schema !== undefined || t.type === undefined || t.type === "custom");
   const toolNames = createToolNameMap(tools.map((t) => t.name));
 
-  let contents = buildContents(req, { family, toolNames, signatures: ctx.signatures });
+  const callIds = family === "claude" || form.geminiCallIds;
+  let contents = buildContents(req, { family, toolNames, signatures: ctx.signatures, callIds, toolResults: form.toolResults });
 
   let thinking = req.thinking?.type === "enabled" || req.thinking?.type === "adaptive" || thinkingModel;
   // Each model's own control (budget, level, or the tier in its id): src/google/thinking.ts.
@@ -105,10 +123,23 @@ export function toCloudCodeRequest(req: MessagesRequest, ctx: ToCloudCodeContext
     generationConfig.thinkingConfig = thinkingPlan.thinkingConfig;
     generationConfig.maxOutputTokens = thinkingPlan.maxOutputTokens;
   }
+  // Upstream refuses more than the model's limit ("max_tokens: 128000 > 64000 …"), thinking or not.
+  if (outputLimit !== undefined && (generationConfig.maxOutputTokens ?? 0) > outputLimit) generationConfig.maxOutputTokens = outputLimit;
 
-  const request: GoogleRequest = { contents, generationConfig, sessionId: ctx.sessionId };
+  // Decided on the Anthropic-shaped turns above; from here on results may turn into model turns.
+  if (form.toolResults === "official") contents = resultsAsModelTurns(contents);
 
-  const systemParts = [...systemText(req.system), ...systemMessageText(req.messages)];
+  const request: GoogleRequest = { contents, generationConfig, sessionId: upstreamSessionId(ctx.sessionId, form.sessionId) };
+  if (form.labels) {
+    // The account's catalog entry (passed as thinkingInfo) names the model's enum.
+    const catalogEnum = (ctx.thinkingInfo as { model?: unknown } | undefined)?.model;
+    const modelEnum = ctx.modelEnum ?? (typeof catalogEnum === "string" ? catalogEnum : undefined);
+    request.labels = upstreamLabels({ conversationId: ctx.sessionId, contents, family, model: ctx.upstreamModel, ...(modelEnum && { modelEnum }) });
+  }
+
+  let systemParts = [...systemText(req.system), ...systemMessageText(req.messages)];
+  if (form.systemIdentity === "prepend" && form.systemIdentityText.trim()) systemParts.unshift(form.systemIdentityText);
+  if (form.systemParts === "single" && systemParts.length > 1) systemParts = [systemParts.join("\n\n")];
   if (systemParts.length) request.systemInstruction = { role: "user", parts: systemParts.map((text) => ({ text })) };
 
   if (tools.length) {
@@ -120,8 +151,8 @@ export function toCloudCodeRequest(req: MessagesRequest, ctx: ToCloudCodeContext
       if (t.description) decl.description = t.description;
       return decl;
     });
-    request.tools = [{ functionDeclarations }];
-    const toolConfig = toToolConfig(choice, toolNames, new Set(tools.map((t) => t.name)));
+    request.tools = form.toolDeclarations === "per-tool" ? functionDeclarations.map((d) => ({ functionDeclarations: [d] })) : [{ functionDeclarations }];
+    const toolConfig = toToolConfig(choice, toolNames, new Set(tools.map((t) => t.name)), form.toolMode);
     if (toolConfig) request.toolConfig = toolConfig;
   }
 
@@ -130,7 +161,7 @@ export function toCloudCodeRequest(req: MessagesRequest, ctx: ToCloudCodeContext
     model: ctx.upstreamModel,
     requestType: "agent",
     userAgent: "antigravity",
-    requestId: ctx.requestId ?? `agent-${crypto.randomUUID()}`,
+    requestId: ctx.requestId ?? upstreamRequestId(form.requestId, { conversationId: ctx.sessionId, now: ctx.now ?? Date.now(), steps: contents.length }),
     request,
   };
   return { envelope, toolNames, thinking };
@@ -140,19 +171,22 @@ function toToolConfig(
   choice: MessagesRequest["tool_choice"],
   names: ToolNameMap,
   declared: ReadonlySet<string>,
+  mode: EnvelopeOptions["toolMode"],
 ): GoogleToolConfig | undefined {
+  // Official clients send VALIDATED whenever the model chooses; legacy left it to upstream's default.
+  const free: GoogleToolConfig | undefined = mode === "validated" ? { functionCallingConfig: { mode: "VALIDATED" } } : undefined;
   switch (choice?.type) {
     case undefined:
-      return undefined;
+      return free;
     case "auto":
-      return { functionCallingConfig: { mode: "AUTO" } };
+      return free ?? { functionCallingConfig: { mode: "AUTO" } };
     case "any":
       return { functionCallingConfig: { mode: "ANY" } };
     case "none":
       return { functionCallingConfig: { mode: "NONE" } };
     case "tool":
       // Forcing a tool the request does not declare would be a 400; let the model choose instead.
-      if (!declared.has(choice.name)) return { functionCallingConfig: { mode: "AUTO" } };
+      if (!declared.has(choice.name)) return free ?? { functionCallingConfig: { mode: "AUTO" } };
       return { functionCallingConfig: { mode: "ANY", allowedFunctionNames: [names.toUpstream(choice.name)] } };
   }
 }
@@ -184,6 +218,9 @@ interface BuildContext {
   family: ModelFamily;
   toolNames: ToolNameMap;
   signatures: SignatureCache;
+  /** Send call/result ids (always for Claude; for Gemini per `envelope.geminiCallIds`). */
+  callIds: boolean;
+  toolResults: EnvelopeOptions["toolResults"];
 }
 
 function buildContents(req: MessagesRequest, bc: BuildContext): GoogleContent[] {
@@ -256,7 +293,7 @@ function blockParts(
         // No representation upstream; dropping is what a family switch would need anyway.
         break;
       case "tool_use": {
-        const part: GooglePart = { functionCall: { name: bc.toolNames.toUpstream(b.name), args: b.input, id: b.id } };
+        const part: GooglePart = { functionCall: { name: bc.toolNames.toUpstream(b.name), args: b.input, ...(bc.callIds && { id: b.id }) } };
         if (bc.family === "gemini") {
           const sig = bc.signatures.toolCallSignature(b.id);
           if (sig) part.thoughtSignature = sig;
@@ -292,8 +329,10 @@ function toolResultParts(b: ToolResultBlock, bc: BuildContext, toolNameById: Rea
   const text = texts.join("\n");
   const original = toolNameById.get(b.tool_use_id);
   const name = original === undefined ? "unknown_tool" : bc.toolNames.toUpstream(original);
-  const response = b.is_error ? { error: text } : { result: text };
-  return [{ functionResponse: { name, response, id: b.tool_use_id } }, ...extra];
+  // Official clients send every result as one string under `output` (errors included: Claude
+  // Code's error results say so in their text); legacy distinguished result and error.
+  const response = bc.toolResults === "official" ? { output: text } : b.is_error ? { error: text } : { result: text };
+  return [{ functionResponse: { name, response, ...(bc.callIds && { id: b.tool_use_id }) } }, ...extra];
 }
 
 function imagePart(b: ImageBlock): GooglePart {
@@ -324,6 +363,26 @@ const MIME_BY_EXTENSION: Record<string, string> = {
 function mimeFromUrl(url: string, fallback: string): string {
   const m = /\.([a-z0-9]+)(?:[?#]|$)/i.exec(url);
   return (m && MIME_BY_EXTENSION[m[1]!.toLowerCase()]) || fallback;
+}
+
+/**
+ * The official clients send tool results as a turn of their own with role "model"; whatever else
+ * the client's message carried (text, images from a result) follows as a user turn.
+ */
+function resultsAsModelTurns(contents: GoogleContent[]): GoogleContent[] {
+  if (!contents.some((c) => c.role === "user" && c.parts.some((p) => p.functionResponse))) return contents;
+  const out: GoogleContent[] = [];
+  for (const c of contents) {
+    const results = c.role === "user" ? c.parts.filter((p) => p.functionResponse) : [];
+    if (results.length === 0) {
+      out.push(c);
+      continue;
+    }
+    out.push({ role: "model", parts: results });
+    const rest = c.parts.filter((p) => !p.functionResponse);
+    if (rest.length) out.push({ role: "user", parts: rest });
+  }
+  return out;
 }
 
 /** Upstream pairs function responses with the preceding calls; keep them ahead of other parts. */

@@ -4,6 +4,7 @@
  */
 import type { AnthropicMessage, ResponseContentBlock, StopReason, ThinkingBlock, Usage } from "../anthropic/types.ts";
 import { type IdSource, randomId, toolUseId } from "./ids.ts";
+import { withoutPlaceholder } from "./schema-sanitize.ts";
 import type { SignatureCache } from "./signatures.ts";
 import type { ToolNameMap } from "./tool-names.ts";
 import type { CloudCodeResponse, GoogleUsageMetadata, ModelFamily } from "./types.ts";
@@ -33,7 +34,7 @@ export function toAnthropicMessage(response: CloudCodeResponse, ctx: ToAnthropic
       if (part.thoughtSignature && ctx.family === "claude" && last?.type === "thinking" && !last.signature) last.signature = part.thoughtSignature;
       const id = toolUseId(part.functionCall.id, newId);
       if (part.thoughtSignature && ctx.family === "gemini") ctx.signatures.rememberToolCall(id, part.thoughtSignature);
-      content.push({ type: "tool_use", id, name: ctx.toolNames.toOriginal(part.functionCall.name), input: part.functionCall.args ?? {} });
+      content.push({ type: "tool_use", id, name: ctx.toolNames.toOriginal(part.functionCall.name), input: withoutPlaceholder(part.functionCall.args) });
       sawToolUse = true;
     } else if (part.thought === true) {
       // Consecutive thought parts (and a trailing signature-only part) form one thinking block.

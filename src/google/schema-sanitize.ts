@@ -1,7 +1,8 @@
 /**
  * Rewrites a tool's JSON Schema into the OpenAPI-style subset Cloud Code accepts.
  *
- * Kept: type, description, nullable, enum (strings), properties, required, items. Everything else
+ * Kept: type, description, nullable, enum (strings), properties, required, items — the keys of the
+ * Schema proto upstream takes; anything else is an "Unknown name" 400 there. Everything else
  * is either folded into the description when it tells the model something useful ("(format: uri)",
  * "(default: 3)") or dropped. References are inlined, combinators flattened, and every node ends
  * with exactly one type, because upstream answers 400 to anything else and that 400 would look
@@ -44,6 +45,41 @@ const FOLDED: ReadonlyArray<[keyword: string, label: string]> = [
   ["default", "default"],
 ];
 
+/**
+ * The one property an otherwise empty object gets, because upstream answers 400 to an OBJECT with
+ * no properties (parameterless tools, free-form maps). Optional, so the model has no reason to fill
+ * it; if it does, `withoutPlaceholder` takes it out of the call before the client sees it.
+ */
+export const EMPTY_OBJECT_PLACEHOLDER = "_placeholder";
+// Shared by every sanitised schema (they are never mutated); not frozen, see the cache below.
+const PLACEHOLDER_SCHEMA: Schema = { type: "boolean", description: "Unused; always leave out." };
+
+/** A function call's args without the placeholder property (at any depth), as the client's schema has them. */
+export function withoutPlaceholder(args: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!args) return {};
+  return stripPlaceholder(args) as Record<string, unknown>;
+}
+
+function stripPlaceholder(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    const items = value.map(stripPlaceholder);
+    return items.some((item, i) => item !== value[i]) ? items : value;
+  }
+  if (!isObject(value)) return value;
+  let changed = false;
+  const out: Schema = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (k === EMPTY_OBJECT_PLACEHOLDER) {
+      changed = true;
+      continue;
+    }
+    const next = stripPlaceholder(v);
+    if (next !== v) changed = true;
+    out[k] = next;
+  }
+  return changed ? out : value;
+}
+
 export function sanitizeToolSchema(schema: unknown): Schema {
   const root = isObject(schema) ? schema : {};
   const ctx: Context = { root, refs: [], depth: 0, budget: { nodes: MAX_NODES } };
@@ -53,7 +89,7 @@ export function sanitizeToolSchema(schema: unknown): Schema {
   const out = finalize(top);
   // Function parameters are always an object; anything else has no valid translation.
   if (out.type !== "object") {
-    const wrapped: Schema = { type: "object", properties: {} };
+    const wrapped: Schema = { type: "object", properties: { [EMPTY_OBJECT_PLACEHOLDER]: PLACEHOLDER_SCHEMA } };
     if (typeof out.description === "string") wrapped.description = out.description;
     return wrapped;
   }
@@ -274,7 +310,9 @@ function finalize(s: Schema): Schema {
     out.description = typeof out.description === "string" ? `${out.description} ${note}` : note;
   }
   if (out.type === "object") {
-    const properties = isObject(out.properties) ? out.properties : {};
+    let properties = isObject(out.properties) ? out.properties : {};
+    // Upstream refuses an OBJECT without properties ("should be non-empty for OBJECT type").
+    if (Object.keys(properties).length === 0) properties = { [EMPTY_OBJECT_PLACEHOLDER]: PLACEHOLDER_SCHEMA };
     out.properties = properties;
     if (Array.isArray(out.required)) {
       const required = [...new Set(out.required as string[])].filter((k) => Object.hasOwn(properties, k));

@@ -6,6 +6,7 @@
 import type { AnthropicStreamEvent, StopReason } from "../anthropic/types.ts";
 import { type IdSource, randomId, toolUseId } from "./ids.ts";
 import { stopReason, toUsage } from "./response.ts";
+import { withoutPlaceholder } from "./schema-sanitize.ts";
 import type { SignatureCache } from "./signatures.ts";
 import type { ToolNameMap } from "./tool-names.ts";
 import type { CloudCodeChunk, CloudCodeResponse, GoogleUsageMetadata, ModelFamily } from "./types.ts";
@@ -284,7 +285,7 @@ class Translator implements StreamTranslator {
             content_block: { type: "tool_use", id, name: this.ctx.toolNames.toOriginal(call.name), input: {} },
           },
           // Upstream sends a call whole, so its arguments go out as one delta.
-          { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: JSON.stringify(call.args ?? {}) } },
+          { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: JSON.stringify(withoutPlaceholder(call.args)) } },
           { type: "content_block_stop", index },
         );
       } else if (part.thought === true) {

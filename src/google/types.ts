@@ -38,7 +38,8 @@ export interface GoogleFunctionDeclaration {
 }
 
 export interface GoogleToolConfig {
-  functionCallingConfig: { mode: "AUTO" | "ANY" | "NONE"; allowedFunctionNames?: string[] };
+  /** VALIDATED is what the official clients send for agent calls (the model chooses, upstream checks the call). */
+  functionCallingConfig: { mode: "AUTO" | "ANY" | "NONE" | "VALIDATED"; allowedFunctionNames?: string[] };
 }
 
 export type GoogleThinkingConfig =
@@ -68,6 +69,8 @@ export interface GoogleRequest {
   tools?: Array<{ functionDeclarations: GoogleFunctionDeclaration[] } | { googleSearch: GoogleSearchTool }>;
   toolConfig?: GoogleToolConfig;
   generationConfig: GoogleGenerationConfig;
+  /** Trajectory/step/model flags (official clients since mid-2026). */
+  labels?: Record<string, string>;
   /** Conversations carry one; web_search calls do not. */
   sessionId?: string;
 }

@@ -8,15 +8,17 @@ import { ApiError } from "../anthropic/errors.ts";
 import type { AgcpMetrics } from "../metrics/agcp-metrics.ts";
 import type { StateLog } from "../state/types.ts";
 import type { KeyStore } from "../state/client-keys.ts";
+import type { UsageRecorder } from "../server/usage-history.ts";
 import { checkPoolShare, modelAllowed, type Refusal } from "./limits.ts";
 import type { KeyLimiter, Lease } from "./local-limiter.ts";
 import { hashSecret, idOfSecret, secretMatches } from "./secret.ts";
 import { keyStatus, type Caller, type ClientKey, type KeyPool } from "./types.ts";
-import { addCell, emptyCell, hourOf, type UsageCell, type UsageTable } from "./usage.ts";
 
 export interface KeyGuardOptions {
   keys: KeyStore;
   limiter: KeyLimiter;
+  /** Where usage per key per hour goes (series `key:<id>`). */
+  usage: UsageRecorder;
   /** True when limits hold across instances right now (Redis connected). */
   shared: () => boolean;
   /** The admin key (config `apiKey`); undefined when none is set. */
@@ -54,18 +56,12 @@ export interface KeyGuard {
   /** Re-reads the keys (after a change elsewhere). */
   reload(): Promise<void>;
   list(): ClientKey[];
-  /** Writes buffered usage to the store. */
-  flush(): Promise<void>;
-  close(): Promise<void>;
 }
-
-const FLUSH_MS = 5_000;
 
 export async function createKeyGuard(opts: KeyGuardOptions): Promise<KeyGuard> {
   const now = opts.now ?? Date.now;
   const adminHash = opts.adminKey ? hashSecret(opts.adminKey) : undefined;
   let byId = new Map<string, ClientKey>();
-  let pending: UsageTable = {};
   /** Requests this process served per key and pool since the window started (pool shares). */
   const shareCounts = new Map<string, { since: number; n: number }>();
 
@@ -74,21 +70,6 @@ export async function createKeyGuard(opts: KeyGuardOptions): Promise<KeyGuard> {
     byId = new Map(keys.map((k) => [k.id, k]));
   };
   await load().catch((err: Error) => opts.log.warn(`Could not read client keys: ${err.message}; only the admin key works until they can be read.`));
-
-  const flush = async () => {
-    if (Object.keys(pending).length === 0) return;
-    const batch = pending;
-    pending = {};
-    try {
-      await opts.keys.addUsage(batch);
-    } catch (err) {
-      // Put it back: usage is not lost because the store was briefly away.
-      for (const [id, hours] of Object.entries(batch)) for (const [h, c] of Object.entries(hours)) addCell(((pending[id] ??= {})[h] ??= emptyCell()), c);
-      opts.log.debug(`[keys] usage not saved yet: ${(err as Error).message}`);
-    }
-  };
-  const timer = setInterval(() => void flush(), FLUSH_MS);
-  timer.unref();
 
   const refuse = (key: ClientKey, r: Refusal): never => {
     opts.metrics.keyRefusals.inc({ key: key.name, limit: r.limit });
@@ -159,18 +140,12 @@ export async function createKeyGuard(opts: KeyGuardOptions): Promise<KeyGuard> {
       opts.metrics.keyRequests.inc({ key: key.name, outcome: r.ok ? "ok" : "error" });
       if (r.inputTokens) opts.metrics.keyTokens.inc({ key: key.name, direction: "input" }, r.inputTokens);
       if (r.outputTokens) opts.metrics.keyTokens.inc({ key: key.name, direction: "output" }, r.outputTokens);
-      const cell: Partial<UsageCell> = { requests: 1, inputTokens: r.inputTokens ?? 0, outputTokens: r.outputTokens ?? 0, errors: r.ok ? 0 : 1 };
-      addCell(((pending[key.id] ??= {})[String(hourOf(now()))] ??= emptyCell()), cell);
+      opts.usage.note(`key:${key.id}`, { requests: 1, inputTokens: r.inputTokens ?? 0, outputTokens: r.outputTokens ?? 0, errors: r.ok ? 0 : 1 });
       if (pool && tokens > 0) opts.limiter.charge(key.id, pool, tokens, now()).catch((err: Error) => opts.log.debug(`[keys] charge: ${err.message}`));
     },
 
     reload: load,
     list: () => [...byId.values()],
-    flush,
-    async close() {
-      clearInterval(timer);
-      await flush();
-    },
   };
 }
 

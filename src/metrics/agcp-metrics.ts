@@ -15,6 +15,10 @@ export function createAgcpMetrics() {
     upstreamErrors: registry.register(new Counter("agcp_upstream_errors_total", "Upstream errors by kind and account.")),
     tokens: registry.register(new Counter("agcp_tokens_total", "Tokens used by model and direction (input, output, cache_read).")),
     accounts: registry.register(new Gauge("agcp_accounts", "Accounts by status.")),
+    quotaRunout: registry.register(
+      new Gauge("agcp_quota_runout_seconds", "Seconds until a quota window runs out at its recent pace, per account, pool and window (only windows being used up)."),
+    ),
+    authFailures: registry.register(new Counter("agcp_auth_failures_total", "Requests refused for a missing, wrong, revoked or misplaced key, by status.")),
     poolAccounts: registry.register(
       new Gauge("agcp_pool_accounts", "Usable accounts per upstream quota pool: available, low (a window at its floor) or out."),
     ),

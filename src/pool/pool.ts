@@ -49,7 +49,7 @@ export interface SelectOptions {
 
 export interface ProbeDue {
   accountId: string;
-  /** Models whose cooldown wants confirming. */
+  /** Models (or `pool:<id>` for a whole quota pool) whose cooldown wants confirming. */
   models: string[];
   dueAt: number;
 }
@@ -66,6 +66,10 @@ export interface Pool {
   consumeToken(id: string): boolean;
   /** Give the token back after a failed attempt. */
   refundToken(id: string): boolean;
+  /** A request to this account went out / came back: strategies that spread by load see it. */
+  started(id: string): void;
+  finished(id: string): void;
+  inFlight(id: string): number;
   reportSuccess(id: string, model: string): void;
   reportFailure(id: string, model: string, err: UpstreamError): ReportOutcome;
   /**
@@ -119,6 +123,8 @@ export function createPool(options: PoolOptions): Pool {
     { tuning, ...floors },
   );
   const listeners = new Set<(id: string) => void>();
+  const inFlight = new Map<string, number>();
+  const inFlightOf = (id: string) => inFlight.get(id) ?? 0;
 
   const changed = (id: string) => {
     snap.touch(id);
@@ -162,7 +168,7 @@ export function createPool(options: PoolOptions): Pool {
       return selectAccount(
         snap,
         { model, sessionId: opts.sessionId, explain: opts.explain, ...(opts.exclude && { exclude: opts.exclude }) },
-        { strategy, now: clock(), random, tuning, maxWaitMs: opts.maxWaitMs, ...floors },
+        { strategy, now: clock(), random, tuning, maxWaitMs: opts.maxWaitMs, inFlight: inFlightOf, ...floors },
       );
     },
 
@@ -172,6 +178,15 @@ export function createPool(options: PoolOptions): Pool {
         s.lastUsedAt = now;
       }),
     refundToken: (id) => mutate(id, (s, now) => refund(s.bucket, now, tuning.bucket)),
+    started(id) {
+      inFlight.set(id, inFlightOf(id) + 1);
+    },
+    finished(id) {
+      const n = inFlightOf(id) - 1;
+      if (n > 0) inFlight.set(id, n);
+      else inFlight.delete(id);
+    },
+    inFlight: inFlightOf,
 
     reportSuccess(id, model) {
       mutate(id, (s, now) => applySuccess(s, model, now, tuning));

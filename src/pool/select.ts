@@ -29,6 +29,8 @@ export interface SelectContext extends FloorSettings {
   tuning: PoolTuning;
   /** Report `waitMs` when every account is cooled and the earliest resets within this. Default tuning.maxWaitMs. */
   maxWaitMs?: number;
+  /** Requests in flight per account, for strategies that spread by it. */
+  inFlight?: (id: string) => number;
 }
 
 function delayFor(rung: number, t: PoolTuning): number {
@@ -52,6 +54,7 @@ export function selectAccount(pool: PoolSnapshot, req: SelectRequest, ctx: Selec
     tuning,
     random: ctx.random,
     maxWaitMs: ctx.maxWaitMs ?? tuning.maxWaitMs,
+    ...(ctx.inFlight && { inFlight: ctx.inFlight }),
   };
 
   const excluded = excludedSlots(pool, req.exclude);

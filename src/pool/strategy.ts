@@ -13,6 +13,8 @@ export interface PickContext {
   random: () => number;
   /** The longest the caller may still wait; a strategy must not ask for more. */
   maxWaitMs: number;
+  /** Requests each account has in flight right now (when the caller tracks them). */
+  inFlight?: (id: string) => number;
 }
 
 export interface Pick {

@@ -2,10 +2,17 @@
  * Every number the pool uses. Defaults are the reference implementation's values
  * (see shared/reference/load-balancing-facts.md); config may override any of them.
  */
-export type StrategyName = "hybrid" | "sticky" | "round-robin";
-export const STRATEGIES: readonly StrategyName[] = ["hybrid", "sticky", "round-robin"];
+export type StrategyName = "hybrid" | "sticky" | "round-robin" | "reset-aware";
+export const STRATEGIES: readonly StrategyName[] = ["hybrid", "sticky", "round-robin", "reset-aware"];
 
 export interface PoolTuning {
+  /** The reset-aware strategy (src/pool/strategies/reset-aware.ts); its scores are fractions of a window per hour. */
+  resetAware: {
+    /** Added for the session's own account (prompt caching). */
+    affinityBonus: number;
+    /** Taken off per request the account has in flight (spreads bursts of parallel subagents). */
+    inFlightPenalty: number;
+  };
   hybrid: {
     /**
      * score = health*min(health, health.initial) + bucket*(tokens/max*100) + quota*quotaScore
@@ -67,6 +74,7 @@ export interface PoolTuning {
 }
 
 export const DEFAULT_TUNING: PoolTuning = {
+  resetAware: { affinityBonus: 0.5, inFlightPenalty: 0.1 },
   hybrid: { weights: { health: 2, bucket: 5, quota: 3, lru: 0.1 }, lruCapSeconds: 3600, affinityBonus: 150 },
   health: {
     initial: 70,

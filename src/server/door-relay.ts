@@ -76,6 +76,7 @@ export async function answerJson<T>(
     assertComplete(t);
     t.finish();
     usage = t.usage;
+    if (usage) opened.usage = { input: usage.input, output: usage.output, cached: usage.cacheRead };
     return t.result();
   }).catch((err) => {
     record(rt, door, "-", signal.aborted ? "client_abort" : toApiError(err).type);
@@ -118,6 +119,7 @@ export function answerStream(
       if (!t.hasContent) return;
       clearTimeout(slowTimer);
       opened.delivered = true;
+      opened.firstByteAt = performance.now();
       rt.metrics.ttfb.observe({ model: opened.model.upstream }, (performance.now() - door.receivedAt) / 1000);
       channel.send(pending, decisionHeaders(opened.accountId, opened.attempt));
       pending = "";
@@ -125,6 +127,7 @@ export function answerStream(
     assertComplete(t);
     channel.send(t.finish());
     usage = t.usage;
+    if (usage) opened.usage = { input: usage.input, output: usage.output, cached: usage.cacheRead };
     channel.close();
   })
     .then((r) => record(rt, door, r.accountId, "ok", usage))
@@ -168,12 +171,8 @@ export function decisionHeaders(accountId: string, attempts: number): Record<str
 function record(rt: Runtime, door: DoorRequest, account: string, outcome: string, usage?: TokenUsage): void {
   const { metrics } = rt;
   const model = door.model.upstream;
+  // The request log, usage history and the client key's use are recorded by the relay.
   metrics.requests.inc({ api: door.api, model, account, outcome });
-  rt.keys.record(door.caller, {
-    ok: outcome === "ok",
-    upstreamModel: model,
-    ...(usage && { inputTokens: usage.input + usage.cacheRead, outputTokens: usage.output }),
-  });
   if (!usage) return;
   if (usage.input) metrics.tokens.inc({ model, direction: "input" }, usage.input);
   if (usage.output) metrics.tokens.inc({ model, direction: "output" }, usage.output);

@@ -1,4 +1,5 @@
 import { consola, type ConsolaInstance } from "consola";
+import { followSettings, restoreSettings } from "./settings.ts";
 import type { ResolvedConfig } from "../config/resolve.ts";
 import pkg from "../../package.json" with { type: "json" };
 import { createApp } from "./app.ts";
@@ -22,6 +23,9 @@ export interface RunningAgcp {
 export async function startAgcp(config: ResolvedConfig, opts: StartOptions = {}): Promise<RunningAgcp> {
   const log = opts.log ?? consola.withTag("agcp");
   const runtime = await createRuntime(config, { version: pkg.version, log, ...(opts.fetch && { fetch: opts.fetch }) });
+  // Settings changed in the console earlier (stored), where the configuration does not set them.
+  await restoreSettings(runtime);
+  followSettings(runtime);
   const app = createApp(runtime);
   let server: ReturnType<typeof Bun.serve>;
   try {

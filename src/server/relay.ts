@@ -4,12 +4,15 @@ import type { ResolvedModel } from "../google/models.ts";
 import type { CloudCodeRequest } from "../google/request.ts";
 import type { ThinkingModelInfo } from "../google/thinking.ts";
 import { formatDuration } from "../pool/explain.ts";
-import type { SelectionNone } from "../pool/types.ts";
+import type { SelectionNone, Skip } from "../pool/types.ts";
 import { isEntityNotFound } from "../google/gate-probe.ts";
 import { UpstreamError } from "../upstream/errors.ts";
 import { userAgentOf } from "../upstream/identity.ts";
 import type { Caller } from "../keys/types.ts";
+import { toApiError } from "./errors.ts";
+import type { RequestAttempt } from "./request-log.ts";
 import type { Runtime } from "./runtime.ts";
+import { accountSeries } from "./usage-history.ts";
 import { sleep } from "./sleep.ts";
 
 /** The API door a request came in on; a label on metrics and logs, never a branch in the relay. */
@@ -51,7 +54,28 @@ export interface Opened {
   conversion: CloudCodeRequest;
   /** The consumer sets this once bytes went to the client: after that, no failover is possible. */
   delivered: boolean;
+  /** Set by the consumer when the first byte went to the client (performance.now()), for TTFB. */
+  firstByteAt?: number;
+  /** Set by the consumer once known: what the request used, for the request log, usage and keys. */
+  usage?: RelayUsage;
 }
+
+export interface RelayUsage {
+  input: number;
+  output: number;
+  cached: number;
+}
+
+/** What the relay learns on the way, for the request log: attempts and the pool's reasons. */
+interface Trail {
+  attempts: RequestAttempt[];
+  trace: string[];
+  model: ResolvedModel;
+  opened?: Opened;
+}
+
+/** Skipped accounts named per selection, at most (the rest are counted). */
+const TRACE_SKIPS = 12;
 
 export interface RelayHooks {
   /** Called before the relay sleeps (throttle, reset wait, capacity backoff), e.g. to start pinging. */
@@ -77,16 +101,61 @@ export async function relay<T>(
   hooks: RelayHooks,
   consume: (opened: Opened) => Promise<T>,
 ): Promise<RelayResult<T>> {
-  // A client key over its limits is refused before any account is touched: never the pool's fault.
-  const ticket = await rt.keys.admit(job.caller, { requested: job.requestedModel, upstream: job.model.upstream });
-  let served = false;
+  const started = { at: Date.now(), perf: performance.now() };
+  const trail: Trail = { attempts: [], trace: [], model: job.model };
+  let result: RelayResult<T> | undefined;
+  let failure: unknown;
   try {
-    const result = await relayAttempts(rt, job, hooks, consume);
-    served = true;
-    return result;
+    // A client key over its limits is refused before any account is touched: never the pool's fault.
+    const ticket = await rt.keys.admit(job.caller, { requested: job.requestedModel, upstream: job.model.upstream });
+    try {
+      result = await relayAttempts(rt, job, hooks, consume, trail);
+      return result;
+    } finally {
+      rt.keys.settle(ticket, result !== undefined);
+    }
+  } catch (err) {
+    failure = err;
+    throw err;
   } finally {
-    rt.keys.settle(ticket, served);
+    recordRequest(rt, job, trail, started, result, failure);
   }
+}
+
+/**
+ * Every request, whatever door it came by, is recorded here once: the request log (and access
+ * log line), usage per account × model, and the client key's usage.
+ */
+function recordRequest(rt: Runtime, job: RelayJob, trail: Trail, started: { at: number; perf: number }, result: RelayResult<unknown> | undefined, failure: unknown): void {
+  const end = performance.now();
+  const ok = result !== undefined;
+  const aborted = !ok && job.signal.aborted;
+  const apiError = ok || aborted ? undefined : toApiError(failure);
+  const outcome = ok ? "ok" : aborted ? "client_abort" : (apiError as ApiError).type;
+  const usage = trail.opened?.usage ?? { input: 0, output: 0, cached: 0 };
+  // A stream the client left still had an account serving it: name that account.
+  const account = result?.accountId ?? trail.opened?.accountId ?? null;
+  // The id the serving account knows the model by (its own best id for a mapped name).
+  const model = trail.opened?.model.upstream ?? trail.model.upstream;
+  rt.requests.add({
+    at: new Date(started.at).toISOString(),
+    api: job.api,
+    stream: job.upstreamStream,
+    model: job.requestedModel,
+    upstreamModel: model,
+    account,
+    ...(job.caller?.role === "client" && { key: job.caller.key.name }),
+    attempts: trail.attempts,
+    trace: trail.trace,
+    status: ok ? 200 : aborted ? 499 : (apiError as ApiError).status,
+    outcome,
+    ...(apiError && { error: apiError.message }),
+    ttfbMs: ok ? Math.round((trail.opened?.firstByteAt ?? end) - started.perf) : null,
+    totalMs: Math.round(end - started.perf),
+    tokens: usage,
+  });
+  rt.usage.note(accountSeries(account ?? "-", model), { requests: 1, inputTokens: usage.input + usage.cached, outputTokens: usage.output, errors: ok ? 0 : 1 });
+  rt.keys.record(job.caller, { ok, upstreamModel: model, inputTokens: usage.input + usage.cached, outputTokens: usage.output });
 }
 
 async function relayAttempts<T>(
@@ -94,13 +163,16 @@ async function relayAttempts<T>(
   job: RelayJob,
   hooks: RelayHooks,
   consume: (opened: Opened) => Promise<T>,
+  trail: Trail,
 ): Promise<RelayResult<T>> {
   const { pool, config, log } = rt;
   const tuning = config.pool;
   const startedAt = Date.now();
   const deadline = startedAt + tuning.maxWaitMs;
   const maxAttempts = Math.max(tuning.minAttempts, pool.size + 1);
-  const explain = log.level >= 4;
+  const debug = log.level >= 4;
+  // Naming every skipped account walks the whole pool: only for pools small enough (or debugging).
+  const explain = debug || pool.size <= config.requestLog.traceAccounts;
 
   let model = job.model;
   let fallbackTried = false;
@@ -124,13 +196,15 @@ async function relayAttempts<T>(
       maxWaitMs: Math.max(0, deadline - Date.now()),
       ...(exclude.size > 0 && { exclude }),
     });
-    if (explain) for (const s of selection.skipped) log.debug(`[pool] ${model.upstream}: skip ${s.accountId}: ${s.why}`);
+    if (debug) for (const s of selection.skipped) log.debug(`[pool] ${model.upstream}: skip ${s.accountId}: ${s.why}`);
+    traceSkips(trail, model.upstream, selection.skipped);
 
     if (!selection.ok) {
       // The accounts left out for their catalog were the only usable ones.
       if (selection.reason === "unavailable" && exclude.size > 0) throw notServed(rt, model, exclude, lastError);
       if (selection.waitMs !== undefined && canWait(selection.waitMs)) {
         log.info(`[pool] every account is limited for ${model.upstream}; waiting ${formatDuration(selection.waitMs)} for the first reset`);
+        trail.trace.push(`every account limited for ${model.upstream}: waited ${formatDuration(selection.waitMs)} for the first reset`);
         await wait(selection.waitMs);
         continue;
       }
@@ -138,7 +212,9 @@ async function relayAttempts<T>(
       if (fallback) {
         fallbackTried = true;
         log.info(`[pool] every account is limited for ${model.upstream}; falling back to ${fallback.upstream}`);
+        trail.trace.push(`every account limited for ${model.upstream}: fell back to ${fallback.upstream}`);
         model = fallback;
+        trail.model = model;
         continue;
       }
       throw allLimited(rt, model, selection, lastError);
@@ -152,7 +228,9 @@ async function relayAttempts<T>(
       await wait(selection.delayMs);
     }
     const accountId = selection.accountId;
-    if (explain) log.debug(`[pool] ${model.upstream}: chose ${accountId} (${selection.level}${selection.why ? `: ${selection.why}` : ""})`);
+    const chose = `${model.upstream}: chose ${accountId} (${selection.level}${selection.why ? `: ${selection.why}` : ""})`;
+    if (debug) log.debug(`[pool] ${chose}`);
+    trail.trace.push(selection.delayMs > 0 ? `${chose} after waiting ${formatDuration(selection.delayMs)}` : chose);
     const credentials = rt.credentials.get(accountId);
     if (!credentials) throw new ApiError("api_error", `Account ${accountId} has no credentials loaded.`);
     pool.consumeToken(accountId);
@@ -166,9 +244,11 @@ async function relayAttempts<T>(
     }
 
     let opened: Opened | undefined;
+    const attemptAt = performance.now();
+    pool.started(accountId);
     // What this account calls the model: its own best id for a mapped name, a retired id's successor.
     const served = rt.catalog.forAccount(accountId, model) ?? model;
-    if (explain && served.upstream !== model.upstream) log.debug(`[models] ${accountId} serves ${model.upstream} as ${served.upstream}`);
+    if (debug && served.upstream !== model.upstream) log.debug(`[models] ${accountId} serves ${model.upstream} as ${served.upstream}`);
     try {
       const projectId = credentials.projectId ?? (await rt.upstream.discover(credentials)).projectId;
       const entry = rt.catalog.accountCatalog(accountId)?.models[served.upstream];
@@ -184,8 +264,10 @@ async function relayAttempts<T>(
       });
       rt.metrics.upstreamLatency.observe({ model: model.upstream }, (performance.now() - sentAt) / 1000);
       opened = { accountId, attempt, model: served, response, conversion, delivered: false };
+      trail.opened = opened;
       const value = await consume(opened);
       pool.reportSuccess(accountId, model.upstream);
+      trail.attempts.push({ account: accountId, model: model.upstream, outcome: "ok", ms: Math.round(performance.now() - sentAt) });
       return { value, accountId, attempts: attempt };
     } catch (err) {
       if (job.signal.aborted) {
@@ -198,6 +280,7 @@ async function relayAttempts<T>(
         throw err;
       }
       rt.metrics.upstreamErrors.inc({ kind: err.kind, account: accountId });
+      trail.attempts.push({ account: accountId, model: served.upstream, outcome: err.kind, message: err.message, ms: Math.round(performance.now() - attemptAt) });
       if (!opened?.delivered && isEntityNotFound(err)) {
         // The account does not have this model after all (entitlement changed, or upstream's gate
         // for newer models): no fault of its own, so nothing cools; the next pick leaves it out.
@@ -226,6 +309,8 @@ async function relayAttempts<T>(
         if (delay === undefined || !canWait(delay)) break;
         await wait(delay);
       }
+    } finally {
+      pool.finished(accountId);
     }
   }
   throw lastError ?? new ApiError("api_error", `No upstream attempt succeeded for ${model.upstream}.`);
@@ -298,4 +383,9 @@ function describeOutcome(outcome: { action: string } & Record<string, unknown>):
   const parts = [outcome.action];
   if (typeof outcome.until === "number") parts.push(`until ${new Date(outcome.until).toISOString()}`);
   return parts.join(" ");
+}
+
+function traceSkips(trail: Trail, model: string, skipped: readonly Skip[]): void {
+  for (const s of skipped.slice(0, TRACE_SKIPS)) trail.trace.push(`${model}: skipped ${s.accountId}: ${s.why}`);
+  if (skipped.length > TRACE_SKIPS) trail.trace.push(`${model}: skipped ${skipped.length - TRACE_SKIPS} more accounts`);
 }

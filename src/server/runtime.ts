@@ -9,6 +9,10 @@ import { connectRuntimeState, credentialsOf, openStateStore, poolConfigOf, store
 import { createUpstreamClient, type UpstreamAccount, type UpstreamClient } from "../upstream/client.ts";
 import { describeIdentity } from "../upstream/identity.ts";
 import { createKeyGuard, type KeyGuard } from "../keys/guard.ts";
+import { createForecaster, type Forecaster } from "../console/forecast.ts";
+import { observeWindows } from "./routes/account-limits.ts";
+import { createRequestLog, type RequestLog } from "./request-log.ts";
+import { createUsageRecorder, type UsageRecorder } from "./usage-history.ts";
 import { createModelCatalog, type ModelCatalog } from "./catalog.ts";
 import { keyPoolOf, poolWindowsFor } from "./key-pools.ts";
 import { startQuotaRefresher, type QuotaRefresher } from "./quota-refresher.ts";
@@ -32,6 +36,8 @@ function poolAccountSamples(views: readonly AccountView[]): Array<[Record<string
 export interface Runtime {
   config: ResolvedConfig;
   version: string;
+  /** When this server started (epoch ms). */
+  startedAt: number;
   log: ConsolaInstance;
   pool: Pool;
   upstream: UpstreamClient;
@@ -45,6 +51,12 @@ export interface Runtime {
   state: RuntimeState;
   /** Client keys: who is calling, and their limits (src/keys). */
   keys: KeyGuard;
+  /** The last requests with their routing trace (console, /api/requests, --access-log). */
+  requests: RequestLog;
+  /** Requests, tokens and errors per hour per account × model and per key (30 days). */
+  usage: UsageRecorder;
+  /** Recent pace of every quota window, and when it runs out at that pace. */
+  forecast: Forecaster;
   close(): Promise<void>;
 }
 
@@ -107,12 +119,36 @@ export async function createRuntime(config: ResolvedConfig, opts: RuntimeOptions
     const c = pool.counts();
     return (["available", "cooling", "invalid", "disabled"] as const).map((status) => [{ status }, c[status]]);
   });
+  const usage = createUsageRecorder({ store: state.store.usage, log: opts.log });
+  // Quota reads land in the pool; every change feeds the run-out forecast.
+  const forecast = createForecaster();
+  const stopForecast = pool.onChange((id) => {
+    const view = pool.account(id);
+    if (view) observeWindows(forecast, id, view.windows);
+    else forecast.forget(id);
+  });
+  metrics.quotaRunout.collect(() => {
+    const now = Date.now();
+    const out: Array<[Record<string, string>, number]> = [];
+    for (const v of pool.accounts()) {
+      for (const w of v.windows) {
+        const f = forecast.forecast(v.id, w.pool, w.window, now);
+        if (f?.runOutAt) out.push([{ account: v.label, pool: w.pool, window: w.window }, Math.max(0, (Date.parse(f.runOutAt) - now) / 1000)]);
+      }
+    }
+    return out;
+  });
+  const requests = createRequestLog({
+    size: config.requestLog.size,
+    ...(config.requestLog.accessLog && { accessLog: (line: string) => process.stdout.write(`${line}\n`) }),
+  });
   metrics.poolAccounts.collect(() => poolAccountSamples(pool.accounts()));
   metrics.quotaWindows.collect(() =>
     pool.accounts().flatMap((a) => a.windows.map((w): [Record<string, string>, number] => [{ account: a.label, pool: w.pool, window: w.window }, w.remaining])),
   );
   const keys = await createKeyGuard({
     keys: state.store.keys,
+    usage,
     limiter: state.store.keyLimiter,
     shared: () => state.store.keyLimitsShared(),
     adminKey: config.apiKey,
@@ -130,6 +166,7 @@ export async function createRuntime(config: ResolvedConfig, opts: RuntimeOptions
   return {
     config,
     version: opts.version,
+    startedAt: Date.now(),
     log: opts.log,
     pool,
     upstream,
@@ -140,10 +177,14 @@ export async function createRuntime(config: ResolvedConfig, opts: RuntimeOptions
     quota,
     state,
     keys,
+    requests,
+    usage,
+    forecast,
     async close() {
       quota.stop();
+      stopForecast();
       stopKeyWatch();
-      await keys.close();
+      await usage.close();
       await state.close();
     },
   };

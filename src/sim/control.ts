@@ -3,7 +3,8 @@
  * it runs, so tests and demos can provoke every upstream condition on demand.
  *
  *   GET    /__sim/accounts              List accounts: email, refreshToken, projectId, tier, quotas
- *                                       (remainingFraction + resetTime per model), rateLimitPerMinute,
+ *                                       (remainingFraction + resetTime per model, as quotaInfo shows them),
+ *                                       buckets (each quota window: pool, window, remainingFraction, resetTime), rateLimitPerMinute,
  *                                       revoked / validationRequired / banned flags, fault, counters.
  *   GET    /__sim/accounts/:email       One account (404 if unknown), with the last request's headers
  *                                       (counters.lastRequestHeaders, never Authorization) and body.

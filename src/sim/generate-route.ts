@@ -8,6 +8,7 @@ import { errorInfo, formatGoDuration, formatProseDuration, retryInfo, rpcError }
 import { StallBudget, untilAborted } from "./stall.ts";
 import { shortHash, type SimAccount } from "./state.ts";
 import type { SimModel } from "./types.ts";
+import { envelopeProblem } from "./request-rules.ts";
 import { upstreamErrorResponse } from "./upstream-errors.ts";
 import { validateGenerateRequest } from "./validate.ts";
 import { judgeClient, NO_LONGER_SUPPORTED } from "./version-gate.ts";
@@ -42,6 +43,11 @@ export async function handleGenerate(ctx: SimContext, streaming: boolean): Promi
 
   const blocked = accountBlocked(ctx, account) ?? projectDenied(account, body.project);
   if (blocked) return blocked;
+  const malformed = envelopeProblem(body);
+  if (malformed) {
+    account.counters.badRequests++;
+    return rpcError("INVALID_ARGUMENT", malformed);
+  }
 
   const userAgent = ctx.req.headers.get("user-agent") ?? "";
   const requested = typeof body.model === "string" ? body.model : "";

@@ -52,7 +52,8 @@ export function generate(request: WireGenerateRequest, model: SimModel): Generat
   const instruction = instructionAt >= 0 ? request.contents[instructionAt] : undefined;
   // The last text part is what the user just said; earlier parts are often client reminders.
   const userText = lastTextOf(instruction);
-  const lastUser = lastOf(request.contents, "user");
+  // Tool results come back as role "user" (legacy) or as a "model" turn of their own (official clients).
+  const lastUser = [...request.contents].reverse().find((c) => c.role === "user" || (c.parts ?? []).some((p) => p.functionResponse));
   const results = (lastUser?.parts ?? []).filter((p) => p.functionResponse);
   const plan = planCalls(request, userText);
   const calls = plan.calls;
@@ -157,11 +158,6 @@ function thinkingRequested(request: WireGenerateRequest): boolean {
   const thinking = request.generationConfig?.thinkingConfig;
   if (!isRecord(thinking)) return false;
   return thinking.include_thoughts !== false && thinking.includeThoughts !== false;
-}
-
-function lastOf(contents: WireContent[], role: string): WireContent | undefined {
-  for (let i = contents.length - 1; i >= 0; i--) if (contents[i]?.role === role) return contents[i];
-  return undefined;
 }
 
 function lastTextOf(content: WireContent | undefined): string {

@@ -9,8 +9,6 @@ import type { Generation } from "./generate.ts";
 import type { SimModel } from "./types.ts";
 import { isRecord, type WireGenerateRequest } from "./wire.ts";
 
-export const SIM_IMAGE_MODEL: SimModel = { id: "gemini-3.1-flash-image", displayName: "Gemini 3.1 Flash Image" };
-
 const ASPECT_RATIOS = new Set(["1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9"]);
 /** Long side of the simulated picture per size class: tiny on purpose, but proportional. */
 const LONG_SIDE: Record<string, number> = { "1K": 32, "2K": 48, "4K": 64 };

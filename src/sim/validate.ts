@@ -1,4 +1,6 @@
 import { GEMINI_25_MAX_THINKING_BUDGET, modelFamily } from "./models.ts";
+import { claudeThinkingProblem, outputLimitProblem, toolMixProblem } from "./request-rules.ts";
+import { parametersProblem } from "./schema-rules.ts";
 import { SKIP_SIGNATURE_SENTINEL, signatureFamily, verifyThought } from "./signature.ts";
 import type { SimModel } from "./types.ts";
 import { isRecord, type WireContent, type WireGenerateRequest } from "./wire.ts";
@@ -10,30 +12,6 @@ import { isRecord, type WireContent, type WireGenerateRequest } from "./wire.ts"
 export type Validation = { ok: true; request: WireGenerateRequest } | { ok: false; message: string };
 
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
-
-/** Schema keywords upstream's OpenAPI-style subset does not know. */
-const UNSUPPORTED_SCHEMA_KEYS = new Set([
-  "$schema",
-  "$ref",
-  "$defs",
-  "$id",
-  "$comment",
-  "definitions",
-  "additionalProperties",
-  "patternProperties",
-  "default",
-  "format",
-  "pattern",
-  "minLength",
-  "maxLength",
-  "title",
-  "examples",
-  "const",
-  "anyOf",
-  "oneOf",
-  "allOf",
-  "not",
-]);
 
 const PART_DATA_KEYS = ["text", "inlineData", "fileData", "functionCall", "functionResponse"] as const;
 
@@ -59,10 +37,10 @@ export function validateGenerateRequest(request: unknown, model: SimModel): Vali
   const typed = request as unknown as WireGenerateRequest;
   const family = modelFamily(model);
 
-  const toolProblem = toolsProblem(request.tools);
+  const toolProblem = toolsProblem(request.tools) ?? toolMixProblem(request.tools);
   if (toolProblem) return fail(toolProblem);
 
-  const configProblem = generationConfigProblem(typed, model);
+  const configProblem = generationConfigProblem(typed, model) ?? outputLimitProblem(typed, model) ?? claudeThinkingProblem(typed, model);
   if (configProblem) return fail(configProblem);
 
   const signatureProblem = signaturesProblem(typed.contents, model);
@@ -141,33 +119,9 @@ function toolsProblem(tools: unknown): string | null {
       }
       const parameters = isRecord(declaration) ? declaration.parameters : undefined;
       if (parameters !== undefined) {
-        const problem = schemaProblem(parameters, `request.${where}.parameters`);
+        const problem = parametersProblem(parameters, where);
         if (problem) return problem;
       }
-    }
-  }
-  return null;
-}
-
-function schemaProblem(schema: unknown, path: string): string | null {
-  if (!isRecord(schema)) return `Invalid value at '${path}': a schema must be an object.`;
-  for (const [key, value] of Object.entries(schema)) {
-    if (UNSUPPORTED_SCHEMA_KEYS.has(key)) {
-      return `Invalid JSON payload received. Unknown name "${key}" at '${path}': Cannot find field.`;
-    }
-    if (key === "type" && typeof value !== "string") {
-      return `Invalid JSON payload received. Proto field is not repeating, cannot start list. at '${path}.type'`;
-    }
-    if (key === "properties") {
-      if (!isRecord(value)) return `Invalid value at '${path}.properties': expected an object.`;
-      for (const [name, child] of Object.entries(value)) {
-        const problem = schemaProblem(child, `${path}.properties[${JSON.stringify(name)}].value`);
-        if (problem) return problem;
-      }
-    }
-    if (key === "items") {
-      const problem = schemaProblem(value, `${path}.items`);
-      if (problem) return problem;
     }
   }
   return null;
@@ -252,12 +206,18 @@ function signaturesProblem(contents: WireContent[], model: SimModel): string | n
       }
       const first = !firstCallSeen;
       firstCallSeen = true;
-      if (first && signature === undefined && i >= currentTurnStart && model.id.startsWith("gemini-3")) {
+      if (first && signature === undefined && i >= currentTurnStart && needsCallSignatures(model)) {
         return `Function call is missing a thought_signature in functionCall parts. This is required for tools to work correctly. Additional data, function call \`default_api:${name}\`, position ${i + 1}.`;
       }
     }
   }
   return null;
+}
+
+/** Gemini 3 and later (including unversioned agent ids such as gemini-pro-agent); not 1.x/2.x, not gpt-oss. */
+function needsCallSignatures(model: SimModel): boolean {
+  const id = model.id.toLowerCase();
+  return id.startsWith("gemini") && !/^gemini-[12](\.|-)/.test(id);
 }
 
 function lastUserTextIndex(contents: WireContent[]): number {
@@ -275,8 +235,9 @@ function toolPairingProblem(contents: WireContent[]): string | null {
     if (content?.role !== "model") continue;
     const calls = (content.parts ?? []).flatMap((p) => (p.functionCall ? [p.functionCall] : []));
     if (calls.length === 0) continue;
+    // Results come back as role "user" (legacy) or "model" (official clients since mid-2026).
     const next = contents[i + 1];
-    const responses = next?.role === "user" ? (next.parts ?? []).flatMap((p) => (p.functionResponse ? [p.functionResponse] : [])) : [];
+    const responses = (next?.parts ?? []).flatMap((p) => (p.functionResponse ? [p.functionResponse] : []));
     const missing = calls.filter((call) =>
       call.id !== undefined ? !responses.some((r) => r.id === call.id) : !responses.some((r) => r.name === call.name),
     );

@@ -5,10 +5,11 @@
  */
 import { newSecret } from "../keys/secret.ts";
 import type { ClientKey, KeyLimits } from "../keys/types.ts";
-import { addCell, emptyCell, HOUR_MS, hourOf, prune, USAGE_KEEP_MS, type UsageCell, type UsageTable } from "../keys/usage.ts";
+import type { UsageTable } from "../keys/usage.ts";
 import type { StoreContext } from "./context.ts";
-import { CLIENT_KEYS_KEY, KEY_USAGE_KEY } from "./keys.ts";
+import { CLIENT_KEYS_KEY } from "./keys.ts";
 import { StateError } from "./types.ts";
+import type { UsageStore } from "./usage.ts";
 
 export interface NewKey {
   name: string;
@@ -31,9 +32,8 @@ export interface KeyStore {
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9@._+-]{0,63}$/;
-const FIELDS = ["requests", "inputTokens", "outputTokens", "errors"] as const satisfies ReadonlyArray<keyof UsageCell>;
 
-export function createKeyStore(ctx: StoreContext, prefix: string): KeyStore {
+export function createKeyStore(ctx: StoreContext, usage: UsageStore): KeyStore {
   let chain: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
     const run = chain.then(fn, fn);
@@ -50,8 +50,6 @@ export function createKeyStore(ctx: StoreContext, prefix: string): KeyStore {
     if (i < 0) throw new StateError("not_found", `No key named "${name}" (see \`agcp keys list\`).`);
     return i;
   };
-  const redis = ctx.backend.redis;
-  const usageKey = (id: string) => `${prefix}:keyusage:${id}`;
 
   return {
     list: () => serial(read),
@@ -112,45 +110,15 @@ export function createKeyStore(ctx: StoreContext, prefix: string): KeyStore {
     },
 
     async addUsage(delta) {
-      if (redis) {
-        const pipe = redis.pipeline();
-        for (const [id, hours] of Object.entries(delta)) {
-          for (const [hour, cell] of Object.entries(hours)) {
-            for (const f of FIELDS) if (cell[f]) pipe.hincrby(usageKey(id), `${hour}:${f}`, cell[f]);
-          }
-          pipe.pexpire(usageKey(id), USAGE_KEEP_MS + HOUR_MS);
-        }
-        await pipe.exec();
-        return;
-      }
-      await serial(async () => {
-        const table = (await ctx.read("key-usage", KEY_USAGE_KEY))?.usage ?? {};
-        for (const [id, hours] of Object.entries(delta)) {
-          const into = (table[id] ??= {});
-          for (const [hour, cell] of Object.entries(hours)) addCell((into[hour] ??= emptyCell()), cell);
-        }
-        prune(table, ctx.now());
-        await ctx.write("key-usage", KEY_USAGE_KEY, { usage: table });
-      });
+      const bySeries: UsageTable = {};
+      for (const [id, hours] of Object.entries(delta)) bySeries[`key:${id}`] = hours;
+      await usage.add(bySeries);
     },
 
     async usage(from) {
-      const since = hourOf(from);
-      if (redis) {
-        const out: UsageTable = {};
-        for (const key of await read()) {
-          const h = await redis.hgetall(usageKey(key.id));
-          for (const [field, value] of Object.entries(h)) {
-            const [hour, f] = field.split(":") as [string, keyof UsageCell];
-            if (Number(hour) < since || !FIELDS.includes(f)) continue;
-            ((out[key.id] ??= {})[hour] ??= emptyCell())[f] += Number(value);
-          }
-        }
-        return out;
-      }
-      const table = (await ctx.read("key-usage", KEY_USAGE_KEY))?.usage ?? {};
-      for (const hours of Object.values(table)) for (const hour of Object.keys(hours)) if (Number(hour) < since) delete hours[hour];
-      return table;
+      const out: UsageTable = {};
+      for (const [series, hours] of Object.entries(await usage.read(from, (s) => s.startsWith("key:")))) out[series.slice(4)] = hours;
+      return out;
     },
   };
 }

@@ -11,7 +11,7 @@ import type { ClientKey } from "../keys/types.ts";
 import type { UsageCell } from "../keys/usage.ts";
 import { STATE_SCHEMA_VERSION, type StoredAccount, type StoredSettings } from "./types.ts";
 
-export type DocKind = "account-state" | "accounts" | "settings" | "client-keys" | "key-usage";
+export type DocKind = "account-state" | "accounts" | "settings" | "client-keys" | "usage";
 
 type Loose = Record<string, unknown>;
 
@@ -117,10 +117,26 @@ const SCHEMAS = {
   accounts: z.object({ accounts: z.array(storedAccount) }),
   settings: z.object({
     strategy: z.object({ name: strategyName, replaced: strategyName, changedAt: instant }).optional(),
+    overrides: z
+      .object({
+        floor: z.number().min(0).max(0.99).optional(),
+        modelFloors: z.record(z.string(), z.number().min(0).max(0.99)).optional(),
+        poolFloors: z
+          .object({
+            gemini: z.object({ "5h": z.number().min(0).max(0.99).optional(), weekly: z.number().min(0).max(0.99).optional() }).optional(),
+            claude: z.object({ "5h": z.number().min(0).max(0.99).optional(), weekly: z.number().min(0).max(0.99).optional() }).optional(),
+          })
+          .optional(),
+        fallback: z.record(z.string(), z.string()).optional(),
+        logLevel: z.string().optional(),
+        bodyLimit: z.number().int().min(1024).optional(),
+        changedAt: instant.optional(),
+      })
+      .optional(),
   }),
   "client-keys": z.object({ keys: z.array(clientKey) }),
-  // key id → hour start (epoch ms, as text) → counts
-  "key-usage": z.object({ usage: z.record(z.string(), z.record(z.string(), usageCell)) }),
+  // series (a client key, an account × model) → hour start (epoch ms, as text) → counts
+  usage: z.object({ usage: z.record(z.string(), z.record(z.string(), usageCell)) }),
 };
 
 export interface DocValues {
@@ -128,7 +144,7 @@ export interface DocValues {
   accounts: { accounts: StoredAccount[] };
   settings: StoredSettings;
   "client-keys": { keys: ClientKey[] };
-  "key-usage": { usage: Record<string, Record<string, UsageCell>> };
+  usage: { usage: Record<string, Record<string, UsageCell>> };
 }
 
 export type Decoded<K extends DocKind> = { ok: true; value: DocValues[K] } | { ok: false; problem: string };

@@ -7,7 +7,7 @@
 export const SETTINGS_KEY = "settings";
 export const ACCOUNTS_KEY = "accounts";
 export const CLIENT_KEYS_KEY = "client-keys";
-export const KEY_USAGE_KEY = "key-usage";
+export const USAGE_KEY = "usage";
 export const POOL_BASE = "pool";
 
 /** Marker put into the name of an entry moved out of the way because it could not be read. */

@@ -2,13 +2,15 @@
 import type { StrategyName } from "../pool/tuning.ts";
 import type { StoreContext } from "./context.ts";
 import { SETTINGS_KEY } from "./keys.ts";
-import type { StoredSettings } from "./types.ts";
+import type { ConsoleOverrides, StoredSettings } from "./types.ts";
 
 export interface SettingsStore {
   get(): Promise<StoredSettings>;
   /** Remembers a run-time strategy change; `configured` is what the configuration said then. */
   setStrategy(name: StrategyName, configured: StrategyName): Promise<void>;
   clearStrategy(): Promise<void>;
+  /** Remembers settings changed in the console (replaces the previous set). */
+  setOverrides(overrides: ConsoleOverrides): Promise<void>;
 }
 
 export function createSettingsStore(ctx: StoreContext): SettingsStore {
@@ -21,6 +23,9 @@ export function createSettingsStore(ctx: StoreContext): SettingsStore {
     get,
     async setStrategy(name, configured) {
       await put({ ...(await get()), strategy: { name, replaced: configured, changedAt: ctx.now() } });
+    },
+    async setOverrides(overrides) {
+      await put({ ...(await get()), overrides: { ...overrides, changedAt: ctx.now() } });
     },
     async clearStrategy() {
       const { strategy: _, ...rest } = await get();

@@ -12,6 +12,7 @@ import type { KeyLimiter } from "../keys/local-limiter.ts";
 import { createLocalLimiter } from "../keys/local-limiter.ts";
 import { createAccountStore, type AccountStore } from "./accounts.ts";
 import { createKeyStore, type KeyStore } from "./client-keys.ts";
+import { createUsageStore, type UsageStore } from "./usage.ts";
 import { createRedisKeyLimiter } from "./key-limits-redis.ts";
 import { attachPool, type Attachment } from "./attach.ts";
 import { openBackend, type DriverName } from "./backend.ts";
@@ -51,6 +52,8 @@ export interface StateStore {
   readonly accounts: AccountStore;
   readonly settings: SettingsStore;
   readonly keys: KeyStore;
+  /** Requests, tokens and errors per hour per series (keys, accounts × models), 30 days. */
+  readonly usage: UsageStore;
   /** Client key limits: shared and atomic on Redis, this process's own otherwise. */
   readonly keyLimiter: KeyLimiter;
   /** True when key limits hold across instances right now. */
@@ -98,6 +101,7 @@ export async function openStateStore(opts: OpenStateOptions): Promise<StateStore
     });
   }
   const ctx = createContext({ backend, ...(link && { link }), log, now, migrations: opts.migrations ?? MIGRATIONS });
+  const usage = createUsageStore(ctx, cfg.prefix);
   const remoteListeners = new Set<(e: RemoteEvent) => void>();
   const emit = (e: RemoteEvent) => {
     for (const l of remoteListeners) {
@@ -127,7 +131,8 @@ export async function openStateStore(opts: OpenStateOptions): Promise<StateStore
     location: backend.location,
     accounts: createAccountStore(ctx),
     settings: createSettingsStore(ctx),
-    keys: createKeyStore(ctx, cfg.prefix),
+    usage,
+    keys: createKeyStore(ctx, usage),
     keyLimiter: backend.redis && link ? createRedisKeyLimiter(backend.redis, cfg.prefix, () => link.online, log) : createLocalLimiter(),
     keyLimitsShared: () => (link ? link.online : false),
 

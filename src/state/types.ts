@@ -45,6 +45,18 @@ export interface StoredSettings {
    * var given at startup wins).
    */
   strategy?: { name: StrategyName; replaced: StrategyName; changedAt: number };
+  /** Settings changed in the console (floors, fallback, log level, body limit); see src/server/settings.ts. */
+  overrides?: ConsoleOverrides;
+}
+
+export interface ConsoleOverrides {
+  floor?: number;
+  modelFloors?: Record<string, number>;
+  poolFloors?: Partial<Record<"gemini" | "claude", Partial<Record<"5h" | "weekly", number>>>>;
+  fallback?: Record<string, string>;
+  logLevel?: string;
+  bodyLimit?: number;
+  changedAt?: number;
 }
 
 /** Something that could not be read, reported once and moved aside. */

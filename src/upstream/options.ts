@@ -1,3 +1,6 @@
+import { DEFAULT_ENVELOPE, type EnvelopeOptions } from "../google/envelope.ts";
+import { DEFAULT_OUTPUT_LIMITS, type OutputLimits } from "../google/output-limits.ts";
+
 /**
  * Everything the upstream client needs to know about Google's endpoints and how to introduce
  * itself. The API is private and moves, so every URL and version string lives here as data.
@@ -24,6 +27,10 @@ export interface UpstreamOptions {
   requestTimeoutMs: number;
   /** Refresh an access token this long before it expires. */
   refreshSkewMs: number;
+  /** Envelope forms where official clients and peers disagree (see src/google/envelope.ts). */
+  envelope: EnvelopeOptions;
+  /** Model glob → most output tokens upstream takes; used until the account's catalog says. */
+  maxOutputTokens: OutputLimits;
   /** Outbound proxy for every account without its own (see proxy.ts); "" for none. */
   proxy: string;
   /** Hosts that bypass `proxy`. */
@@ -59,6 +66,8 @@ export const DEFAULT_UPSTREAM: UpstreamOptions = {
   identity: DEFAULT_IDENTITY,
   requestTimeoutMs: 60_000,
   refreshSkewMs: 5 * 60_000,
+  envelope: DEFAULT_ENVELOPE,
+  maxOutputTokens: DEFAULT_OUTPUT_LIMITS,
   proxy: "",
   noProxy: [],
 };

@@ -39,7 +39,7 @@ describe("compiled binary", () => {
     writeFileSync(join(dir, "bad.config.ts"), `import type { AgcpConfig } from "./agcp.types.ts";\nexport default { strategy: "fastest", port: "x" } satisfies AgcpConfig;\n`);
     const bad = await runCli(["start", "--config", "bad.config.ts"], { cwd: dir, bin });
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('bad.config.ts: strategy: expected one of "hybrid", "sticky", "round-robin", found "fastest"');
+    expect(bad.stderr).toContain('bad.config.ts: strategy: expected one of "hybrid", "sticky", "round-robin", "reset-aware", found "fastest"');
     expect(bad.stderr).toContain("bad.config.ts: port: expected an integer");
 
     const broken = await runCli(["start", "--config", "broken.config.ts"], { cwd: dir, bin });

@@ -74,7 +74,7 @@ describe("usage errors exit 2", () => {
     writeFileSync(join(dir, "agcp.config.ts"), `export default { strategy: "fastest", port: "x" }\n`);
     const r = await runCli(["start"], { cwd: dir });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('agcp.config.ts: strategy: expected one of "hybrid", "sticky", "round-robin", found "fastest"');
+    expect(r.stderr).toContain('agcp.config.ts: strategy: expected one of "hybrid", "sticky", "round-robin", "reset-aware", found "fastest"');
     expect(r.stderr).toContain('agcp.config.ts: port: expected an integer between 1 and 65535, found "x"');
   });
 

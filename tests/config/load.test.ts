@@ -119,7 +119,7 @@ describe("validation errors", () => {
     expect(error.issues.map((i) => i.path).sort()).toEqual(["port", "strategy"]);
     const lines = error.message.split("\n");
     expect(lines).toContain('agcp.config.ts: port: expected an integer between 1 and 65535, found "x"');
-    expect(lines).toContain('agcp.config.ts: strategy: expected one of "hybrid", "sticky", "round-robin", found "fastest"');
+    expect(lines).toContain('agcp.config.ts: strategy: expected one of "hybrid", "sticky", "round-robin", "reset-aware", found "fastest"');
   });
 
   test("nested path and range in the message", async () => {
@@ -147,7 +147,7 @@ describe("validation errors", () => {
     expect(error.message.split("\n").sort()).toEqual([
       '--port: expected an integer between 1 and 65535, found "70000"',
       'AGCP_PORT: expected an integer between 1 and 65535, found "x"',
-      'AGCP_STRATEGY: expected one of "hybrid", "sticky", "round-robin", found "fastest"',
+      'AGCP_STRATEGY: expected one of "hybrid", "sticky", "round-robin", "reset-aware", found "fastest"',
     ]);
   });
 

@@ -5,6 +5,7 @@
  * JSON-Schema 2020-12 tool schemas, and metadata.user_id as JSON carrying the session id.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { upstreamSessionId } from "../../src/google/envelope.ts";
 import { startStack, type Stack } from "../support/stack.ts";
 
 let stack: Stack;
@@ -86,8 +87,11 @@ test("a Claude Code turn streams back thinking and text, with the session id sen
 
   const account = res.headers.get("x-agcp-account")!;
   const sent = (await stack.control(`/accounts/${encodeURIComponent(account)}`)).counters.lastGenerateBody;
-  expect(sent.request.sessionId).toBe(SESSION);
-  expect(sent.request.systemInstruction.parts.map((p: { text: string }) => p.text)).toContain("Agents available: general.");
+  // Claude Code's session uuid, in the official clients' form (a negative int64 string per conversation).
+  expect(sent.request.sessionId).toBe(upstreamSessionId(SESSION, "official"));
+  // One system part, as the official clients send it; the role:"system" message is in it.
+  expect(sent.request.systemInstruction.parts).toHaveLength(1);
+  expect(sent.request.systemInstruction.parts[0].text).toContain("Agents available: general.");
   expect(JSON.stringify(sent)).not.toContain("cache_control");
 });
 

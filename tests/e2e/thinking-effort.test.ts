@@ -88,6 +88,14 @@ describe("effort", () => {
     expect((await lastSent()).request.generationConfig.thinkingConfig.thinkingLevel).toBe("HIGH");
   });
 
+  test("Claude Code 2.1.280's default name, claude-opus-5-5[1m], maps and takes the effort's tier", async () => {
+    const res = await post(adaptive("claude-opus-5-5[1m]", "low"));
+    expect(res.status).toBe(200);
+    const sent = await lastSent();
+    expect(sent.model).toBe("claude-opus-5-5-low");
+    expect(sent.request.generationConfig.thinkingConfig.thinkingLevel).toBe("LOW");
+  });
+
   test("an id the client named itself is not moved by the effort", async () => {
     expect((await post(adaptive("gemini-3.8-flash-low", "high"))).status).toBe(200);
     expect((await lastSent()).model).toBe("gemini-3.8-flash-low");

@@ -7,6 +7,7 @@ import {
   SKIP_THOUGHT_SIGNATURE,
   toCloudCodeRequest,
 } from "../../src/google/request.ts";
+import { LEGACY_ENVELOPE } from "../../src/google/envelope.ts";
 import { createSignatureCache, type SignatureCache } from "../../src/google/signatures.ts";
 import type { GoogleContent } from "../../src/google/types.ts";
 
@@ -15,9 +16,14 @@ const CLAUDE = "claude-sonnet-4-5";
 const CLAUDE_THINKING = "claude-opus-4-6-thinking";
 const GEMINI = "gemini-3-flash";
 
+/**
+ * The translation of content, tools and thinking, in the legacy envelope form (one declarations
+ * entry, results as user turns) so each case reads as the Anthropic → Gemini mapping alone; the
+ * official form's differences have tests of their own in envelope.test.ts.
+ */
 function convert(body: Record<string, unknown>, model = CLAUDE, signatures: SignatureCache = createSignatureCache()) {
   const req = parseMessagesRequest({ model: "claude-x", max_tokens: 4096, ...body });
-  return toCloudCodeRequest(req, { upstreamModel: model, projectId: "proj-1", sessionId: "sess-1", requestId: "agent-fixed", signatures });
+  return toCloudCodeRequest(req, { upstreamModel: model, projectId: "proj-1", sessionId: "sess-1", requestId: "agent-fixed", signatures, envelope: LEGACY_ENVELOPE });
 }
 const contentsOf = (body: Record<string, unknown>, model?: string, sigs?: SignatureCache): GoogleContent[] =>
   convert(body, model, sigs).envelope.request.contents;
@@ -34,10 +40,11 @@ describe("envelope", () => {
       request: { sessionId: "sess-1", contents: [{ role: "user", parts: [{ text: "hi" }] }] },
     });
   });
-  test("request ids default to agent-<uuid>", () => {
+  test("legacy request ids are agent-<uuid>", () => {
     const req = parseMessagesRequest({ model: "m", max_tokens: 1, messages: [{ role: "user", content: "hi" }] });
-    const a = toCloudCodeRequest(req, { upstreamModel: CLAUDE, projectId: "p", sessionId: "s", signatures: createSignatureCache() });
-    const b = toCloudCodeRequest(req, { upstreamModel: CLAUDE, projectId: "p", sessionId: "s", signatures: createSignatureCache() });
+    const ctx = { upstreamModel: CLAUDE, projectId: "p", sessionId: "s", envelope: LEGACY_ENVELOPE };
+    const a = toCloudCodeRequest(req, { ...ctx, signatures: createSignatureCache() });
+    const b = toCloudCodeRequest(req, { ...ctx, signatures: createSignatureCache() });
     expect(a.envelope.requestId).toMatch(/^agent-[0-9a-f-]{36}$/);
     expect(a.envelope.requestId).not.toBe(b.envelope.requestId);
   });
@@ -337,7 +344,7 @@ describe("tools and tool_choice", () => {
       {
         functionDeclarations: [
           { name: "Read", description: "Read a file", parameters: { type: "object", properties: { p: { type: "string", description: "(format: uri)" } } } },
-          { name: "mcp__x__do_it", parameters: { type: "object", properties: {} } },
+          { name: "mcp__x__do_it", parameters: { type: "object", properties: { _placeholder: { type: "boolean", description: "Unused; always leave out." } } } },
         ],
       },
     ]);
@@ -471,7 +478,8 @@ describe("system-role messages (sent by Claude Code)", () => {
       ],
     });
     const { envelope } = toCloudCodeRequest(req, { upstreamModel: "claude-sonnet-4-6", projectId: "p", sessionId: "s", signatures: createSignatureCache() });
-    expect(envelope.request.systemInstruction?.parts.map((p) => p.text)).toEqual(["base prompt", "Available agent types for the Agent tool"]);
+    // One part, as the official clients send it (envelope.systemParts "single").
+    expect(envelope.request.systemInstruction?.parts.map((p) => p.text)).toEqual(["base prompt\n\nAvailable agent types for the Agent tool"]);
     expect(envelope.request.contents).toEqual([{ role: "user", parts: [{ text: "Say hello" }] }]);
   });
 });

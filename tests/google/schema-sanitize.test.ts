@@ -1,5 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { sanitizeToolSchema } from "../../src/google/schema-sanitize.ts";
+import { parametersProblem } from "../../src/sim/schema-rules.ts";
+import { EMPTY_OBJECT_PLACEHOLDER, sanitizeToolSchema, withoutPlaceholder } from "../../src/google/schema-sanitize.ts";
+
+/** What an otherwise empty object carries, because upstream refuses OBJECT with no properties. */
+const PLACEHOLDER = { [EMPTY_OBJECT_PLACEHOLDER]: { type: "boolean", description: "Unused; always leave out." } };
 
 const DRAFT7 = "http://json-schema.org/draft-07/schema#";
 
@@ -13,6 +17,7 @@ function assertUpstreamSubset(node: unknown, path = "$"): void {
   if (typeof s.type !== "string") throw new Error(`${path}: needs exactly one type`);
   if (s.type === "object") {
     if (typeof s.properties !== "object" || s.properties === null) throw new Error(`${path}: object without properties`);
+    if (Object.keys(s.properties).length === 0) throw new Error(`${path}: object with empty properties`);
     for (const [k, v] of Object.entries(s.properties)) assertUpstreamSubset(v, `${path}.${k}`);
     if (s.required !== undefined) {
       const req = s.required as string[];
@@ -145,6 +150,8 @@ describe("sanitizeToolSchema keeps only what upstream accepts", () => {
     test(name, () => {
       const out = sanitizeToolSchema(schema);
       assertUpstreamSubset(out);
+      // The simulator's rules are the spec: the same checks upstream makes find nothing.
+      expect(parametersProblem(out, "tools[0].function_declarations[0]")).toBeNull();
       expect(out.type).toBe("object");
       // The input is never mutated.
       expect(JSON.stringify(schema)).toBe(JSON.stringify(realWorld[name]));
@@ -194,7 +201,7 @@ describe("sanitizeToolSchema rules", () => {
     expect(out.properties.mode).toEqual({ type: "string", enum: ["fast", "slow"] });
     expect(out.properties.anything.type).toBe("string");
     expect(out.properties.tags).toEqual({ type: "array", items: { type: "string" } });
-    expect(out.properties.meta).toEqual({ type: "object", properties: {}, description: "(map of string values)" });
+    expect(out.properties.meta).toEqual({ type: "object", properties: PLACEHOLDER, description: "(map of string values)" });
     expect(out.required).toEqual(["target"]);
   });
 
@@ -220,9 +227,24 @@ describe("sanitizeToolSchema rules", () => {
   });
 
   test("garbage in still gives a parameterless object", () => {
-    expect(sanitizeToolSchema(undefined)).toEqual({ type: "object", properties: {} });
-    expect(sanitizeToolSchema({ type: "string", description: "x" })).toEqual({ type: "object", properties: {}, description: "x" });
-    expect(sanitizeToolSchema({ $ref: "#/nowhere" })).toEqual({ type: "object", properties: {}, description: "(unresolved reference: nowhere)" });
+    expect(sanitizeToolSchema(undefined)).toEqual({ type: "object", properties: PLACEHOLDER });
+    expect(sanitizeToolSchema({ type: "string", description: "x" })).toEqual({ type: "object", properties: PLACEHOLDER, description: "x" });
+    expect(sanitizeToolSchema({ $ref: "#/nowhere" })).toEqual({ type: "object", properties: PLACEHOLDER, description: "(unresolved reference: nowhere)" });
+  });
+
+  test("an object with no properties gets the optional placeholder, at any depth", () => {
+    const out = sanitizeToolSchema({ type: "object", properties: { opts: { type: "object" } } }) as S;
+    expect(out.properties.opts).toEqual({ type: "object", properties: PLACEHOLDER });
+    expect(sanitizeToolSchema({ type: "object", properties: {}, required: [] })).toEqual({ type: "object", properties: PLACEHOLDER });
+    assertUpstreamSubset(sanitizeToolSchema({}));
+  });
+
+  test("the placeholder is taken out of the model's arguments, and nothing else is touched", () => {
+    const args = { a: 1, [EMPTY_OBJECT_PLACEHOLDER]: true, nested: { [EMPTY_OBJECT_PLACEHOLDER]: false, b: [{ [EMPTY_OBJECT_PLACEHOLDER]: 1, c: 2 }] } };
+    expect(withoutPlaceholder(args)).toEqual({ a: 1, nested: { b: [{ c: 2 }] } });
+    const clean = { a: [1, 2], b: { c: "d" } };
+    expect(withoutPlaceholder(clean)).toBe(clean);
+    expect(withoutPlaceholder(undefined)).toEqual({});
   });
 
   test("shared references are expanded each time, but a blow-up is bounded", () => {

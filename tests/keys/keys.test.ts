@@ -107,7 +107,7 @@ describe("usage per key", () => {
     secrets.push(mixed);
     const c = clientFor(stack, mixed);
     for (const model of ["claude-sonnet-4-6", "claude-haiku-4-5", "claude-sonnet-4-6"]) expect(await ask(c, model)).toEqual({ ok: true });
-    await stack.agcp.runtime.keys.flush();
+    await stack.agcp.runtime.usage.flush();
 
     const json = (await api(stack, "/account-limits")).body;
     const row = json.keys.find((k: { name: string }) => k.name === "mixed");
@@ -127,7 +127,7 @@ describe("usage per key", () => {
 
 describe("secrets", () => {
   test("no key secret appears in the state folder, the key list, the table, the metrics or the log", async () => {
-    await stack.agcp.runtime.keys.flush();
+    await stack.agcp.runtime.usage.flush();
     await stack.agcp.runtime.state.store.flush();
     const outputs = [
       JSON.stringify((await api(stack, "/api/keys")).body),

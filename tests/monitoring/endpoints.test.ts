@@ -123,22 +123,22 @@ describe("/api", () => {
   test("GET /api/accounts is the report plus the strategies to choose from", async () => {
     const { status, body } = await json("/api/accounts");
     expect(status).toBe(200);
-    expect(body.strategies).toEqual(["hybrid", "sticky", "round-robin"]);
+    expect(body.strategies).toEqual(["hybrid", "sticky", "round-robin", "reset-aware"]);
     expect(body.accounts.map((a: any) => a.id)).toEqual(["demo1@agcp.test", "demo2@agcp.test", "demo3@agcp.test"]);
     expect(Object.keys(body.accounts[0]).sort()).toEqual(
-      ["consecutiveFailures", "cooldowns", "enabled", "fix", "health", "id", "invalid", "label", "lastUsedAt", "nextResetAt", "pools", "quota", "reason", "status", "tier", "tokens", "windows"].sort(),
+      ["consecutiveFailures", "cooldowns", "enabled", "fix", "forecast", "health", "id", "invalid", "label", "lastUsedAt", "nextResetAt", "pools", "quota", "reason", "status", "tier", "tokens", "windows"].sort(),
     );
   });
 
   test("PUT /api/strategy changes what /account-limits reports; unknown names are a 400 naming the field", async () => {
     const ok = await json("/api/strategy", { method: "PUT", body: JSON.stringify({ strategy: "round-robin" }) });
-    expect(ok).toEqual({ status: 200, body: { strategy: "round-robin", strategies: ["hybrid", "sticky", "round-robin"] } });
+    expect(ok).toEqual({ status: 200, body: { strategy: "round-robin", strategies: ["hybrid", "sticky", "round-robin", "reset-aware"] } });
     expect((await json("/account-limits")).body.strategy).toBe("round-robin");
     expect(stack.agcp.runtime.pool.strategy).toBe("round-robin");
 
     const unknown = await json("/api/strategy", { method: "PUT", body: JSON.stringify({ strategy: "fastest" }) });
     expect(unknown.status).toBe(400);
-    expect(unknown.body.error).toEqual({ type: "invalid_request_error", message: expect.stringMatching(/^strategy: expected one of "hybrid", "sticky", "round-robin", found "fastest"$/) });
+    expect(unknown.body.error).toEqual({ type: "invalid_request_error", message: expect.stringMatching(/^strategy: expected one of "hybrid", "sticky", "round-robin", "reset-aware", found "fastest"$/) });
     const missing = await json("/api/strategy", { method: "PUT", body: JSON.stringify({}) });
     expect(missing.status).toBe(400);
     expect(missing.body.error.message).toStartWith("strategy:");
@@ -182,7 +182,7 @@ describe("/api", () => {
     const { status, body } = await json("/api/quota/refresh", { method: "POST" });
     expect(status).toBe(200);
     expect(body.accounts).toHaveLength(3);
-    expect(body.strategies).toHaveLength(3);
+    expect(body.strategies).toHaveLength(4);
     expect(await quotaCalls()).toBeGreaterThanOrEqual(before + 3);
   });
 });

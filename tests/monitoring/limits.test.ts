@@ -198,6 +198,16 @@ describe("limits table", () => {
         quota: { [OPUS]: q(0, { resetAt: NOW + 26 * HOUR }), [SONNET]: q(0.337) },
       }),
     );
+    // Valid accounts with both windows of both pools, so the window matrix has to split too.
+    for (let i = 0; i < 9; i++) {
+      many.push(
+        view({
+          id: `another.rather.long.label.${i}@example-company.com`,
+          windows: [w("gemini", "5h", 0.5, NOW + HOUR), w("gemini", "weekly", 0.9, NOW + DAY), w("claude", "5h", 0, NOW + 2 * HOUR), w("claude", "weekly", 0.02, NOW + 3 * DAY)],
+          pools: { claude: { status: "out", until: NOW + 2 * HOUR, window: "5h", reason: "quota_exhausted" }, gemini: { status: "available" } },
+        }),
+      );
+    }
     for (const width of [80, 160]) {
       const text = renderLimitsTable(buildLimitsReport({ accounts: many, strategy: "round-robin", now: NOW, bucketMax: 50 }), {
         width,
@@ -207,6 +217,8 @@ describe("limits table", () => {
       for (const line of lines) expect(line.length).toBeLessThanOrEqual(width);
       const blocks = lines.filter((l) => l.startsWith("MODEL")).length;
       expect(blocks).toBeGreaterThan(1);
+      expect(lines.filter((l) => l.startsWith("POOL")).length).toBeGreaterThan(1);
+      expect(lines.filter((l) => /^claude\s+5h\s+0% \(resets in 2h00m\)/.test(l)).length).toBeGreaterThan(1);
       // Every account still appears in the matrix (truncated headers end with an ellipsis).
       const headerCells = lines.filter((l) => l.startsWith("MODEL")).join(" ").match(/someone/g) ?? [];
       expect(headerCells.length).toBe(9);
@@ -246,6 +258,12 @@ describe("limits table", () => {
 });
 
 describe("formatting helpers", () => {
+  test("several models at their floor are named, not just counted", () => {
+    const low = view({ id: "low", status: "low-quota", quota: { a: q(0.02), b: q(0.03), c: q(0.01), d: q(0.04), e: q(0.9) } });
+    const report = buildLimitsReport({ accounts: [low], strategy: "hybrid", now: NOW, bucketMax: 50 });
+    expect(report.accounts[0]?.reason).toBe("4 models at their quota floor: a 2%, b 3%, c 1%, +1 more");
+  });
+
   test("countdowns pad their minor unit", () => {
     expect(formatDuration(0)).toBe("0s");
     expect(formatDuration(999)).toBe("1s");

@@ -8,7 +8,8 @@ import { fullAccounts, simAccounts, TINY_PNG } from "../e2e/helpers.ts";
 let stack: Stack;
 let openai: OpenAI;
 beforeAll(async () => {
-  stack = await startStack({ accounts: fullAccounts(3, "oai"), config: { apiKey: "test-key" } });
+  // A configured image model no account has: the accounts' catalogs (imageGenerationModelIds) must win.
+  stack = await startStack({ accounts: fullAccounts(3, "oai"), config: { apiKey: "test-key", images: { model: "gemini-9-nowhere-image" } } });
   openai = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: "test-key", maxRetries: 0 });
 });
 afterAll(() => stack?.close());
@@ -286,7 +287,7 @@ describe("images and models", () => {
     expect(size.width).toBe(size.height);
   });
 
-  test("images.generate sends image_gen with imageConfig to the image model", async () => {
+  test("images.generate sends image_gen with imageConfig to the image model the account's catalog names", async () => {
     const { response } = await openai.images.generate({ prompt: "A tall tower", size: "1024x1792" }).withResponse();
     const upstream = await lastUpstreamBody(response.headers.get("x-agcp-account"));
     expect(upstream.requestType).toBe("image_gen");

@@ -32,7 +32,7 @@ function run(states: AccountState[], strategy: StrategyName = "hybrid", extra: P
 }
 
 describe("fallback ladder", () => {
-  test.each(["hybrid", "sticky", "round-robin"] as const)("%s walks normal → ignore-floor → emergency → last resort", (strategy) => {
+  test.each(["hybrid", "sticky", "round-robin", "reset-aware"] as const)("%s walks normal → ignore-floor → emergency → last resort", (strategy) => {
     // Each case adds one more soft problem to the otherwise best account, and gives the other a hard one.
     const other = account("other", cooled);
     expect(run([account("a"), other], strategy)).toMatchObject({ ok: true, accountId: "a", level: "normal", delayMs: 0 });

@@ -64,13 +64,14 @@ export default withExamples(
       host: { type: "string", description: "Address to bind (env AGCP_HOST; default 127.0.0.1)", valueHint: "host" },
       strategy: {
         type: "enum",
-        options: ["hybrid", "sticky", "round-robin"],
+        options: ["hybrid", "sticky", "round-robin", "reset-aware"],
         description: "Account selection strategy (env AGCP_STRATEGY; default hybrid)",
       },
       config: { type: "string", description: "Config file (env AGCP_CONFIG; default ./agcp.config.*)", valueHint: "file" },
       demo: { type: "boolean", description: "Use an in-process simulator with fake accounts instead of Google" },
       "demo-accounts": { type: "string", description: "Fake accounts for --demo (default 3)", valueHint: "n" },
       "sim-port": { type: "string", description: "Simulator port for --demo (default 0 = any free port)", valueHint: "port" },
+      "access-log": { type: "boolean", description: "One JSON line per request on stdout (no prompt text, no token)" },
       "allow-open": {
         type: "boolean",
         description: "Listen beyond loopback without an admin key (apiKey): anyone who reaches the port can manage the pool",
@@ -107,7 +108,9 @@ export default withExamples(
         describeProxies(loaded);
       }
 
-      let config: ResolvedConfig = loaded;
+      // The access log owns stdout then (one JSON line per request); everything else goes to stderr.
+      if (args["access-log"]) consola.options.stdout = plain.options.stdout = process.stderr;
+      let config: ResolvedConfig = args["access-log"] ? { ...loaded, requestLog: { ...loaded.requestLog, accessLog: true } } : loaded;
       let closeSim: (() => Promise<void>) | undefined;
       if (args.demo) {
         const { createSimulator, demoAccounts } = await import("../../sim/index.ts");

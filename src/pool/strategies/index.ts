@@ -1,6 +1,7 @@
 import type { Strategy } from "../strategy.ts";
 import type { StrategyName } from "../tuning.ts";
 import { hybrid } from "./hybrid.ts";
+import { resetAware } from "./reset-aware.ts";
 import { roundRobin } from "./round-robin.ts";
 import { sticky } from "./sticky.ts";
 
@@ -8,6 +9,7 @@ export const STRATEGY_BY_NAME: Readonly<Record<StrategyName, Strategy>> = {
   hybrid,
   sticky,
   "round-robin": roundRobin,
+  "reset-aware": resetAware,
 };
 
 export function getStrategy(name: StrategyName): Strategy {
@@ -16,4 +18,4 @@ export function getStrategy(name: StrategyName): Strategy {
   return s;
 }
 
-export { hybrid, roundRobin, sticky };
+export { hybrid, resetAware, roundRobin, sticky };

@@ -2,17 +2,29 @@ import type { H3Event } from "h3";
 import { invalidRequest } from "../../anthropic/errors.ts";
 import { buildLimitsReport, renderLimitsTable, type LimitsReport } from "../../console/limits.ts";
 import { renderKeysSection } from "../../console/keys-table.ts";
+import type { Forecaster } from "../../console/forecast.ts";
+import type { WindowView } from "../../pool/types.ts";
 import type { Runtime } from "../runtime.ts";
 import { keysReport } from "./keys.ts";
 
 /** The pool as it stands, from cached state only (no upstream call). */
 export function limitsReportFor(rt: Runtime, now = Date.now()): LimitsReport {
-  return buildLimitsReport({
-    accounts: rt.pool.accounts(),
-    strategy: rt.pool.strategy,
-    now,
-    bucketMax: rt.pool.tuning.bucket.max,
-  });
+  const views = rt.pool.accounts();
+  for (const v of views) observeWindows(rt.forecast, v.id, v.windows);
+  const report = buildLimitsReport({ accounts: views, strategy: rt.pool.strategy, now, bucketMax: rt.pool.tuning.bucket.max });
+  for (const a of report.accounts) {
+    const forecast = a.windows.map((w) => rt.forecast.forecast(a.id, w.pool, w.window, now)).filter((f) => f !== undefined);
+    if (forecast.length > 0) a.forecast = forecast;
+  }
+  return report;
+}
+
+/** Feeds the forecaster what the pool knows of an account's windows now. */
+export function observeWindows(forecast: Forecaster, account: string, windows: readonly WindowView[]): void {
+  for (const w of windows) {
+    if (w.stale) continue;
+    forecast.observe(account, w.pool, w.window, { at: w.fetchedAt, remaining: w.remaining, ...(w.resetAt !== undefined && { resetAt: w.resetAt }) });
+  }
 }
 
 const TRUE_WORDS = new Set(["1", "true", "yes", ""]);

@@ -3,6 +3,7 @@
  * errors as every other route; bodies are validated with zod and a bad one is a 400 that names
  * the field.
  */
+import { userAgentOf } from "../../upstream/identity.ts";
 import { getRouterParam, type H3Event } from "h3";
 import { z } from "zod";
 import { ApiError, invalidRequest } from "../../anthropic/errors.ts";
@@ -31,7 +32,9 @@ function parseStrategy(value: string): StrategyName {
 
 /** Switches the strategy now and, through the state layer, for other instances and the next start. */
 export async function changeStrategy(rt: Runtime, name: StrategyName): Promise<void> {
+  const from = rt.pool.strategy;
   await rt.state.setStrategy(name);
+  if (from !== name) rt.log.info(`Strategy switched from ${from} to ${name} (management API).`);
 }
 
 /** Enables or disables an account now; the state layer keeps the choice (stored accounts' own flag included). */
@@ -48,7 +51,25 @@ function accountOr404(rt: Runtime, id: string): AccountLimits {
 const idOf = (event: H3Event) => getRouterParam(event, "id", { decode: true }) ?? "";
 
 export function listAccountsHandler(rt: Runtime) {
-  return () => ({ ...limitsReportFor(rt), strategies: STRATEGIES });
+  return async () => ({
+    ...limitsReportFor(rt),
+    strategies: STRATEGIES,
+    // "config" accounts are changed in agcp.config.ts; "stored" ones here (or with the CLI).
+    sources: Object.fromEntries((await rt.state.accounts.list()).map((a) => [a.label, a.source])),
+    about: aboutOf(rt),
+  });
+}
+
+/** What the console's header shows: which agcp, since when, as whom upstream sees it, where state lives. */
+export function aboutOf(rt: Runtime) {
+  const status = rt.state.status();
+  return {
+    version: rt.version,
+    startedAt: new Date(rt.startedAt).toISOString(),
+    identity: userAgentOf(rt.config.upstream.identity),
+    state: { driver: status.driver, location: status.location, connected: status.connected },
+    requestLogSize: rt.requests.size,
+  };
 }
 
 export function putStrategyHandler(rt: Runtime) {
@@ -64,6 +85,7 @@ export function accountActionHandler(rt: Runtime, action: "enable" | "disable" |
   return async (event: H3Event) => {
     const id = idOf(event);
     accountOr404(rt, id);
+    rt.log.info(`Account ${id}: ${action} (management API).`);
     if (action === "reset") {
       rt.pool.resetAccount(id);
       // A reset drops quota data; read it again so the account does not show as unknown for minutes.

@@ -59,7 +59,12 @@ async function upstreamCount(
 ): Promise<number | undefined> {
   let body: ReturnType<typeof toCountTokensRequest>;
   try {
-    body = toCountTokensRequest(req, { upstreamModel: model.upstream, signatures: rt.signatures, identity: rt.config.agentSdkIdentity });
+    body = toCountTokensRequest(req, {
+      upstreamModel: model.upstream,
+      signatures: rt.signatures,
+      identity: rt.config.agentSdkIdentity,
+      envelope: rt.config.upstream.envelope,
+    });
   } catch (err) {
     rt.log.debug(`[count] cannot build upstream count request: ${(err as Error).message}`);
     return undefined;

@@ -18,8 +18,9 @@ import { UpstreamError } from "../../upstream/errors.ts";
 import type { Caller } from "../../keys/types.ts";
 import { callerOf } from "../auth.ts";
 import { readJsonBody } from "../body.ts";
+import { conversionOptions } from "../conversion-options.ts";
 import { toApiError } from "../errors.ts";
-import { relay, type Opened, type RelayJob } from "../relay.ts";
+import { relay, type Opened, type RelayJob, type RelayUsage } from "../relay.ts";
 import type { Runtime } from "../runtime.ts";
 import { withEffortTier } from "../effort-tier.ts";
 import { SseChannel } from "../sse-channel.ts";
@@ -80,7 +81,9 @@ async function createMessage(ctx: MessageContext, signal: AbortSignal): Promise<
     const response = body.response ?? body;
     if (!hasContent(response)) throw new UpstreamError({ kind: "empty_response", message: "Upstream answered with no content." });
     versionRefusalGuard(ctx.rt)(chunkText(response));
-    return toAnthropicMessage(response, translationContext(ctx, opened));
+    const message = toAnthropicMessage(response, translationContext(ctx, opened));
+    opened.usage = usageOf(message.usage);
+    return message;
   }).catch((err) => {
     record(ctx, "-", signal.aborted ? "client_abort" : toApiError(err).type);
     throw err;
@@ -101,7 +104,14 @@ function relayJob(ctx: MessageContext, upstreamStream: boolean, signal: AbortSig
     signal,
     caller: ctx.caller,
     prepare: ({ model, projectId, thinkingInfo }) =>
-      toCloudCodeRequest(req, { upstreamModel: model.upstream, projectId, sessionId, signatures: rt.signatures, ...(thinkingInfo && { thinkingInfo }) }),
+      toCloudCodeRequest(req, {
+        upstreamModel: model.upstream,
+        projectId,
+        sessionId,
+        signatures: rt.signatures,
+        ...conversionOptions(rt, model.upstream),
+        ...(thinkingInfo && { thinkingInfo }),
+      }),
   };
 }
 
@@ -114,7 +124,9 @@ async function collectStream(ctx: MessageContext, opened: Opened): Promise<Anthr
   });
   assertComplete(translator);
   for (const ev of translator.finish()) events.push(ev);
-  return accumulateMessage(events);
+  const message = accumulateMessage(events);
+  opened.usage = usageOf(message.usage);
+  return message;
 }
 
 function streamMessage(ctx: MessageContext, clientSignal: AbortSignal): Promise<Response> {
@@ -147,6 +159,7 @@ function streamMessage(ctx: MessageContext, clientSignal: AbortSignal): Promise<
       if (!translator.hasContent) return;
       clearTimeout(slowTimer);
       opened.delivered = true;
+      opened.firstByteAt = performance.now();
       rt.metrics.ttfb.observe({ model: opened.model.upstream }, (performance.now() - ctx.receivedAt) / 1000);
       channel.send(pending, decisionHeaders(opened.accountId, opened.attempt));
       pending = "";
@@ -154,6 +167,7 @@ function streamMessage(ctx: MessageContext, clientSignal: AbortSignal): Promise<
     assertComplete(translator);
     const tail = translator.finish();
     for (const ev of tail) if (ev.type === "message_delta") usage = ev.usage as Usage;
+    opened.usage = usageOf(usage);
     channel.send(encodeAll(tail));
     channel.close();
   })
@@ -217,14 +231,13 @@ function record(ctx: MessageContext, account: string, outcome: string, usage?: P
   const { metrics } = ctx.rt;
   const model = ctx.model.upstream;
   metrics.requests.inc({ api: "anthropic", model, account, outcome });
-  ctx.rt.keys.record(ctx.caller, {
-    ok: outcome === "ok",
-    upstreamModel: model,
-    ...(usage?.input_tokens !== undefined && { inputTokens: usage.input_tokens + (usage.cache_read_input_tokens ?? 0) }),
-    ...(usage?.output_tokens !== undefined && { outputTokens: usage.output_tokens }),
-  });
   if (!usage) return;
   if (usage.input_tokens) metrics.tokens.inc({ model, direction: "input" }, usage.input_tokens);
   if (usage.output_tokens) metrics.tokens.inc({ model, direction: "output" }, usage.output_tokens);
   if (usage.cache_read_input_tokens) metrics.tokens.inc({ model, direction: "cache_read" }, usage.cache_read_input_tokens);
+}
+
+/** Anthropic's usage as the relay records it (input here excludes what was read from the cache). */
+export function usageOf(u: Partial<Usage> | undefined): RelayUsage {
+  return { input: u?.input_tokens ?? 0, output: u?.output_tokens ?? 0, cached: u?.cache_read_input_tokens ?? 0 };
 }

@@ -12,6 +12,7 @@ import { readJsonBody } from "../body.ts";
 import { answerJson, answerStream, type DoorRequest } from "../door-relay.ts";
 import { withEffortTier } from "../effort-tier.ts";
 import type { Runtime } from "../runtime.ts";
+import { conversionOptions } from "../conversion-options.ts";
 
 /** POST /v1/responses: OpenAI's Responses API (Codex and newer OpenAI SDK code). Stateless: no stored responses. */
 export function responsesHandler(rt: Runtime) {
@@ -31,7 +32,14 @@ export function responsesHandler(rt: Runtime) {
       caller: callerOf(event),
       prepare: ({ model: target, projectId, thinkingInfo }) =>
         applyJsonMode(
-          toCloudCodeRequest(messages, { upstreamModel: target.upstream, projectId, sessionId, signatures: rt.signatures, ...(thinkingInfo && { thinkingInfo }) }),
+          toCloudCodeRequest(messages, {
+            upstreamModel: target.upstream,
+            projectId,
+            sessionId,
+            signatures: rt.signatures,
+            ...conversionOptions(rt, target.upstream),
+            ...(thinkingInfo && { thinkingInfo }),
+          }),
           jsonMode,
           target.family,
         ),

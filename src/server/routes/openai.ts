@@ -1,7 +1,7 @@
 import { getRouterParam, type H3, type H3Event } from "h3";
 import { ApiError } from "../../anthropic/errors.ts";
 import type { ContentBlock, MessagesRequest } from "../../anthropic/types.ts";
-import { isImageModel, toImageGenRequest } from "../../google/image-request.ts";
+import { toImageGenRequest } from "../../google/image-request.ts";
 import { ChunkMerger } from "../../google/merge-chunks.ts";
 import type { ResolvedModel } from "../../google/models.ts";
 import { toCloudCodeRequest } from "../../google/request.ts";
@@ -18,10 +18,11 @@ import { callerOf } from "../auth.ts";
 import { readJsonBody } from "../body.ts";
 import type { CatalogModel } from "../catalog.ts";
 import { answerJson, answerStream, type DoorRequest, type DoorTranslator } from "../door-relay.ts";
-import { resolveImageModel } from "../image-model.ts";
+import { isImageModelId, resolveImageModel } from "../image-model.ts";
 import { withEffortTier } from "../effort-tier.ts";
 import type { Runtime } from "../runtime.ts";
 import { responsesHandler } from "./openai-responses.ts";
+import { conversionOptions } from "../conversion-options.ts";
 
 /** The OpenAI-compatible door: chat completions, responses, image generation and the models list. */
 export function registerOpenAiRoutes(app: H3, rt: Runtime): void {
@@ -51,7 +52,7 @@ function chatCompletionsHandler(rt: Runtime) {
     await rt.quota.whenReady();
     const model = withEffortTier(rt, messages, rt.catalog.resolve(req.model));
     const signal = event.req.signal;
-    if (isImageModel(model.upstream, rt.config.images.model)) return chatImage(rt, event, req, messages, model, receivedAt);
+    if (isImageModelId(rt, model.upstream)) return chatImage(rt, event, req, messages, model, receivedAt);
 
     const sessionId = deriveSessionId(messages);
     const door: DoorRequest = {
@@ -63,7 +64,14 @@ function chatCompletionsHandler(rt: Runtime) {
       caller: callerOf(event),
       prepare: ({ model: target, projectId, thinkingInfo }) =>
         applyJsonMode(
-          toCloudCodeRequest(messages, { upstreamModel: target.upstream, projectId, sessionId, signatures: rt.signatures, ...(thinkingInfo && { thinkingInfo }) }),
+          toCloudCodeRequest(messages, {
+            upstreamModel: target.upstream,
+            projectId,
+            sessionId,
+            signatures: rt.signatures,
+            ...conversionOptions(rt, target.upstream),
+            ...(thinkingInfo && { thinkingInfo }),
+          }),
           jsonMode,
           target.family,
         ),

@@ -71,6 +71,7 @@ async function search(ctx: WebSearchContext, signal: AbortSignal, hooks: Paramet
     })) as { response?: CloudCodeResponse } & CloudCodeResponse;
     const grounded = readGrounding(body.response ?? body);
     if (!grounded.text && grounded.sources.length === 0) throw new UpstreamError({ kind: "empty_response", message: "Upstream search answered with no content." });
+    opened.usage = { input: grounded.usage.prompt, output: grounded.usage.output, cached: 0 };
     return grounded;
   });
   const message = await toMessage(ctx, result.value, result.accountId);
@@ -146,8 +147,6 @@ function decisionHeaders(accountId: string, attempts: number): Record<string, st
 function record(ctx: WebSearchContext, model: string, account: string, outcome: string, message?: AnthropicMessage) {
   const { metrics } = ctx.rt;
   metrics.requests.inc({ api: "anthropic", model, account, outcome });
-  const u = message?.usage;
-  ctx.rt.keys.record(ctx.caller, { ok: outcome === "ok", upstreamModel: model, ...(u && { inputTokens: u.input_tokens, outputTokens: u.output_tokens }) });
   if (outcome === "ok") metrics.ttfb.observe({ model }, (performance.now() - ctx.receivedAt) / 1000);
   const usage = message?.usage;
   if (!usage) return;

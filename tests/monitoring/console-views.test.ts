@@ -1,0 +1,154 @@
+// The console's accounts, request-log and usage views in a real headless Chromium, against a real
+// agcp on the simulator; also refreshes the screenshots in docs/ that the README shows.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { startStack, type Stack } from "../support/stack.ts";
+import { haveChromium, launch, until } from "./browser.ts";
+
+const KEY = "console-views-key";
+const DOCS = join(import.meta.dir, "../../docs");
+
+let stack: Stack;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!haveChromium) return;
+  [stack, browser] = await Promise.all([startStack({ config: { apiKey: KEY }, sim: { requestsPerQuota: 1_000_000 } }), launch()]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+const admin = (path: string, init: RequestInit = {}) =>
+  fetch(`${stack.url}${path}`, { ...init, headers: { "x-api-key": KEY, "content-type": "application/json", ...init.headers } });
+
+async function page(width = 1280): Promise<{ page: Page; problems: string[]; close(): Promise<void> }> {
+  const context = await browser.newContext({ viewport: { width, height: 900 } });
+  await context.addInitScript((key) => sessionStorage.setItem("agcp.apiKey", key), KEY);
+  const p = await context.newPage();
+  const problems: string[] = [];
+  p.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+  p.on("console", (m) => {
+    if (m.type() === "error") problems.push(m.text());
+  });
+  await p.goto(stack.url);
+  await p.waitForSelector("article.card");
+  return { page: p, problems, close: () => context.close() };
+}
+
+describe.skipIf(!haveChromium)("console views in headless Chromium", () => {
+  test("sign in a new account from the console; it serves the next request, which shows in the log with its account, attempts and trace within 2 s", async () => {
+    const { page: p, problems, close } = await page();
+    try {
+      const popup = p.context().waitForEvent("page");
+      await p.click("#sign-in");
+      const signIn = await popup;
+      await signIn.waitForLoadState();
+      await until("the callback page", async () => (await signIn.textContent("h1").catch(() => null)) === "Signed in");
+      const label = /^(.*) is now in the pool/.exec((await signIn.textContent("p")) ?? "")?.[1];
+      expect(label).toBeTruthy();
+      await until("the new card", async () => (await p.locator(`article.card[data-account="${label}"]`).count()) === 1);
+
+      // Only the new account is left enabled: the next request can only be served by it.
+      for (const a of (await (await admin("/api/accounts")).json()).accounts) {
+        if (a.id !== label) expect((await admin(`/api/accounts/${encodeURIComponent(a.id)}/disable`, { method: "POST" })).status).toBe(200);
+      }
+      await p.click("#tab-requests");
+      const sent = Date.now();
+      const { response } = await stack.client.messages
+        .create({ model: "claude-sonnet-4-6", max_tokens: 8, messages: [{ role: "user", content: "hello from the console test" }] })
+        .withResponse();
+      expect(response.headers.get("x-agcp-account")).toBe(label!);
+      const row = p.locator(`#log-rows tr[data-request]`).first();
+      await until("the request in the log", async () => (await row.locator("td.account").textContent()) === label, 2_000);
+      expect(Date.now() - sent).toBeLessThan(2_500);
+      expect(await row.locator("td").nth(4).textContent()).toBe("1");
+      await row.click();
+      const trace = await p.locator("#log-rows tr.detail ul.trace").textContent();
+      expect(trace).toContain(`chose ${label}`);
+      expect(await p.locator("#log-rows tr.detail ul.attempts").textContent()).toContain(`${label} on `);
+      await p.screenshot({ path: join(DOCS, "console-requests.png") });
+
+      for (const a of (await (await admin("/api/accounts")).json()).accounts) await admin(`/api/accounts/${encodeURIComponent(a.id)}/enable`, { method: "POST" });
+      expect(problems).toEqual([]);
+    } finally {
+      await close();
+    }
+  }, 30_000);
+
+  test("after 50 requests the usage chart for the last hour shows 50 more", async () => {
+    const { page: p, problems, close } = await page();
+    try {
+      const before = (await (await admin("/api/usage?range=24h")).json()).buckets.at(-1).requests;
+      await Promise.all(
+        Array.from({ length: 50 }, (_, i) => stack.client.messages.create({ model: "claude-haiku-4-5", max_tokens: 8, messages: [{ role: "user", content: `u${i}` }] })),
+      );
+      await p.click("#tab-usage");
+      const lastBar = p.locator("#usage-chart rect.bar-req").last();
+      await until("the chart", async () => (await lastBar.count()) > 0 && Number(await lastBar.getAttribute("data-requests")) === before + 50);
+      expect(await p.locator("#usage-chart rect.bar-req").count()).toBe(24);
+      expect(await p.locator("#usage-total").textContent()).toContain(`${before + 50} requests`);
+      expect(await p.locator("#usage-table tbody tr").count()).toBeGreaterThan(0);
+      await p.screenshot({ path: join(DOCS, "console-usage.png") });
+      await p.click('[data-range="7d"]');
+      await until("7 daily bars", async () => (await p.locator("#usage-chart rect.bar-req").count()) === 7);
+      expect(problems).toEqual([]);
+    } finally {
+      await close();
+    }
+  }, 30_000);
+
+  test("a floor changed in the Settings view changes where requests go", async () => {
+    const { page: p, problems, close } = await page();
+    try {
+      const low = "demo1@agcp.test";
+      await stack.control(`/accounts/${encodeURIComponent(low)}`, { body: { buckets: { "3p-5h": { remainingFraction: 0.3, resetInMs: 3_600_000 } } } });
+      await admin("/api/quota/refresh", { method: "POST" });
+      await p.click("#tab-settings");
+      await until("the settings", async () => (await p.locator("#s-log-level").inputValue()) !== "");
+      await p.fill("#s-claude-5h", "50");
+      await p.click("#settings-form button[type=submit]");
+      await until("saved", async () => (await p.locator("#message").textContent())?.includes("Settings saved"));
+      await until("the source shown", async () => (await p.locator('[data-src="poolFloors"]').first().textContent()) === "set here");
+      // Only what changed is sent: the rest keeps its source.
+      expect(await p.locator('[data-src="logLevel"]').textContent()).toBe("default");
+      await p.screenshot({ path: join(DOCS, "console-settings.png") });
+      const served = new Set<string>();
+      for (let i = 0; i < 10; i++) {
+        const { response } = await stack.client.messages
+          .create({ model: "claude-sonnet-4-6", max_tokens: 8, messages: [{ role: "user", content: `f${i}` }] })
+          .withResponse();
+        served.add(response.headers.get("x-agcp-account") ?? "?");
+      }
+      expect(served.has(low)).toBe(false);
+      // Back to no pool floor for the other tests.
+      await admin("/api/settings", { method: "PUT", body: JSON.stringify({ poolFloors: {} }) });
+      expect(problems).toEqual([]);
+    } finally {
+      await close();
+    }
+  }, 30_000);
+
+  test("the accounts view at 420 px and in dark mode, and the header says version, identity and state", async () => {
+    const { page: p, problems, close } = await page(420);
+    try {
+      const about = await p.locator("#about").textContent();
+      expect(about).toContain("version");
+      expect(about).toContain("state memory");
+      expect(about).toMatch(/as antigravity\//);
+      const overflow = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      expect(overflow).toBeLessThanOrEqual(1);
+      await p.screenshot({ path: join(DOCS, "console-narrow.png"), fullPage: false });
+      await p.emulateMedia({ colorScheme: "dark" });
+      await p.setViewportSize({ width: 1280, height: 900 });
+      await p.screenshot({ path: join(DOCS, "console-accounts-dark.png") });
+      await p.emulateMedia({ colorScheme: "light" });
+      await p.screenshot({ path: join(DOCS, "console.png") });
+      expect(problems).toEqual([]);
+    } finally {
+      await close();
+    }
+  }, 30_000);
+});
