@@ -9,7 +9,7 @@
 import type { WindowForecast } from "./forecast.ts";
 import { POOL_IDS, type PoolId, type WindowId } from "../google/quota-pools.ts";
 import type { AccountStatus, AccountView, InvalidKind, PoolView } from "../pool/types.ts";
-import { formatDuration } from "../pool/explain.ts";
+import { formatDuration, isoOrNull } from "../pool/explain.ts";
 import { formatAgo, formatPercent, renderColumns, truncate, type Align } from "./format.ts";
 
 export interface LimitsInput {
@@ -103,7 +103,8 @@ export interface LimitsReport {
   accounts: AccountLimits[];
 }
 
-const iso = (at: number | undefined) => (at ? new Date(at).toISOString() : null);
+// 0 means "never"; a value no Date can hold renders as unknown instead of failing the whole report.
+const iso = (at: number | undefined) => (at ? isoOrNull(at) : null);
 
 export function fixFor(kind: InvalidKind, label: string, url?: string): string {
   switch (kind) {
@@ -185,7 +186,10 @@ export function buildLimitsReport(input: LimitsInput): LimitsReport {
       nextResetAt: iso(v.nextResetAt),
       cooldowns: Object.entries(v.cooldowns)
         .sort((a, b) => a[1].until - b[1].until)
-        .map(([model, c]) => ({ model, reason: c.reason, until: new Date(c.until).toISOString() })),
+        .flatMap(([model, c]) => {
+          const until = isoOrNull(c.until);
+          return until ? [{ model, reason: c.reason, until }] : [];
+        }),
       quota,
       windows: v.windows.map((w) => ({
         pool: w.pool,
@@ -204,7 +208,7 @@ export function buildLimitsReport(input: LimitsInput): LimitsReport {
     };
   });
   return {
-    generatedAt: new Date(now).toISOString(),
+    generatedAt: isoOrNull(now) ?? new Date().toISOString(),
     strategy: input.strategy,
     summary,
     bucketMax: input.bucketMax,

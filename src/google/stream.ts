@@ -28,7 +28,12 @@ export interface ParseSseOptions {
    * Without it a peer that sends headers and then nothing keeps the reader waiting for ever.
    */
   idleMs?: number;
+  /** Longest line accepted (characters); a longer one fails the stream with SseParseError. */
+  maxLineLength?: number;
 }
+
+/** Room for a large inline image in one event; beyond it a line is a broken or hostile upstream. */
+export const DEFAULT_MAX_SSE_LINE = 32 * 1024 * 1024;
 
 /**
  * Yields the parsed JSON of each SSE event's data. Handles LF, CRLF and CR line ends split
@@ -46,7 +51,7 @@ export async function* parseSse(body: ReadableStream<Uint8Array>, options: Parse
 export async function* parseSseBatches(body: ReadableStream<Uint8Array>, options: ParseSseOptions = {}): AsyncGenerator<unknown[]> {
   const { idleMs } = options;
   const decoder = new TextDecoder();
-  const sse = new SseDecoder();
+  const sse = new SseDecoder(options.maxLineLength);
   const reader = body.getReader();
   let drained = false;
   let silent = false;
@@ -87,16 +92,46 @@ export async function* parseSseBatches(body: ReadableStream<Uint8Array>, options
  */
 export class SseDecoder {
   private buffer = "";
+  /** Text of a line still waiting for its end, kept in pieces: joining on every read would be quadratic. */
+  private parts: string[] = [];
+  private partsLength = 0;
   private data: string[] = [];
+  private dataLength = 0;
   failure: SseParseError | undefined;
 
+  constructor(private readonly maxLineLength = DEFAULT_MAX_SSE_LINE) {}
+
   push(text: string): unknown[] {
-    return this.scan(text, false);
+    // No line end in this read (and no CR waiting for its LF): it only lengthens the current line.
+    if (!this.failure && !this.buffer.endsWith("\r") && text.indexOf("\n") === -1 && text.indexOf("\r") === -1) {
+      this.parts.push(text);
+      this.partsLength += text.length;
+      this.checkLineLength(this.buffer.length + this.partsLength);
+      return [];
+    }
+    return this.scan(this.takeParts() + text, false);
+  }
+
+  private takeParts(): string {
+    if (this.parts.length === 0) return "";
+    const joined = this.parts.join("");
+    this.parts = [];
+    this.partsLength = 0;
+    return joined;
+  }
+
+  private checkLineLength(length: number): void {
+    if (length <= this.maxLineLength) return;
+    this.failure = new SseParseError(`upstream sent an SSE line longer than ${this.maxLineLength} characters (config: limits.maxSseLineBytes)`);
+    this.buffer = "";
+    this.parts = [];
+    this.partsLength = 0;
+    this.data = [];
   }
 
   /** The stream ended: whatever is left, even without its blank line, is the last event. */
   end(text = ""): unknown[] {
-    const out = this.scan(text, true);
+    const out = this.scan(this.takeParts() + text, true);
     const rest = this.buffer;
     this.buffer = "";
     if (rest.startsWith("data:")) this.data.push(rest.charCodeAt(5) === 32 ? rest.slice(6) : rest.slice(5));
@@ -149,14 +184,19 @@ export class SseDecoder {
         if (this.data.length) {
           const event = parseData(this.data);
           this.data = [];
+          this.dataLength = 0;
           if (event !== undefined) out.push(event);
         }
       } else if (line.startsWith("data:")) {
         this.data.push(line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5));
+        // Many short data lines of one event add up like one long line.
+        this.dataLength += line.length;
+        if (this.dataLength > this.maxLineLength) throw new SseParseError(`upstream sent an SSE event longer than ${this.maxLineLength} characters (config: limits.maxSseLineBytes)`);
       }
       // Comments (":…") and other fields (event:, id:, retry:) carry nothing we need.
     }
     this.buffer = buffer.slice(start);
+    if (!done) this.checkLineLength(this.buffer.length);
   }
 }
 

@@ -24,11 +24,12 @@ export function tokensUsableAt(b: BucketState, t: BucketTuning): number {
 }
 
 /**
- * Takes one selection's cost. The last-resort level may pick an empty bucket, so the balance
- * may dip below zero: that debt is what keeps the account throttled afterwards.
+ * Takes one selection's cost. The last-resort level may pick an empty bucket; the balance then
+ * stops at zero. A debt (it once reached −167 under load) kept the account throttled for many
+ * minutes after the burst was over, leaving a few requests a second for the whole instance.
  */
 export function consume(b: BucketState, now: number, t: BucketTuning): void {
-  b.tokens = tokensAt(b, now, t) - t.cost;
+  b.tokens = Math.max(0, tokensAt(b, now, t) - t.cost);
   b.updatedAt = Math.max(now, b.updatedAt);
 }
 

@@ -25,8 +25,17 @@ export function formatDuration(ms: number): string {
   return `${s}s`;
 }
 
+/**
+ * ISO time, or null for a number no Date can hold (NaN, ±Infinity, beyond ±8.64e15). `toISOString`
+ * throws on those, and one such value in a state file once made every report answer 500.
+ */
+export function isoOrNull(at: number | undefined): string | null {
+  if (at === undefined || !Number.isFinite(at) || Math.abs(at) > 8.64e15) return null;
+  return new Date(at).toISOString();
+}
+
 export function formatInstant(at: number, now: number): string {
-  return `${new Date(at).toISOString()} (in ${formatDuration(at - now)})`;
+  return `${isoOrNull(at) ?? "an unknown time"} (in ${formatDuration(at - now)})`;
 }
 
 const pct = (f: number) => `${(f * 100).toFixed(1)}%`;

@@ -8,7 +8,7 @@ import { toApiError } from "./errors.ts";
 import { relay, type ApiName, type AttemptTarget, type Opened } from "./relay.ts";
 import type { Runtime } from "./runtime.ts";
 import { SseChannel, type SseFormat } from "./sse-channel.ts";
-import { readUpstream } from "./upstream-read.ts";
+import { readUpstream, readUpstreamBounded } from "./upstream-read.ts";
 import { versionRefusalGuard } from "./version-refusal.ts";
 
 /** Waits shorter than this (ladder throttles) do not commit a stream's headers early. */
@@ -72,6 +72,7 @@ export async function answerJson<T>(
         for (const chunk of chunks) t.push(chunk);
       },
       versionRefusalGuard(rt),
+      rt.config.limits.maxSseLineBytes,
     );
     assertComplete(t);
     t.finish();
@@ -111,7 +112,7 @@ export function answerStream(
   }, async (opened) => {
     const t = translate(opened);
     let pending = t.start();
-    await readUpstream(opened, rt.config.upstream.requestTimeoutMs, (chunks) => {
+    await readUpstreamBounded(rt, opened, (chunks) => {
       let text = "";
       for (const chunk of chunks) text += t.push(chunk);
       if (opened.delivered) return text === "" ? undefined : channel.send(text);

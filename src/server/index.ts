@@ -3,6 +3,7 @@ import { followSettings, restoreSettings } from "./settings.ts";
 import type { ResolvedConfig } from "../config/resolve.ts";
 import pkg from "../../package.json" with { type: "json" };
 import { createApp } from "./app.ts";
+import { createConnectionCap } from "./connection-cap.ts";
 import { createRuntime, type Runtime } from "./runtime.ts";
 
 export interface StartOptions {
@@ -27,6 +28,7 @@ export async function startAgcp(config: ResolvedConfig, opts: StartOptions = {})
   await restoreSettings(runtime);
   followSettings(runtime);
   const app = createApp(runtime);
+  const connectionCap = createConnectionCap(config.limits.maxConcurrentRequests, log);
   let server: ReturnType<typeof Bun.serve>;
   try {
     server = Bun.serve({
@@ -37,7 +39,7 @@ export async function startAgcp(config: ResolvedConfig, opts: StartOptions = {})
       // readJsonBody enforces config.bodyLimit while reading, so memory stays bounded. Bun's own cap
       // must not fire first: it answers a bare 413 with no body, which clients show as an unexplained error.
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-      fetch: (req) => app.fetch(req),
+      fetch: (req, srv) => (srv.pendingRequests > config.limits.maxConcurrentRequests ? connectionCap.refuse() : app.fetch(req)),
     });
   } catch (err) {
     await runtime.close();

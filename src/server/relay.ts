@@ -3,7 +3,7 @@ import { applyAgentIdentityPolicy } from "../google/agent-identity.ts";
 import type { ResolvedModel } from "../google/models.ts";
 import type { CloudCodeRequest } from "../google/request.ts";
 import type { ThinkingModelInfo } from "../google/thinking.ts";
-import { formatDuration } from "../pool/explain.ts";
+import { formatDuration, isoOrNull } from "../pool/explain.ts";
 import type { SelectionNone, Skip } from "../pool/types.ts";
 import { isEntityNotFound } from "../google/gate-probe.ts";
 import { UpstreamError } from "../upstream/errors.ts";
@@ -109,8 +109,14 @@ export async function relay<T>(
     // A client key over its limits is refused before any account is touched: never the pool's fault.
     const ticket = await rt.keys.admit(job.caller, { requested: job.requestedModel, upstream: job.model.upstream });
     try {
-      result = await relayAttempts(rt, job, hooks, consume, trail);
-      return result;
+      // agcp's own queue comes next: no account is chosen, and no upstream deadline runs, while waiting.
+      const release = await rt.upstreamGate.acquire(job.signal);
+      try {
+        result = await relayAttempts(rt, job, hooks, consume, trail);
+        return result;
+      } finally {
+        release();
+      }
     } finally {
       rt.keys.settle(ticket, result !== undefined);
     }
@@ -180,6 +186,8 @@ async function relayAttempts<T>(
   let emptyRetries = 0;
   let refusals = 0;
   let lastError: UpstreamError | undefined;
+  /** The account whose last answer in this request was a capacity error. */
+  let capacityFrom: string | undefined;
 
   const wait = async (ms: number) => {
     hooks.onWait?.(ms);
@@ -228,6 +236,15 @@ async function relayAttempts<T>(
       await wait(selection.delayMs);
     }
     const accountId = selection.accountId;
+    if (accountId === capacityFrom) {
+      // The pool offers again the account that just answered "no capacity": no other account is
+      // usable for this model, so back off before asking it again. (While another one is usable,
+      // the capacity cooldown keeps this account out and the request moves on at once.)
+      const delay = tuning.capacityRetryDelaysMs[capacityRetries++];
+      if (delay === undefined || !canWait(delay)) break;
+      await wait(delay);
+    }
+    capacityFrom = undefined;
     const chose = `${model.upstream}: chose ${accountId} (${selection.level}${selection.why ? `: ${selection.why}` : ""})`;
     if (debug) log.debug(`[pool] ${chose}`);
     trail.trace.push(selection.delayMs > 0 ? `${chose} after waiting ${formatDuration(selection.delayMs)}` : chose);
@@ -301,9 +318,8 @@ async function relayAttempts<T>(
       attempt++;
 
       if (err.kind === "capacity") {
-        const delay = tuning.capacityRetryDelaysMs[capacityRetries++];
-        if (delay === undefined || !canWait(delay)) break;
-        await wait(delay);
+        // No wait here: the next selection decides between another account now and a backoff.
+        capacityFrom = accountId;
       } else if (err.kind === "empty_response") {
         const delay = tuning.emptyResponseRetryDelaysMs[emptyRetries++];
         if (delay === undefined || !canWait(delay)) break;
@@ -364,7 +380,7 @@ function allLimited(rt: Runtime, model: ResolvedModel, sel: SelectionNone, lastE
     message = `None of the ${counts.total} accounts can serve requests (${counts.invalid} invalid, ${counts.disabled} disabled). Run \`agcp accounts verify\`.`;
   else {
     const resetAt = sel.earliestResetAt;
-    const when = resetAt ? `the first resets in ${formatDuration(resetAt - now)} (at ${new Date(resetAt).toISOString()})` : "no reset time is known";
+    const when = resetAt ? `the first resets in ${formatDuration(resetAt - now)} (at ${isoOrNull(resetAt) ?? "an unknown time"})` : "no reset time is known";
     const out = sel.poolOut;
     // Upstream limits per pool: say which, and whether it is the weekly wall, so nobody waits 5 hours for a week.
     const detail = out
@@ -381,7 +397,7 @@ function allLimited(rt: Runtime, model: ResolvedModel, sel: SelectionNone, lastE
 
 function describeOutcome(outcome: { action: string } & Record<string, unknown>): string {
   const parts = [outcome.action];
-  if (typeof outcome.until === "number") parts.push(`until ${new Date(outcome.until).toISOString()}`);
+  if (typeof outcome.until === "number") parts.push(`until ${isoOrNull(outcome.until) ?? "an unknown time"}`);
   return parts.join(" ");
 }
 

@@ -9,11 +9,13 @@ import { connectRuntimeState, credentialsOf, openStateStore, poolConfigOf, store
 import { createUpstreamClient, type UpstreamAccount, type UpstreamClient } from "../upstream/client.ts";
 import { describeIdentity } from "../upstream/identity.ts";
 import { createKeyGuard, type KeyGuard } from "../keys/guard.ts";
+import { acquireFolderLock } from "../state/folder-lock.ts";
 import { createForecaster, type Forecaster } from "../console/forecast.ts";
 import { observeWindows } from "./routes/account-limits.ts";
 import { createRequestLog, type RequestLog } from "./request-log.ts";
 import { createUsageRecorder, type UsageRecorder } from "./usage-history.ts";
 import { createModelCatalog, type ModelCatalog } from "./catalog.ts";
+import { createUpstreamGate, gateSize, type UpstreamGate } from "./upstream-gate.ts";
 import { keyPoolOf, poolWindowsFor } from "./key-pools.ts";
 import { startQuotaRefresher, type QuotaRefresher } from "./quota-refresher.ts";
 
@@ -49,6 +51,8 @@ export interface Runtime {
   quota: QuotaRefresher;
   /** Saved and shared pool state; strategy and account changes made at run time (console). */
   state: RuntimeState;
+  /** Upstream requests in flight at once (agcp's own queue, never an account's fault). */
+  upstreamGate: UpstreamGate;
   /** Client keys: who is calling, and their limits (src/keys). */
   keys: KeyGuard;
   /** The last requests with their routing trace (console, /api/requests, --access-log). */
@@ -67,6 +71,34 @@ export interface RuntimeOptions {
 }
 
 export async function createRuntime(config: ResolvedConfig, opts: RuntimeOptions): Promise<Runtime> {
+  // One server per fs folder (folder-lock.ts): taken before anything is read, released last.
+  const lock =
+    config.storage.driver === "fs"
+      ? await acquireFolderLock(config.storage.dir, {
+          onStale: (owner) =>
+            opts.log.warn(`Took over the state folder ${config.storage.dir} from an agcp that is no longer running${owner ? ` (pid ${owner.pid}, since ${owner.since})` : ""}.`),
+        })
+      : undefined;
+  let rt: Runtime;
+  try {
+    rt = await buildRuntime(config, opts);
+  } catch (err) {
+    await lock?.release();
+    throw err;
+  }
+  if (!lock) return rt;
+  const close = rt.close;
+  rt.close = async () => {
+    try {
+      await close();
+    } finally {
+      await lock.release();
+    }
+  };
+  return rt;
+}
+
+async function buildRuntime(config: ResolvedConfig, opts: RuntimeOptions): Promise<Runtime> {
   const accounts = config.accounts;
   const store = await openStateStore({ storage: config.storage, log: opts.log });
   // Accounts added with `agcp accounts add` join the configured ones; config wins on a label clash.
@@ -163,6 +195,17 @@ export async function createRuntime(config: ResolvedConfig, opts: RuntimeOptions
   });
   const quota = startQuotaRefresher({ pool, upstream, credentials, catalog, tuning: config.pool, log: opts.log });
 
+  const { size: gate, bunLimit } = gateSize(config.limits.upstreamConcurrency, process.env);
+  if (gate < config.limits.upstreamConcurrency) {
+    opts.log.info(`Upstream concurrency ${gate} (limits.upstreamConcurrency ${config.limits.upstreamConcurrency}, held below Bun's fetch limit ${bunLimit}; \`agcp start\` raises that, or set BUN_CONFIG_MAX_HTTP_REQUESTS).`);
+  }
+  let saturationLogged = false;
+  const upstreamGate = createUpstreamGate(gate, config.limits.upstreamQueueMs, () => {
+    if (saturationLogged) return;
+    saturationLogged = true;
+    opts.log.warn(`All ${gate} upstream slots are busy; requests now wait up to ${config.limits.upstreamQueueMs} ms for one (agcp's own queue, not counted against any account).`);
+  });
+
   return {
     config,
     version: opts.version,
@@ -176,6 +219,7 @@ export async function createRuntime(config: ResolvedConfig, opts: RuntimeOptions
     metrics,
     quota,
     state,
+    upstreamGate,
     keys,
     requests,
     usage,

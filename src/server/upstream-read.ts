@@ -3,6 +3,7 @@ import { parseSseBatches, SseIdleError } from "../google/stream.ts";
 import type { CloudCodeResponse } from "../google/types.ts";
 import { UpstreamError } from "../upstream/errors.ts";
 import type { Opened } from "./relay.ts";
+import type { Runtime } from "./runtime.ts";
 
 /**
  * Feeds the upstream SSE chunks of each network read to `onChunks`, unwrapped from Cloud Code's
@@ -16,12 +17,14 @@ export async function readUpstream(
   onChunks: (chunks: CloudCodeResponse[]) => void,
   /** Sees the first answer text before the client does, and may throw (upstream's version refusal). */
   firstText?: (text: string) => void,
+  /** config.limits.maxSseLineBytes: a longer line fails the attempt instead of being buffered. */
+  maxLineLength?: number,
 ): Promise<void> {
   const body = opened.response.body;
   if (!body) throw new UpstreamError({ kind: "empty_response", message: "Upstream answered with no body." });
   let watching = firstText !== undefined;
   try {
-    for await (const batch of parseSseBatches(body, { idleMs })) {
+    for await (const batch of parseSseBatches(body, { idleMs, ...(maxLineLength !== undefined && { maxLineLength }) })) {
       const chunks = batch.map((data) => (data as { response?: CloudCodeResponse }).response ?? (data as CloudCodeResponse));
       if (watching) {
         const text = chunks.map(chunkText).join("");
@@ -37,4 +40,14 @@ export async function readUpstream(
     if (err instanceof SseIdleError) throw new UpstreamError({ kind: "network", timedOut: true, message: `Upstream sent nothing for ${idleMs} ms mid-stream.` });
     throw new UpstreamError({ kind: "network", message: `Upstream stream broke: ${(err as Error).message}` });
   }
+}
+
+/** readUpstream under the configured bounds: upstream.requestTimeoutMs between reads, limits.maxSseLineBytes per line. */
+export function readUpstreamBounded(
+  rt: Pick<Runtime, "config">,
+  opened: Opened,
+  onChunks: (chunks: CloudCodeResponse[]) => void,
+  firstText?: (text: string) => void,
+): Promise<void> {
+  return readUpstream(opened, rt.config.upstream.requestTimeoutMs, onChunks, firstText, rt.config.limits.maxSseLineBytes);
 }

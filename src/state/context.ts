@@ -2,6 +2,7 @@
 import type { PoolTuning } from "../pool/tuning.ts";
 import type { AccountState } from "../pool/types.ts";
 import type { Backend } from "./backend.ts";
+import { checkRanges } from "./ranges.ts";
 import { decodeDocument, encodeDocument, type DocKind, type DocValues, type Migration } from "./documents.ts";
 import { dropExpired } from "./expiry.ts";
 import { poolKey, stamp } from "./keys.ts";
@@ -111,7 +112,10 @@ export function createContext(init: {
           await ctx.reject(key, `holds the state of account ${JSON.stringify(doc.state.id)}, not ${JSON.stringify(id)}`);
           return;
         }
-        const pruned = dropExpired(doc.state, at, tuning);
+        // Values of the right type but out of range are replaced by their defaults, reported here once.
+        const checked = checkRanges(doc.state, at, tuning);
+        if (checked.problems.length > 0) log.warn(`State ${backend.describe(key)}: ${checked.problems.join("; ")}.`);
+        const pruned = dropExpired(checked.state, at, tuning);
         if (pruned.implausible.length > 0) {
           log.warn(
             `State ${backend.describe(key)}: dropped cooldown(s) for ${pruned.implausible.join(", ")} ending implausibly far in the future (clock change?).`,

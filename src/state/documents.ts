@@ -52,7 +52,9 @@ const cooldown = z.object({
   checkedAt: instant.optional(),
   window: z.enum(["5h", "weekly"]).optional(),
 });
-const quotaEntry = z.object({ fraction: z.number().min(0).max(1), resetAt: instant.optional(), fetchedAt: instant });
+// Ranges (a fraction above 1, a time in the far future) are checked after decoding (ranges.ts), so
+// one bad value costs that value, not the whole account's state.
+const quotaEntry = z.object({ fraction: z.number(), resetAt: instant.optional(), fetchedAt: instant });
 const windowFloors = z.record(z.string(), z.object({ "5h": z.number().optional(), weekly: z.number().optional() }));
 const floors = z.object({
   default: z.number().optional(),

@@ -23,7 +23,9 @@ local initial = tonumber(ARGV[5])
 local stored = redis.call('HMGET', KEYS[1], 't', 'at')
 local tokens = tonumber(stored[1])
 local at = tonumber(stored[2])
-if tokens == nil or at == nil then
+-- Missing or out of range (more than the bucket holds, a time a day ahead, a debt no burst of refused
+-- takes could run up): start it afresh. A small debt is normal here: a refused take is given back.
+if tokens == nil or at == nil or tokens > max or tokens < -1000000 or at > now + 86400000 then
   tokens = math.min(max, initial)
   at = now
 end

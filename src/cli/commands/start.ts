@@ -9,6 +9,8 @@ import { RuntimeFailure, UsageError } from "../errors.ts";
 import { withExamples } from "../help.ts";
 import { plain } from "../output.ts";
 import { applyLogLevel } from "../log.ts";
+import { FolderInUseError } from "../../state/folder-lock.ts";
+import { watchSupervisor } from "../fetch-limit.ts";
 import { exitOnSignals } from "../signals.ts";
 
 const NO_ACCOUNTS_HELP = `No enabled accounts configured, so there is nothing to balance across.
@@ -33,6 +35,8 @@ function explainListenError(error: unknown, config: ResolvedConfig): unknown {
   if (code === "EADDRNOTAVAIL") {
     return new RuntimeFailure(`Cannot listen on ${config.host}: no such address on this machine (--host / AGCP_HOST).`, { cause: error });
   }
+  // Another server owns the fs state folder: its message says what to do instead.
+  if (error instanceof FolderInUseError) return new RuntimeFailure(error.message, { cause: error });
   return error;
 }
 
@@ -152,6 +156,8 @@ export default withExamples(
           await closeSim?.();
         },
       });
+      // Started by `agcp start`'s relaunch (fetch-limit.ts): stop with the parent.
+      watchSupervisor();
       // Keep run() pending: the process now ends through the signal handlers.
       await new Promise<never>(() => {});
     },

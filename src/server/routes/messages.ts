@@ -196,7 +196,7 @@ function assertComplete(translator: StreamTranslator): void {
 }
 
 function readUpstream(ctx: MessageContext, opened: Opened, onChunks: (chunks: CloudCodeResponse[]) => void): Promise<void> {
-  return readUpstreamChunks(opened, ctx.rt.config.upstream.requestTimeoutMs, onChunks, versionRefusalGuard(ctx.rt));
+  return readUpstreamChunks(opened, ctx.rt.config.upstream.requestTimeoutMs, onChunks, versionRefusalGuard(ctx.rt), ctx.rt.config.limits.maxSseLineBytes);
 }
 
 function translationContext(ctx: MessageContext, opened: Opened) {

@@ -7,6 +7,7 @@ import { randomId } from "../../google/ids.ts";
 import { modelFamily, type ResolvedModel } from "../../google/models.ts";
 import { createToolNameMap } from "../../google/tool-names.ts";
 import type { CloudCodeResponse } from "../../google/types.ts";
+import { readBodyWithin } from "../../upstream/deadline.ts";
 import { UpstreamError } from "../../upstream/errors.ts";
 import { proxyFor } from "../../upstream/proxy.ts";
 import { toApiError } from "../errors.ts";
@@ -66,9 +67,14 @@ function job(ctx: WebSearchContext, signal: AbortSignal): RelayJob {
 
 async function search(ctx: WebSearchContext, signal: AbortSignal, hooks: Parameters<typeof relay>[2] = {}) {
   const result = await relay(ctx.rt, job(ctx, signal), hooks, async (opened) => {
-    const body = (await opened.response.json().catch(() => {
+    // Bounded like every upstream wait (upstream.requestTimeoutMs between reads): json() would wait for ever on a stall.
+    const bytes = await readBodyWithin(opened.response, { idleMs: ctx.rt.config.upstream.requestTimeoutMs, signal });
+    let body: { response?: CloudCodeResponse } & CloudCodeResponse;
+    try {
+      body = JSON.parse(new TextDecoder().decode(bytes));
+    } catch {
       throw new UpstreamError({ kind: "network", message: "Upstream search answer was cut off or not JSON." });
-    })) as { response?: CloudCodeResponse } & CloudCodeResponse;
+    }
     const grounded = readGrounding(body.response ?? body);
     if (!grounded.text && grounded.sources.length === 0) throw new UpstreamError({ kind: "empty_response", message: "Upstream search answered with no content." });
     opened.usage = { input: grounded.usage.prompt, output: grounded.usage.output, cached: 0 };
