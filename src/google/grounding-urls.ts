@@ -6,12 +6,16 @@
  * like grounding redirects are asked: agcp never contacts the result sites themselves.
  */
 
+import type { UpstreamRequestInit } from "../upstream/deadline.ts";
+
 /** Google's redirect path, and the simulator's stand-in for it. */
 const REDIRECT_LINK = /\/grounding-(?:api-)?redirect\//;
 
 export interface ResolveOptions {
   /** Overall bound for all links together. */
   timeoutMs: number;
+  /** The outbound proxy for a link (URL, or false: direct), as for every other upstream request. */
+  proxyFor?: (uri: string) => string | false;
   fetch?: typeof fetch;
 }
 
@@ -28,17 +32,25 @@ export async function resolveGroundingUrls(uris: readonly string[], options: Res
   const signal = AbortSignal.timeout(options.timeoutMs);
   await Promise.all(
     unique.map(async (uri) => {
-      const target = await locationOf(doFetch, uri, "HEAD", signal).then((t) => t ?? locationOf(doFetch, uri, "GET", signal));
+      const proxy = options.proxyFor?.(uri);
+      const target = await locationOf(doFetch, uri, "HEAD", signal, proxy).then((t) => t ?? locationOf(doFetch, uri, "GET", signal, proxy));
       if (target) resolved.set(uri, target);
     }),
   );
   return resolved;
 }
 
-async function locationOf(doFetch: typeof fetch, uri: string, method: "HEAD" | "GET", signal: AbortSignal): Promise<string | undefined> {
+async function locationOf(
+  doFetch: typeof fetch,
+  uri: string,
+  method: "HEAD" | "GET",
+  signal: AbortSignal,
+  proxy: string | false | undefined,
+): Promise<string | undefined> {
   if (signal.aborted) return undefined;
   try {
-    const res = await doFetch(uri, { method, redirect: "manual", signal });
+    const init: UpstreamRequestInit = { method, redirect: "manual", signal, ...(proxy !== undefined && { proxy }) };
+    const res = await doFetch(uri, init as RequestInit);
     // Nothing of the body is wanted, only the header.
     await res.body?.cancel().catch(() => {});
     const location = res.headers.get("location");

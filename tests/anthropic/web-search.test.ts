@@ -90,7 +90,7 @@ describe("redirect resolution", () => {
     const asked: string[] = [];
     const fake = (async (input: string | URL | Request, init?: RequestInit) => {
       const uri = String(input);
-      asked.push(`${init?.method} ${uri} ${init?.redirect}`);
+      asked.push(`${init?.method} ${uri} ${init?.redirect} via ${String((init as { proxy?: unknown } | undefined)?.proxy)}`);
       if (uri.endsWith("/ok")) return new Response(null, { status: 302, headers: { location: "https://target.example/x" } });
       if (uri.endsWith("/plain")) return new Response("hi", { status: 200 });
       if (uri.endsWith("/boom")) throw new Error("connection refused");
@@ -98,9 +98,14 @@ describe("redirect resolution", () => {
       return new Promise<Response>((_, reject) => init?.signal?.addEventListener("abort", () => reject(new Error("aborted"))));
     }) as typeof fetch;
     const base = "https://vertexaisearch.cloud.google.com/grounding-api-redirect";
-    const resolved = await resolveGroundingUrls([`${base}/ok`, `${base}/plain`, `${base}/boom`, `${base}/hang`, "https://elsewhere.example/page"], { timeoutMs: 200, fetch: fake });
+    const resolved = await resolveGroundingUrls([`${base}/ok`, `${base}/plain`, `${base}/boom`, `${base}/hang`, "https://elsewhere.example/page"], {
+      timeoutMs: 200,
+      fetch: fake,
+      // Through the account's proxy, like its other upstream calls.
+      proxyFor: () => "http://proxy.test:3128",
+    });
     expect([...resolved]).toEqual([[`${base}/ok`, "https://target.example/x"]]);
-    expect(asked).toContain(`HEAD ${base}/ok manual`);
+    expect(asked).toContain(`HEAD ${base}/ok manual via http://proxy.test:3128`);
     // A link that is not a grounding redirect is never asked.
     expect(asked.some((a) => a.includes("elsewhere.example"))).toBe(false);
   });

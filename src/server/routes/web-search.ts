@@ -9,6 +9,7 @@ import { createToolNameMap } from "../../google/tool-names.ts";
 import type { CloudCodeResponse } from "../../google/types.ts";
 import { readBodyWithin } from "../../upstream/deadline.ts";
 import { UpstreamError } from "../../upstream/errors.ts";
+import { proxyFor } from "../../upstream/proxy.ts";
 import { toApiError } from "../errors.ts";
 import { relay, type RelayJob } from "../relay.ts";
 import type { Runtime } from "../runtime.ts";
@@ -79,14 +80,19 @@ async function search(ctx: WebSearchContext, signal: AbortSignal, hooks: Paramet
     opened.usage = { input: grounded.usage.prompt, output: grounded.usage.output, cached: 0 };
     return grounded;
   });
-  const message = await toMessage(ctx, result.value);
+  const message = await toMessage(ctx, result.value, result.accountId);
   return { message, accountId: result.accountId, attempts: result.attempts };
 }
 
-async function toMessage(ctx: WebSearchContext, grounded: Grounded): Promise<AnthropicMessage> {
-  const { webSearch } = ctx.rt.config;
+async function toMessage(ctx: WebSearchContext, grounded: Grounded, accountId: string): Promise<AnthropicMessage> {
+  const { webSearch, upstream } = ctx.rt.config;
+  // Through the same proxy as the account's own upstream calls: behind a proxy, direct would only time out.
+  const accountProxy = ctx.rt.credentials.get(accountId)?.proxy;
   const resolved = webSearch.resolveRedirects
-    ? await resolveGroundingUrls(grounded.sources.map((s) => s.uri), { timeoutMs: webSearch.resolveTimeoutMs })
+    ? await resolveGroundingUrls(
+        grounded.sources.map((s) => s.uri),
+        { timeoutMs: webSearch.resolveTimeoutMs, proxyFor: (uri) => proxyFor(uri, accountProxy, upstream) },
+      )
     : new Map<string, string>();
   return toWebSearchMessage(grounded, {
     requestedModel: ctx.req.model,
