@@ -2,6 +2,7 @@
  * Accounts added at run time (`agcp accounts add`, the console), refresh tokens included. One
  * document, written at once on every change (these are rare and must survive an immediate exit).
  */
+import { createSerial } from "./serial.ts";
 import type { StoreContext } from "./context.ts";
 import { ACCOUNTS_KEY } from "./keys.ts";
 import { StateError, type NewStoredAccount, type StoredAccount } from "./types.ts";
@@ -21,12 +22,7 @@ function nonEmpty(v: unknown): v is string {
 
 export function createAccountStore(ctx: StoreContext): AccountStore {
   // Changes in this process are applied one after another so none is lost.
-  let chain: Promise<unknown> = Promise.resolve();
-  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = chain.then(fn, fn);
-    chain = run.catch(() => {});
-    return run;
-  };
+  const serial = createSerial();
 
   async function read(): Promise<StoredAccount[]> {
     const doc = await ctx.read("accounts", ACCOUNTS_KEY);

@@ -3,6 +3,7 @@
  * every instance on one Redis reads it again at once; the fs watcher covers the CLI), plus usage
  * per key per hour (Redis: counters every instance adds to; fs and memory: one document).
  */
+import { createSerial } from "./serial.ts";
 import { newSecret } from "../keys/secret.ts";
 import type { ClientKey, KeyLimits } from "../keys/types.ts";
 import type { UsageTable } from "../keys/usage.ts";
@@ -34,12 +35,8 @@ export interface KeyStore {
 const NAME = /^[A-Za-z0-9][A-Za-z0-9@._+-]{0,63}$/;
 
 export function createKeyStore(ctx: StoreContext, usage: UsageStore): KeyStore {
-  let chain: Promise<unknown> = Promise.resolve();
-  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = chain.then(fn, fn);
-    chain = run.catch(() => {});
-    return run;
-  };
+  // Changes in this process are applied one after another so none is lost.
+  const serial = createSerial();
   const read = async () => (await ctx.read("client-keys", CLIENT_KEYS_KEY))?.keys ?? [];
   const write = async (keys: ClientKey[]) => {
     await ctx.write("client-keys", CLIENT_KEYS_KEY, { keys });

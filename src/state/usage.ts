@@ -4,6 +4,7 @@
  * Redis gets HINCRBY on one hash per series (atomic, no read-modify-write between instances);
  * fs and memory keep one document that this process, the only writer, rewrites.
  */
+import { createSerial } from "./serial.ts";
 import { addCell, emptyCell, HOUR_MS, hourOf, prune, USAGE_KEEP_MS, type UsageCell, type UsageTable } from "../keys/usage.ts";
 import type { StoreContext } from "./context.ts";
 import { USAGE_KEY } from "./keys.ts";
@@ -21,12 +22,8 @@ export function createUsageStore(ctx: StoreContext, prefix: string): UsageStore 
   const redis = ctx.backend.redis;
   const seriesSet = `${prefix}:usage-series`;
   const hashOf = (series: string) => `${prefix}:usage:${series}`;
-  let chain: Promise<unknown> = Promise.resolve();
-  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = chain.then(fn, fn);
-    chain = run.catch(() => {});
-    return run;
-  };
+  // Changes in this process are applied one after another so none is lost.
+  const serial = createSerial();
 
   return {
     async add(delta) {

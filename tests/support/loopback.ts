@@ -73,14 +73,5 @@ async function pingable(port: number): Promise<boolean> {
   });
 }
 
-/** Small deterministic PRNG: the same seed gives the same run every time. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Small deterministic PRNG: the same seed gives the same run every time (the strategy simulator's own). */
+export { seeded as mulberry32 } from "../../src/simulate/random.ts";
