@@ -3,6 +3,7 @@
 // malformed bodies, then a seeded fuzz loop over a request using most of that door's schema.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { startStack, type Stack } from "../support/stack.ts";
+import { mutate } from "./mutate.ts";
 import { accounts, mulberry32, within } from "./helpers.ts";
 
 const ANSWER_MS = 10_000;
@@ -154,39 +155,6 @@ const DOORS: DoorSpec[] = [
     },
   },
 ];
-
-const REPLACEMENTS: Json[] = [null, 0, -1, 1e308, 0.5, "", "x", "🙂", true, false, [], {}, [[]], [{}], { type: "text" }, "a".repeat(5_000)];
-
-function paths(value: Json, prefix: Array<string | number> = [], out: Array<Array<string | number>> = []) {
-  if (Array.isArray(value)) value.forEach((v, i) => paths(v, [...prefix, i], out));
-  else if (value !== null && typeof value === "object") for (const [k, v] of Object.entries(value)) paths(v, [...prefix, k], out);
-  if (prefix.length > 0) out.push(prefix);
-  return out;
-}
-
-/** Drops, retypes, duplicates or adds a field somewhere in the request. */
-function mutate(req: { [key: string]: Json }, rnd: () => number): void {
-  const all = paths(req);
-  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)]!;
-  const path = pick(all);
-  let parent = req as Json[] | { [key: string]: Json };
-  for (const step of path.slice(0, -1)) parent = (parent as Record<string | number, Json>)[step] as Json[] | { [key: string]: Json };
-  const key = path[path.length - 1]!;
-  const op = Math.floor(rnd() * 4);
-  if (Array.isArray(parent)) {
-    const i = key as number;
-    if (op === 0) parent.splice(i, 1);
-    else if (op === 1) parent[i] = structuredClone(pick(REPLACEMENTS));
-    else if (op === 2) parent.splice(i, 0, structuredClone(parent[i]!));
-    else parent.push(structuredClone(pick(REPLACEMENTS)));
-  } else {
-    const k = key as string;
-    if (op === 0) delete parent[k];
-    else if (op === 1) parent[k] = structuredClone(pick(REPLACEMENTS));
-    else if (op === 2) parent[`${k}_extra`] = structuredClone(parent[k]!);
-    else parent[k] = [parent[k]!];
-  }
-}
 
 /** Why an answer is not acceptable, or null when it is. */
 function judge(door: DoorSpec, answer: Answer, stream: boolean): string | null {

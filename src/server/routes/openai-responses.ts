@@ -1,18 +1,14 @@
 import type { H3Event } from "h3";
-import { toCloudCodeRequest } from "../../google/request.ts";
-import { deriveSessionId } from "../../google/session.ts";
-import { applyJsonMode } from "../../openai/common.ts";
+import { openAiDoor } from "../openai-door.ts";
 import { OPENAI_SSE } from "../../openai/errors.ts";
 import { responsesToMessages } from "../../openai/responses/request.ts";
 import { createResponsesEncoder, toResponse } from "../../openai/responses/response.ts";
 import { parseResponsesRequest } from "../../openai/responses/schema.ts";
 import { translationContext, viaAnthropicEvents } from "../../openai/via-anthropic.ts";
-import { callerOf } from "../auth.ts";
 import { readJsonBody } from "../body.ts";
-import { answerJson, answerStream, type DoorRequest } from "../door-relay.ts";
+import { answerJson, answerStream } from "../door-relay.ts";
 import { withEffortTier } from "../effort-tier.ts";
 import type { Runtime } from "../runtime.ts";
-import { conversionOptions } from "../conversion-options.ts";
 
 /** POST /v1/responses: OpenAI's Responses API (Codex and newer OpenAI SDK code). Stateless: no stored responses. */
 export function responsesHandler(rt: Runtime) {
@@ -22,28 +18,7 @@ export function responsesHandler(rt: Runtime) {
     const { messages, jsonMode } = responsesToMessages(req);
     await rt.quota.whenReady();
     const model = withEffortTier(rt, messages, rt.catalog.resolve(req.model));
-    const sessionId = deriveSessionId(messages);
-    const door: DoorRequest = {
-      api: "openai-responses",
-      requestedModel: req.model,
-      model,
-      sessionId,
-      receivedAt,
-      caller: callerOf(event),
-      prepare: ({ model: target, projectId, thinkingInfo }) =>
-        applyJsonMode(
-          toCloudCodeRequest(messages, {
-            upstreamModel: target.upstream,
-            projectId,
-            sessionId,
-            signatures: rt.signatures,
-            ...conversionOptions(rt, target.upstream),
-            ...(thinkingInfo && { thinkingInfo }),
-          }),
-          jsonMode,
-          target.family,
-        ),
-    };
+    const door = openAiDoor(rt, event, { api: "openai-responses", requestedModel: req.model, model, messages, jsonMode, receivedAt });
     const signal = event.req.signal;
     if (req.stream) {
       return answerStream(rt, door, signal, OPENAI_SSE, (opened) =>

@@ -1,16 +1,16 @@
 import { getRouterParam, type H3, type H3Event } from "h3";
+import { openAiDoor } from "../openai-door.ts";
 import { ApiError } from "../../anthropic/errors.ts";
 import type { ContentBlock, MessagesRequest } from "../../anthropic/types.ts";
 import { toImageGenRequest } from "../../google/image-request.ts";
 import { ChunkMerger } from "../../google/merge-chunks.ts";
 import type { ResolvedModel } from "../../google/models.ts";
-import { toCloudCodeRequest } from "../../google/request.ts";
 import { deriveSessionId } from "../../google/session.ts";
 import type { GooglePart } from "../../google/types.ts";
 import { chatToMessages } from "../../openai/chat/request.ts";
 import { createChatEncoder, toChatCompletion } from "../../openai/chat/response.ts";
 import { parseChatRequest, type ChatRequest } from "../../openai/chat/schema.ts";
-import { applyJsonMode, reId, unixNow } from "../../openai/common.ts";
+import { reId, unixNow } from "../../openai/common.ts";
 import { OPENAI_SSE } from "../../openai/errors.ts";
 import { imageInput, imagesOf, imagesTranslator, parseImagesRequest, textOf } from "../../openai/images.ts";
 import { translationContext, viaAnthropicEvents } from "../../openai/via-anthropic.ts";
@@ -22,7 +22,6 @@ import { isImageModelId, resolveImageModel } from "../image-model.ts";
 import { withEffortTier } from "../effort-tier.ts";
 import type { Runtime } from "../runtime.ts";
 import { responsesHandler } from "./openai-responses.ts";
-import { conversionOptions } from "../conversion-options.ts";
 
 /** The OpenAI-compatible door: chat completions, responses, image generation and the models list. */
 export function registerOpenAiRoutes(app: H3, rt: Runtime): void {
@@ -54,28 +53,7 @@ function chatCompletionsHandler(rt: Runtime) {
     const signal = event.req.signal;
     if (isImageModelId(rt, model.upstream)) return chatImage(rt, event, req, messages, model, receivedAt);
 
-    const sessionId = deriveSessionId(messages);
-    const door: DoorRequest = {
-      api: "openai-chat",
-      requestedModel: req.model,
-      model,
-      sessionId,
-      receivedAt,
-      caller: callerOf(event),
-      prepare: ({ model: target, projectId, thinkingInfo }) =>
-        applyJsonMode(
-          toCloudCodeRequest(messages, {
-            upstreamModel: target.upstream,
-            projectId,
-            sessionId,
-            signatures: rt.signatures,
-            ...conversionOptions(rt, target.upstream),
-            ...(thinkingInfo && { thinkingInfo }),
-          }),
-          jsonMode,
-          target.family,
-        ),
-    };
+    const door = openAiDoor(rt, event, { api: "openai-chat", requestedModel: req.model, model, messages, jsonMode, receivedAt });
     if (req.stream) {
       const includeUsage = req.stream_options?.include_usage === true;
       return answerStream(rt, door, signal, OPENAI_SSE, (opened) =>
