@@ -52,7 +52,8 @@ export const floorSchema = () => numberIn(0, 0.99);
 
 const windowFloorsSchema = () => obj({ "5h": floorSchema().optional(), weekly: floorSchema().optional() });
 
-const quotaFloorsSchema = obj({
+/** `quota` at the top level and on an account (`accounts[].quota`; the console's per-account floors too). */
+export const quotaFloorsSchema = obj({
   floor: floorSchema().optional(),
   models: z.record(z.string(), floorSchema(), { error: "an object of model name → floor" }).optional(),
   /** Upstream's quota pools and their windows, e.g. { claude: { weekly: 0.1 } }. */

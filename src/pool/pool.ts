@@ -27,7 +27,7 @@ import { PoolSnapshot } from "./snapshot.ts";
 import { newAccountState, restoreState } from "./state.ts";
 import { getStrategy } from "./strategies/index.ts";
 import { DEFAULT_TUNING, type PoolTuning, type StrategyName } from "./tuning.ts";
-import type { AccountConfigLike, AccountState, AccountView, PoolCounts, Selection } from "./types.ts";
+import type { AccountConfigLike, AccountFloors, AccountState, AccountView, PoolCounts, Selection } from "./types.ts";
 import { countStatuses, viewAccount } from "./views.ts";
 
 export interface PoolOptions extends FloorSettings {
@@ -85,6 +85,8 @@ export interface Pool {
   resetAccount(id: string): boolean;
   setStrategy(name: StrategyName): void;
   setFloors(floors: FloorSettings): void;
+  /** One account's own floors (undefined: it follows the global ones); routing uses them at once. */
+  setAccountFloors(id: string, floors: AccountFloors | undefined): boolean;
   accounts(): AccountView[];
   account(id: string): AccountView | undefined;
   counts(): PoolCounts;
@@ -232,6 +234,11 @@ export function createPool(options: PoolOptions): Pool {
     setStrategy(name) {
       strategy = getStrategy(name).name;
     },
+    setAccountFloors: (id, own) =>
+      mutate(id, (s) => {
+        if (own === undefined) delete s.floors;
+        else s.floors = structuredClone(own);
+      }),
     setFloors(next) {
       floors = { globalFloor: next.globalFloor, modelFloors: next.modelFloors, windowFloors: next.windowFloors };
       snap.configure({ tuning, ...floors });

@@ -1,4 +1,5 @@
 import type { ConsolaInstance } from "consola";
+import { poolFloorsOf } from "../config/account-floors.ts";
 import type { ResolvedConfig } from "../config/resolve.ts";
 import { createSignatureCache, type SignatureCache } from "../google/signatures.ts";
 import { createAgcpMetrics, type AgcpMetrics } from "../metrics/agcp-metrics.ts";
@@ -109,11 +110,7 @@ async function buildRuntime(config: ResolvedConfig, opts: RuntimeOptions): Promi
         id: a.label,
         label: a.label,
         enabled: a.enabled,
-        floors: {
-          ...(a.quota.floor !== undefined && { default: a.quota.floor }),
-          perModel: a.quota.models,
-          ...(a.quota.pools !== undefined && { pools: a.quota.pools }),
-        },
+        floors: poolFloorsOf(a.quota),
       })),
       ...stored.map(poolConfigOf),
     ],

@@ -2,6 +2,7 @@
  * Accounts added at run time (`agcp accounts add`, the console), refresh tokens included. One
  * document, written at once on every change (these are rare and must survive an immediate exit).
  */
+import type { AccountQuotaFloors } from "../config/account-floors.ts";
 import { createSerial } from "./serial.ts";
 import type { StoreContext } from "./context.ts";
 import { ACCOUNTS_KEY } from "./keys.ts";
@@ -14,6 +15,10 @@ export interface AccountStore {
   add(input: NewStoredAccount): Promise<{ account: StoredAccount; replaced: boolean }>;
   remove(label: string): Promise<boolean>;
   setEnabled(label: string, enabled: boolean): Promise<boolean>;
+  /** Gives an account another label; refused when the new one is taken. The account, otherwise unchanged, or undefined if there is none. */
+  rename(from: string, to: string): Promise<StoredAccount | undefined>;
+  /** Replaces the account's own floors (undefined: none, the global ones apply). The account, or undefined if there is none. */
+  setFloors(label: string, floors: AccountQuotaFloors | undefined): Promise<StoredAccount | undefined>;
 }
 
 function nonEmpty(v: unknown): v is string {
@@ -56,6 +61,8 @@ export function createAccountStore(ctx: StoreContext): AccountStore {
           ...(nonEmpty(input.proxy) ? { proxy: input.proxy.trim() } : existing?.proxy !== undefined && { proxy: existing.proxy }),
           enabled: input.enabled ?? existing?.enabled ?? true,
           addedAt: existing?.addedAt ?? ctx.now(),
+          // Signing in again changes the token, not what the user set for the account.
+          ...(existing?.floors !== undefined && { floors: existing.floors }),
         };
         if (existing) accounts[index] = account;
         else accounts.push(account);
@@ -84,6 +91,33 @@ export function createAccountStore(ctx: StoreContext): AccountStore {
           await write(accounts);
         }
         return true;
+      });
+    },
+
+    rename(from, to) {
+      return serial(async () => {
+        const label = to.trim();
+        if (!label) throw new StateError("invalid", "An account needs a non-empty label.");
+        const accounts = await read();
+        const account = accounts.find((a) => a.label === from);
+        if (!account) return undefined;
+        if (label === from) return account;
+        if (accounts.some((a) => a.label === label)) throw new StateError("conflict", `There is already an account "${label}"; choose another label.`);
+        account.label = label;
+        await write(accounts);
+        return account;
+      });
+    },
+
+    setFloors(label, floors) {
+      return serial(async () => {
+        const accounts = await read();
+        const account = accounts.find((a) => a.label === label);
+        if (!account) return undefined;
+        if (floors === undefined) delete account.floors;
+        else account.floors = structuredClone(floors);
+        await write(accounts);
+        return account;
       });
     },
   };

@@ -91,6 +91,8 @@ const storedAccount = z.object({
   proxy: z.string().optional(),
   enabled: z.boolean(),
   addedAt: instant,
+  // Loose on purpose: one odd floor must not cost every stored account; the pool clamps floors when it reads them.
+  floors: z.object({ floor: z.number().optional(), models: z.record(z.string(), z.number()).optional(), pools: windowFloors.optional() }).optional(),
 });
 
 const budget = z.union([z.number().int().min(0), z.object({ gemini: z.number().int().min(0).optional(), claude: z.number().int().min(0).optional() })]);

@@ -3,6 +3,7 @@
  * keeps saving, and offers the changes the console makes (strategy, accounts) as one call each,
  * applied to the pool, the credentials and the store together.
  */
+import { ownFloors, poolFloorsOf, type AccountQuotaFloors } from "../config/account-floors.ts";
 import type { Pool } from "../pool/pool.ts";
 import type { StrategyName } from "../pool/tuning.ts";
 import type { AccountConfigLike, SelectionLevel } from "../pool/types.ts";
@@ -20,12 +21,15 @@ export interface ManagedAccount {
   /** "config": from agcp.config.ts (cannot be removed at run time); "stored": added at run time. */
   source: "config" | "stored";
   addedAt?: number;
+  /** The account's own quota floors, as `accounts[].quota` in agcp.config.ts; absent: the global ones apply. */
+  floors?: AccountQuotaFloors;
 }
 
 export interface ConfiguredAccount {
   label: string;
   email?: string;
   projectId?: string;
+  quota?: AccountQuotaFloors;
 }
 
 export interface RuntimeState {
@@ -49,6 +53,13 @@ export interface RuntimeState {
     remove(label: string): Promise<boolean>;
     /** Works for both kinds; a configured account's choice is kept in its routing state. */
     setEnabled(label: string, enabled: boolean): Promise<boolean>;
+    /**
+     * Gives a stored account another label, on every instance sharing the store; its routing state
+     * (cooldowns, quota, health) moves with it. Undefined when there is no such account.
+     */
+    rename(from: string, to: string): Promise<ManagedAccount | undefined>;
+    /** A stored account's own floors (undefined: none); routing uses them at once, everywhere. */
+    setFloors(label: string, floors: AccountQuotaFloors | undefined): Promise<ManagedAccount | undefined>;
   };
   /** Flushes and closes the store. */
   close(): Promise<void>;
@@ -102,7 +113,8 @@ export async function storedAccountsFor(store: StateStore, configLabels: Iterabl
 }
 
 export function poolConfigOf(a: StoredAccount): AccountConfigLike {
-  return { id: a.label, label: a.label, enabled: a.enabled };
+  const floors = poolFloorsOf(a.floors);
+  return { id: a.label, label: a.label, enabled: a.enabled, ...(floors && { floors }) };
 }
 
 export function credentialsOf(a: StoredAccount): UpstreamAccount {
@@ -171,11 +183,21 @@ export async function connectRuntimeState(opts: RuntimeStateOptions): Promise<Ru
       pool.removeAccount(id);
       credentials.delete(id);
     }
+    const joined: string[] = [];
     for (const a of stored) {
       credentials.set(a.label, credentialsOf(a));
-      if (!pool.stateOf(a.label)) pool.addAccount(poolConfigOf(a));
-      else if (pool.account(a.label)?.enabled !== a.enabled) pool.setEnabled(a.label, a.enabled);
+      const current = pool.stateOf(a.label);
+      if (!current) {
+        pool.addAccount(poolConfigOf(a));
+        joined.push(a.label);
+        continue;
+      }
+      if (current.enabled !== a.enabled) pool.setEnabled(a.label, a.enabled);
+      const floors = poolFloorsOf(a.floors);
+      if (JSON.stringify(current.floors) !== JSON.stringify(floors)) pool.setAccountFloors(a.label, floors);
     }
+    // An account renamed elsewhere keeps its routing state: it was saved under the new name first.
+    if (joined.length > 0) await store.loadInto(pool, joined);
   }
 
   const stopListening = store.onRemote((event) => {
@@ -187,13 +209,17 @@ export async function connectRuntimeState(opts: RuntimeStateOptions): Promise<Ru
   const summary = async (): Promise<ManagedAccount[]> => {
     const stored = await store.accounts.list();
     const views = new Map(pool.accounts().map((v) => [v.id, v]));
-    const fromConfig: ManagedAccount[] = opts.configAccounts.map((a) => ({
-      label: a.label,
-      ...(a.email !== undefined && { email: a.email }),
-      ...(a.projectId !== undefined && { projectId: a.projectId }),
-      enabled: views.get(a.label)?.enabled ?? false,
-      source: "config",
-    }));
+    const fromConfig: ManagedAccount[] = opts.configAccounts.map((a) => {
+      const floors = ownFloors(a.quota);
+      return {
+        label: a.label,
+        ...(a.email !== undefined && { email: a.email }),
+        ...(a.projectId !== undefined && { projectId: a.projectId }),
+        enabled: views.get(a.label)?.enabled ?? false,
+        source: "config",
+        ...(floors && { floors }),
+      };
+    });
     const fromStore: ManagedAccount[] = storedAccountsBeside(configLabels, stored).map((a) => managed(a));
     return [...fromConfig, ...fromStore];
   };
@@ -254,6 +280,49 @@ export async function connectRuntimeState(opts: RuntimeStateOptions): Promise<Ru
         }
         return true;
       },
+
+      async rename(from, to) {
+        const label = to.trim();
+        if (configLabels.has(from)) {
+          throw new StateError("conflict", `"${from}" is configured in agcp.config.ts; rename it there (accounts[].label).`);
+        }
+        if (configLabels.has(label)) throw new StateError("conflict", `"${label}" is an account in agcp.config.ts; choose another label.`);
+        const all = await store.accounts.list();
+        const account = all.find((a) => a.label === from);
+        if (!account) return undefined;
+        if (label === from) return managed(account);
+        if (all.some((a) => a.label === label)) throw new StateError("conflict", `There is already an account "${label}"; choose another label.`);
+        // The routing state goes first, under the new name, so an instance that hears of the
+        // rename finds the account's cooldowns and quota rather than starting it blind.
+        const carried = pool.stateOf(from);
+        const moved = carried && { ...carried, id: label, label };
+        if (moved) await store.saveState(moved);
+        let renamed: StoredAccount | undefined;
+        try {
+          renamed = await store.accounts.rename(from, label);
+        } catch (err) {
+          if (moved && !(await store.accounts.get(label).catch(() => undefined))) await store.forget(label).catch(() => {});
+          throw err;
+        }
+        if (!renamed) return undefined;
+        pool.removeAccount(from);
+        credentials.delete(from);
+        credentials.set(label, credentialsOf(renamed));
+        if (!pool.stateOf(label)) pool.addAccount(poolConfigOf(renamed));
+        if (moved) pool.applyRemote(moved);
+        await store.forget(from).catch(() => {});
+        return managed(renamed);
+      },
+
+      async setFloors(label, floors) {
+        if (configLabels.has(label)) {
+          throw new StateError("conflict", `"${label}" is configured in agcp.config.ts; set its floors there (accounts[].quota).`);
+        }
+        const updated = await store.accounts.setFloors(label, ownFloors(floors));
+        if (!updated) return undefined;
+        pool.setAccountFloors(label, poolFloorsOf(updated.floors));
+        return managed(updated);
+      },
     },
 
     async close() {
@@ -271,5 +340,6 @@ function managed(a: StoredAccount): ManagedAccount {
     enabled: a.enabled,
     source: "stored",
     addedAt: a.addedAt,
+    ...(a.floors !== undefined && { floors: structuredClone(a.floors) }),
   };
 }

@@ -7,7 +7,7 @@ import { hostname } from "node:os";
 import type { Driver } from "unstorage";
 import type { ResolvedStorage } from "../config/resolve.ts";
 import type { Pool } from "../pool/pool.ts";
-import type { SelectionLevel } from "../pool/types.ts";
+import type { AccountState, SelectionLevel } from "../pool/types.ts";
 import type { KeyLimiter } from "../keys/local-limiter.ts";
 import { createLocalLimiter } from "../keys/local-limiter.ts";
 import { createAccountStore, type AccountStore } from "./accounts.ts";
@@ -58,8 +58,13 @@ export interface StateStore {
   readonly keyLimiter: KeyLimiter;
   /** True when key limits hold across instances right now. */
   keyLimitsShared(): boolean;
-  /** Restores saved routing state into the pool's configured accounts; returns how many were restored. */
-  loadInto(pool: Pool): Promise<number>;
+  /**
+   * Restores saved routing state into the pool's accounts (only `ids`, when given: accounts that
+   * just joined); returns how many were restored.
+   */
+  loadInto(pool: Pool, ids?: readonly string[]): Promise<number>;
+  /** Writes one account's routing state now, e.g. a renamed account's under its new id before other instances look for it. */
+  saveState(state: AccountState): Promise<void>;
   /**
    * Starts saving the pool's changes in the background and returns the pool the server should use
    * (the same pool; on Redis its token buckets and round-robin position are shared). One pool per store.
@@ -136,11 +141,8 @@ export async function openStateStore(opts: OpenStateOptions): Promise<StateStore
     keyLimiter: backend.redis && link ? createRedisKeyLimiter(backend.redis, cfg.prefix, () => link.online, log) : createLocalLimiter(),
     keyLimitsShared: () => (link ? link.online : false),
 
-    async loadInto(pool) {
-      const states = await ctx.readStates(
-        pool.snapshot().map((s) => s.id),
-        pool.tuning,
-      );
+    async loadInto(pool, ids) {
+      const states = await ctx.readStates(ids ?? pool.snapshot().map((s) => s.id), pool.tuning);
       if (link) for (const [id, s] of states) ctx.known.set(id, s);
       return pool.load([...states.values()]);
     },
@@ -165,6 +167,11 @@ export async function openStateStore(opts: OpenStateOptions): Promise<StateStore
       } catch (err) {
         log.warn(`Could not save state to ${backend.location}: ${(err as Error).message}`);
       }
+    },
+
+    async saveState(state) {
+      await ctx.write("account-state", poolKey(state.id), { state });
+      if (link) ctx.known.set(state.id, structuredClone(state));
     },
 
     async forget(id) {

@@ -1,4 +1,5 @@
 /** Shapes the state layer stores and hands out. Plain JSON, like the pool's own state. */
+import type { AccountQuotaFloors } from "../config/account-floors.ts";
 import type { StrategyName } from "../pool/tuning.ts";
 
 /** Bumped when a stored document changes shape; older documents go through `migrations`. */
@@ -23,6 +24,8 @@ export interface StoredAccount {
   enabled: boolean;
   /** Epoch ms. */
   addedAt: number;
+  /** This account's own quota floors, shaped like `accounts[].quota` in agcp.config.ts (set in the console). */
+  floors?: AccountQuotaFloors;
 }
 
 export interface NewStoredAccount {

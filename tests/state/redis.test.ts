@@ -193,22 +193,24 @@ describe.skipIf(!redis)("redis: several instances, one pool", () => {
     await x.store.close();
   });
 
+  /** What a server keeps of the state layer: its pool, credentials and run-time changes, on this test's prefix. */
+  async function runtime() {
+    const log = captureLog();
+    const store = await openStateStore({ storage: storage({ driver: "redis", url: server.url, prefix }), log });
+    const credentials = new Map([["cfg", { id: "cfg", refreshToken: "1//cfg" }]]);
+    const state = await connectRuntimeState({
+      store,
+      pool: createPool({ accounts: [{ id: "cfg" }] }),
+      credentials,
+      configAccounts: [{ label: "cfg" }],
+      configuredStrategy: "hybrid",
+      log,
+    });
+    return { state, credentials };
+  }
+
   test("accounts added and strategies switched on one instance (or by the CLI) reach the others at once", async () => {
     prefix = `t${++prefixCounter}`;
-    const runtime = async () => {
-      const log = captureLog();
-      const store = await openStateStore({ storage: storage({ driver: "redis", url: server.url, prefix }), log });
-      const credentials = new Map([["cfg", { id: "cfg", refreshToken: "1//cfg" }]]);
-      const state = await connectRuntimeState({
-        store,
-        pool: createPool({ accounts: [{ id: "cfg" }] }),
-        credentials,
-        configAccounts: [{ label: "cfg" }],
-        configuredStrategy: "hybrid",
-        log,
-      });
-      return { state, credentials };
-    };
     const [x, y] = [await runtime(), await runtime()];
     await x.state.accounts.add({ email: "new@x.io", refreshToken: "1//new" });
     await until("y to route to the new account", () => y.state.pool.account("new@x.io") && y.credentials.get("new@x.io"));
@@ -227,6 +229,36 @@ describe.skipIf(!redis)("redis: several instances, one pool", () => {
     expect(await y.state.accounts.remove("from-cli")).toBe(true);
     await until("x to drop from-cli", () => !x.state.pool.account("from-cli") && !x.credentials.has("from-cli"));
     expect(x.state.pool.account("cfg")).toBeDefined();
+    await Promise.all([x.state.close(), y.state.close()]);
+  });
+
+  test("a rename and an account's own floors made on one instance reach the others; its routing state moves with the name", async () => {
+    prefix = `t${++prefixCounter}`;
+    const [x, y] = [await runtime(), await runtime()];
+    await x.state.accounts.add({ label: "spare", refreshToken: "1//spare" });
+    await until("y to add spare", () => y.state.pool.account("spare"));
+    x.state.pool.reportFailure("spare", MODEL, upstreamError("quota_exhausted", { status: 429, resetAt: Date.now() + 60_000 }));
+    const until429 = await until("y to learn spare's cooldown", () => y.state.pool.account("spare")!.pools.claude?.until);
+
+    expect(await x.state.accounts.rename("spare", "night shift")).toMatchObject({ label: "night shift", source: "stored" });
+    await until("y to follow the rename", () => y.state.pool.account("night shift") && !y.state.pool.account("spare") && y.credentials.get("night shift"));
+    expect(y.credentials.has("spare")).toBe(false);
+    expect(y.credentials.get("night shift")!.refreshToken).toBe("1//spare");
+    // Neither instance starts the account over: the cooldown holds under its new name on both.
+    for (const i of [x, y]) expect(i.state.pool.account("night shift")!.pools.claude?.until).toBe(until429);
+    const client = new Redis(server.url);
+    expect(await client.exists(`${prefix}:pool:spare`)).toBe(0);
+    client.disconnect();
+
+    await y.state.accounts.setFloors("night shift", { floor: 0.3, models: { [MODEL]: 0.5 } });
+    await until("x to apply the floors", () => x.state.pool.stateOf("night shift")!.floors?.default === 0.3);
+    expect(x.state.pool.stateOf("night shift")!.floors).toEqual({ default: 0.3, perModel: { [MODEL]: 0.5 } });
+    await x.state.accounts.setFloors("night shift", undefined);
+    await until("y to drop them", () => y.state.pool.stateOf("night shift")!.floors === undefined);
+
+    await expect(x.state.accounts.rename("cfg", "other")).rejects.toThrow(/agcp\.config\.ts/);
+    await expect(x.state.accounts.setFloors("cfg", { floor: 0.2 })).rejects.toThrow(/accounts\[\]\.quota/);
+    expect(await x.state.accounts.rename("nobody", "other")).toBeUndefined();
     await Promise.all([x.state.close(), y.state.close()]);
   });
 

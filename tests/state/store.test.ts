@@ -259,6 +259,31 @@ describe("stored accounts", () => {
     await store.close();
   });
 
+  test("rename and own floors: kept in the file, kept by a re-login, refused where the label is taken", async () => {
+    const dir = tempDir();
+    const store = await openStateStore({ storage: storage({ driver: "fs", dir }), log: captureLog() });
+    await store.accounts.add({ email: "a@x.io", refreshToken: "1//a" });
+    await store.accounts.add({ label: "b", refreshToken: "1//b" });
+    expect(await store.accounts.setFloors("a@x.io", { floor: 0.2, pools: { claude: { weekly: 0.1 } } })).toMatchObject({ label: "a@x.io", floors: { floor: 0.2 } });
+    expect(await store.accounts.rename("a@x.io", " work ")).toMatchObject({ label: "work", email: "a@x.io", refreshToken: "1//a" });
+    await expect(store.accounts.rename("work", "b")).rejects.toThrow(/already an account "b"/);
+    await expect(store.accounts.rename("work", "  ")).rejects.toThrow(/non-empty label/);
+    expect(await store.accounts.rename("nobody", "x")).toBeUndefined();
+    expect(await store.accounts.setFloors("nobody", { floor: 0.1 })).toBeUndefined();
+    // Signing in again replaces the token, not the floors the user set.
+    await store.accounts.add({ label: "work", email: "a@x.io", refreshToken: "1//a2" });
+    await store.close();
+
+    const again = await openStateStore({ storage: storage({ driver: "fs", dir }), log: captureLog() });
+    expect(await again.accounts.list()).toEqual([
+      expect.objectContaining({ label: "work", refreshToken: "1//a2", floors: { floor: 0.2, pools: { claude: { weekly: 0.1 } } } }),
+      expect.objectContaining({ label: "b" }),
+    ]);
+    expect((await again.accounts.setFloors("work", undefined))?.floors).toBeUndefined();
+    expect((await again.accounts.get("work"))?.floors).toBeUndefined();
+    await again.close();
+  });
+
   test("concurrent changes in one process are not lost", async () => {
     const store = await openStateStore({ storage: storage(), log: captureLog() });
     await Promise.all(Array.from({ length: 20 }, (_, i) => store.accounts.add({ label: `acct-${i}`, refreshToken: `t${i}` })));

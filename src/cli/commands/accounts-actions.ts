@@ -3,11 +3,12 @@
  * the commands stay thin and tests can drive every path without spawning processes.
  */
 import type { ConsolaInstance } from "consola";
+import { poolFloorsOf } from "../../config/account-floors.ts";
 import type { ResolvedConfig } from "../../config/resolve.ts";
 import { buildLimitsReport, fixFor, renderLimitsTable, type LimitsReport, type TableOptions } from "../../console/limits.ts";
 import { createPool, type Pool } from "../../pool/pool.ts";
 import type { StrategyName } from "../../pool/tuning.ts";
-import type { InvalidKind } from "../../pool/types.ts";
+import type { AccountFloors, InvalidKind } from "../../pool/types.ts";
 import { parseCatalog } from "../../google/catalog.ts";
 import { gateAdvice, probeVersionGate } from "../../google/gate-probe.ts";
 import { KNOWN_UPSTREAM_MODELS } from "../../google/models.ts";
@@ -45,7 +46,7 @@ export interface KnownAccount {
   source: "config" | "stored";
   /** A config account whose token was replaced by signing it in again (kept in the state store). */
   resigned?: boolean;
-  floors?: { default?: number; perModel: Record<string, number> };
+  floors?: AccountFloors;
 }
 
 /** Config accounts first; a stored account with the same label is shadowed, as the server does. */
@@ -58,11 +59,7 @@ export async function knownAccounts(ctx: AccountsContext): Promise<KnownAccount[
     ...(a.proxy !== undefined && { proxy: a.proxy }),
     enabled: a.enabled,
     source: "config",
-    floors: {
-      ...(a.quota.floor !== undefined && { default: a.quota.floor }),
-      perModel: a.quota.models,
-      ...(a.quota.pools !== undefined && { pools: a.quota.pools }),
-    },
+    floors: poolFloorsOf(a.quota),
   }));
   const taken = new Set(out.map((a) => a.label));
   for (const s of await ctx.store.accounts.list()) {
@@ -81,6 +78,7 @@ export async function knownAccounts(ctx: AccountsContext): Promise<KnownAccount[
       ...(s.proxy !== undefined && { proxy: s.proxy }),
       enabled: s.enabled,
       source: "stored",
+      ...(s.floors !== undefined && { floors: poolFloorsOf(s.floors) }),
     });
   }
   return out;
