@@ -6,6 +6,7 @@ import { createBrowserGuard } from "./browser-guard.ts";
 import { dialectOf, errorResponseIn } from "./error-shapes.ts";
 import { toApiError } from "./errors.ts";
 import { createFailureLog } from "./failure-log.ts";
+import { editAccountHandler } from "./routes/account-edit.ts";
 import { accountLimitsHandler } from "./routes/account-limits.ts";
 import { accountActionHandler, listAccountsHandler, putStrategyHandler, refreshQuotaHandler } from "./routes/api.ts";
 import { consoleHandler } from "./routes/console.ts";
@@ -86,6 +87,7 @@ export function createApp(rt: Runtime): H3 {
   app.post("/api/accounts/import", importAccountsHandler(rt));
   app.get("/api/accounts/export", exportAccountsHandler(rt));
   app.delete("/api/accounts/:id", removeAccountHandler(rt));
+  app.patch("/api/accounts/:id", editAccountHandler(rt));
   app.get("/api/settings", getSettingsHandler(rt));
   app.put("/api/settings", putSettingsHandler(rt));
   app.get("/api/requests", listRequestsHandler(rt));

@@ -1,4 +1,5 @@
 import type { H3Event } from "h3";
+import type { z } from "zod";
 import { ApiError, invalidRequest } from "../anthropic/errors.ts";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -128,4 +129,12 @@ export function nestedDeeperThan(bytes: Uint8Array, maxDepth: number): boolean {
 
 function tooLarge(limit: number): ApiError {
   return new ApiError("request_too_large", `Request body exceeds the limit of ${limit} bytes (config: bodyLimit).`);
+}
+
+/** A management body checked against its schema; a bad one is a 400 that names the first wrong field. */
+export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  throw invalidRequest(`${issue.path.join(".") || "body"}: ${issue.message}`);
 }

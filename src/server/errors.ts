@@ -11,7 +11,9 @@ import { UpstreamError } from "../upstream/errors.ts";
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof HTTPError) {
-    if (err.cause instanceof ApiError || err.cause instanceof UpstreamError || isStackOverflow(err.cause)) return toApiError(err.cause);
+    if (err.cause instanceof ApiError || err.cause instanceof UpstreamError || err.cause instanceof StateError || isStackOverflow(err.cause)) {
+      return toApiError(err.cause);
+    }
     if (err.status === 404) return new ApiError("not_found_error", err.message || "Not found");
     if (err.status === 405) return new ApiError("not_found_error", err.message || "Method not allowed", { status: 405 });
     if (err.status === 413) return new ApiError("request_too_large", err.message || "Request body too large");

@@ -7,9 +7,9 @@
  */
 import { LogLevels } from "consola";
 import { z } from "zod";
-import { invalidRequest } from "../anthropic/errors.ts";
 import { floorSchema, LOG_LEVELS } from "../config/schema.ts";
 import type { ConsoleOverrides } from "../state/types.ts";
+import { parseBody } from "./body.ts";
 import type { Runtime } from "./runtime.ts";
 
 export const SETTING_KEYS = ["floor", "modelFloors", "poolFloors", "fallback", "logLevel", "bodyLimit"] as const;
@@ -105,12 +105,7 @@ export function followSettings(rt: Runtime): () => void {
 
 /** PUT /api/settings: validate, store (shared), apply. */
 export async function changeSettings(rt: Runtime, body: unknown): Promise<SettingsView> {
-  const parsed = settingsPatchSchema.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw invalidRequest(`${issue.path.join(".") || "body"}: ${issue.message}`);
-  }
-  const patch = parsed.data as ConsoleOverrides;
+  const patch = parseBody(settingsPatchSchema, body) as ConsoleOverrides;
   const stored = (await rt.state.store.settings.get()).overrides ?? {};
   const { changedAt: _, ...merged } = { ...stored, ...patch };
   await rt.state.store.settings.setOverrides(merged);

@@ -12,12 +12,16 @@ const KEY = "console-views-key";
 // Screenshots go to docs/ only when asked (AGCP_SCREENSHOTS=1 npm test), so a test run leaves the tree clean.
 const DOCS = process.env.AGCP_SCREENSHOTS ? join(import.meta.dir, "../../docs") : mkdtempSync(join(tmpdir(), "agcp-shots-"));
 
+// An account added at run time, for the Edit dialog.
+const SPARE = { email: "spare@agcp.test", refreshToken: "sim-refresh-spare-4b7e1d02" };
+
 let stack: Stack;
 let browser: Browser;
 
 beforeAll(async () => {
   if (!haveChromium) return;
   [stack, browser] = await Promise.all([startStack({ config: { apiKey: KEY }, sim: { requestsPerQuota: 1_000_000 } }), launch()]);
+  await stack.control("/accounts", { method: "POST", body: SPARE });
 });
 afterAll(async () => {
   await browser?.close();
@@ -134,6 +138,80 @@ describe.skipIf(!haveChromium)("console views in headless Chromium", () => {
     }
   }, 30_000);
 
+  test("rename an account and set its own floor in the Edit dialog: a floor above its quota sends the next requests elsewhere", async () => {
+    await stack.agcp.runtime.state.accounts.add({ label: SPARE.email, email: SPARE.email, refreshToken: SPARE.refreshToken });
+    const { page: p, problems, close } = await page();
+    const ids: string[] = (await (await admin("/api/accounts")).json()).accounts.map((a: { id: string }) => a.id);
+    const others = ids.filter((id) => id !== SPARE.email && id !== "demo1@agcp.test");
+    try {
+      // The spare has 30 % of its Claude 5-hour window left; demo1 is the only other account serving.
+      await stack.control(`/accounts/${encodeURIComponent(SPARE.email)}`, { body: { buckets: { "3p-5h": { remainingFraction: 0.3, resetInMs: 3_600_000 } } } });
+      await admin("/api/quota/refresh", { method: "POST" });
+      for (const id of others) await admin(`/api/accounts/${encodeURIComponent(id)}/disable`, { method: "POST" });
+      await admin("/api/strategy", { method: "PUT", body: JSON.stringify({ strategy: "round-robin" }) });
+      const ask = async (i: number) => {
+        const { response } = await stack.client.messages
+          .create({ model: "claude-sonnet-4-6", max_tokens: 8, messages: [{ role: "user", content: `floor ${i}` }] })
+          .withResponse();
+        return response.headers.get("x-agcp-account");
+      };
+
+      const card = p.locator(`article.card[data-account="${SPARE.email}"]`);
+      await until("the card", async () => (await card.count()) === 1);
+      // The paste form waits for a sign-in to be started.
+      expect(await p.locator("#paste-form").isVisible()).toBe(false);
+      await card.locator('button[data-action="edit"]').focus();
+      await p.keyboard.press("Enter");
+      await until("the dialog", async () => p.locator("#edit-dialog").isVisible());
+      expect(await p.evaluate(() => document.activeElement?.id)).toBe("edit-label");
+      await p.fill("#edit-label", "night shift");
+      await p.fill("#edit-claude-5h", "50");
+      await p.screenshot({ path: join(DOCS, "console-edit.png") });
+      await p.press("#edit-claude-5h", "Enter");
+      await until("the renamed card", async () => (await p.locator('article.card[data-account="night shift"]').count()) === 1);
+      expect(await card.count()).toBe(0);
+      expect(await p.locator('article.card[data-account="night shift"] [data-floors]').textContent()).toBe("Own floors: claude 5h 50%");
+      expect(await p.locator("#edit-dialog").isVisible()).toBe(false);
+      // Focus comes back to where it was: the (renamed) account's Edit button.
+      expect(await p.evaluate(() => document.activeElement?.getAttribute("data-focus"))).toBe("night shift:edit");
+
+      const served = [];
+      for (let i = 0; i < 4; i++) served.push(await ask(i));
+      expect(served).toEqual(Array(4).fill("demo1@agcp.test"));
+      await p.click("#tab-requests");
+      const row = p.locator("#log-rows tr[data-request]").first();
+      await until("the request in the log", async () => (await row.locator("td.account").textContent()) === "demo1@agcp.test");
+      await row.click();
+      const trace = (await p.locator("#log-rows tr.detail ul.trace").textContent()) ?? "";
+      expect(trace).toContain("skipped night shift: claude 5h window 30.0% at or below floor 50.0%");
+
+      // Without its own floor it takes its turn again.
+      await p.click("#tab-accounts");
+      await p.locator('article.card[data-account="night shift"] button[data-action="edit"]').click();
+      await p.fill("#edit-claude-5h", "");
+      await p.click("#edit-save");
+      await until("the floors gone", async () => (await p.locator('article.card[data-account="night shift"] [data-floors]').count()) === 0);
+      const after = new Set<string | null>();
+      for (let i = 0; i < 4; i++) after.add(await ask(10 + i));
+      expect(after).toEqual(new Set(["night shift", "demo1@agcp.test"]));
+
+      // A refusal shows in the dialog and changes nothing.
+      await p.locator('article.card[data-account="night shift"] button[data-action="edit"]').click();
+      await p.fill("#edit-label", "demo1@agcp.test");
+      await p.click("#edit-save");
+      await until("the refusal", async () => ((await p.locator("#edit-error").textContent()) ?? "").includes("agcp.config.ts"));
+      await p.keyboard.press("Escape");
+      expect(await p.locator("#edit-dialog").isVisible()).toBe(false);
+      expect(await p.locator('article.card[data-account="night shift"]').count()).toBe(1);
+      // The browser's own note of the refused request is the only one.
+      expect(problems).toEqual(["Failed to load resource: the server responded with a status of 409 (Conflict)"]);
+    } finally {
+      for (const id of others) await admin(`/api/accounts/${encodeURIComponent(id)}/enable`, { method: "POST" });
+      await admin("/api/strategy", { method: "PUT", body: JSON.stringify({ strategy: "hybrid" }) });
+      await close();
+    }
+  }, 30_000);
+
   test("the accounts view at 420 px and in dark mode, and the header says version, identity and state", async () => {
     const { page: p, problems, close } = await page(420);
     try {
@@ -144,6 +222,12 @@ describe.skipIf(!haveChromium)("console views in headless Chromium", () => {
       const overflow = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       expect(overflow).toBeLessThanOrEqual(1);
       await p.screenshot({ path: join(DOCS, "console-narrow.png"), fullPage: false });
+      // The Edit dialog fits too.
+      await p.locator('article.card[data-account="night shift"] button[data-action="edit"]').click();
+      const box = (await p.locator("#edit-dialog").boundingBox())!;
+      expect(box.x).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width).toBeLessThanOrEqual(420);
+      await p.keyboard.press("Escape");
       await p.emulateMedia({ colorScheme: "dark" });
       await p.setViewportSize({ width: 1280, height: 900 });
       await p.screenshot({ path: join(DOCS, "console-accounts-dark.png") });

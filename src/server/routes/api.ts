@@ -9,21 +9,13 @@ import { z } from "zod";
 import { ApiError, invalidRequest } from "../../anthropic/errors.ts";
 import type { AccountLimits } from "../../console/limits.ts";
 import { STRATEGIES, type StrategyName } from "../../pool/tuning.ts";
-import { readJsonBody } from "../body.ts";
+import { parseBody, readJsonBody } from "../body.ts";
 import type { Runtime } from "../runtime.ts";
 import { limitsReportFor } from "./account-limits.ts";
 
 const BODY_LIMIT = 16 * 1024;
 
 const strategyBody = z.object({ strategy: z.string() }).strict();
-
-function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
-  const parsed = schema.safeParse(body);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  const field = issue.path.join(".") || "body";
-  throw invalidRequest(`${field}: ${issue.message}`);
-}
 
 function parseStrategy(value: string): StrategyName {
   if ((STRATEGIES as readonly string[]).includes(value)) return value as StrategyName;
@@ -51,13 +43,18 @@ function accountOr404(rt: Runtime, id: string): AccountLimits {
 const idOf = (event: H3Event) => getRouterParam(event, "id", { decode: true }) ?? "";
 
 export function listAccountsHandler(rt: Runtime) {
-  return async () => ({
-    ...limitsReportFor(rt),
-    strategies: STRATEGIES,
-    // "config" accounts are changed in agcp.config.ts; "stored" ones here (or with the CLI).
-    sources: Object.fromEntries((await rt.state.accounts.list()).map((a) => [a.label, a.source])),
-    about: aboutOf(rt),
-  });
+  return async () => {
+    const managed = await rt.state.accounts.list();
+    return {
+      ...limitsReportFor(rt),
+      strategies: STRATEGIES,
+      // "config" accounts are changed in agcp.config.ts; "stored" ones here (or with the CLI).
+      sources: Object.fromEntries(managed.map((a) => [a.label, a.source])),
+      // Each account's own floors, shaped like accounts[].quota (absent: the global floors apply).
+      floors: Object.fromEntries(managed.flatMap((a) => (a.floors ? [[a.label, a.floors]] : []))),
+      about: aboutOf(rt),
+    };
+  };
 }
 
 /** What the console's header shows: which agcp, since when, as whom upstream sees it, where state lives. */

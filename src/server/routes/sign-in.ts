@@ -11,7 +11,7 @@ import { z } from "zod";
 import { ApiError, invalidRequest } from "../../anthropic/errors.ts";
 import { buildExport, readExportDocument, type ExportInput } from "../../credentials/export.ts";
 import { buildAuthorizeUrl, createOAuthState, createPkce, readOAuthCallback } from "../../upstream/oauth.ts";
-import { readJsonBody } from "../body.ts";
+import { parseBody, readJsonBody } from "../body.ts";
 import type { Runtime } from "../runtime.ts";
 
 export const CALLBACK_PATH = "/oauth-callback";
@@ -38,17 +38,10 @@ function pendingOf(rt: Runtime): Map<string, Pending> {
 const startBody = z.object({ label: z.string().min(1).max(200).optional(), email: z.string().max(320).optional() }).strict();
 const finishBody = z.object({ pasted: z.string().min(1).max(8192) }).strict();
 
-function parse<T>(schema: z.ZodType<T>, body: unknown): T {
-  const r = schema.safeParse(body ?? {});
-  if (r.success) return r.data;
-  const issue = r.error.issues[0]!;
-  throw invalidRequest(`${issue.path.join(".") || "body"}: ${issue.message}`);
-}
-
 /** POST /api/accounts/sign-in: the Google URL to open; the redirect comes back to this server. */
 export function startSignInHandler(rt: Runtime) {
   return async (event: H3Event) => {
-    const { label, email } = parse(startBody, await readJsonBody(event, 16 * 1024).catch(() => ({})));
+    const { label, email } = parseBody(startBody, await readJsonBody(event, 16 * 1024).catch(() => ({})));
     const oauth = rt.config.upstream.oauth;
     if (!oauth.clientId) throw new ApiError("invalid_request_error", "No OAuth client is configured (upstream.oauth.clientId); see the README's real-account quick start.");
     const pkce = createPkce();
@@ -101,7 +94,7 @@ export function signInCallbackHandler(rt: Runtime) {
 /** POST /api/accounts/sign-in/finish: the pasted final URL (or code) when the redirect could not reach this server. */
 export function finishSignInHandler(rt: Runtime) {
   return async (event: H3Event) => {
-    const { pasted } = parse(finishBody, await readJsonBody(event, 16 * 1024));
+    const { pasted } = parseBody(finishBody, await readJsonBody(event, 16 * 1024));
     const text = pasted.trim();
     let cb: { code?: string; state?: string };
     if (/^https?:\/\//i.test(text)) cb = readOAuthCallback(text);
@@ -121,7 +114,7 @@ const importBody = z.object({ document: z.record(z.string(), z.unknown()) }).str
 /** POST /api/accounts/import: an `agcp accounts export --include-tokens` file, uploaded. */
 export function importAccountsHandler(rt: Runtime) {
   return async (event: H3Event) => {
-    const { document } = parse(importBody, await readJsonBody(event, BODY_LIMIT));
+    const { document } = parseBody(importBody, await readJsonBody(event, BODY_LIMIT));
     let found;
     try {
       found = readExportDocument(document, "uploaded file");
