@@ -13,6 +13,7 @@ import { consoleHandler } from "./routes/console.ts";
 import { countTokensHandler } from "./routes/count-tokens.ts";
 import { registerGeminiRoutes } from "./routes/gemini-api.ts";
 import { healthHandler } from "./routes/health.ts";
+import { importLocalHandler, listImportSourcesHandler } from "./routes/local-sign-ins.ts";
 import { createKeyHandler, keyActionHandler, listKeysHandler } from "./routes/keys.ts";
 import { listRequestsHandler, liveRequestsHandler, usageHandler } from "./routes/requests.ts";
 import { getSettingsHandler, putSettingsHandler } from "./routes/settings.ts";
@@ -86,6 +87,8 @@ export function createApp(rt: Runtime): H3 {
   app.get(CALLBACK_PATH, signInCallbackHandler(rt));
   app.post("/api/accounts/import", importAccountsHandler(rt));
   app.get("/api/accounts/export", exportAccountsHandler(rt));
+  app.get("/api/accounts/import-sources", listImportSourcesHandler(rt));
+  app.post("/api/accounts/import-local", importLocalHandler(rt));
   app.delete("/api/accounts/:id", removeAccountHandler(rt));
   app.patch("/api/accounts/:id", editAccountHandler(rt));
   app.get("/api/settings", getSettingsHandler(rt));

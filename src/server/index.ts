@@ -1,6 +1,7 @@
 import { consola, type ConsolaInstance } from "consola";
 import { followSettings, restoreSettings } from "./settings.ts";
 import type { ResolvedConfig } from "../config/resolve.ts";
+import type { Machine } from "../credentials/local-sign-ins.ts";
 import pkg from "../../package.json" with { type: "json" };
 import { createApp } from "./app.ts";
 import { createConnectionCap } from "./connection-cap.ts";
@@ -11,6 +12,8 @@ export interface StartOptions {
   log?: ConsolaInstance;
   /** Injected for tests; defaults to the global fetch. */
   fetch?: typeof fetch;
+  /** Whose sign-ins the console imports; default this process's home and environment (tests: a temp home). */
+  machine?: Machine;
 }
 
 export interface RunningAgcp {
@@ -23,7 +26,7 @@ export interface RunningAgcp {
 
 export async function startAgcp(config: ResolvedConfig, opts: StartOptions = {}): Promise<RunningAgcp> {
   const log = opts.log ?? consola.withTag("agcp");
-  const runtime = await createRuntime(config, { version: pkg.version, log, ...(opts.fetch && { fetch: opts.fetch }) });
+  const runtime = await createRuntime(config, { version: pkg.version, log, ...(opts.fetch && { fetch: opts.fetch }), ...(opts.machine && { machine: opts.machine }) });
   // Settings changed in the console earlier (stored), where the configuration does not set them.
   await restoreSettings(runtime);
   followSettings(runtime);

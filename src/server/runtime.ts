@@ -12,6 +12,7 @@ import { describeIdentity } from "../upstream/identity.ts";
 import { createKeyGuard, type KeyGuard } from "../keys/guard.ts";
 import { acquireFolderLock } from "../state/folder-lock.ts";
 import { createForecaster, type Forecaster } from "../console/forecast.ts";
+import { thisMachine, type Machine } from "../credentials/local-sign-ins.ts";
 import { observeWindows } from "./routes/account-limits.ts";
 import { createRequestLog, type RequestLog } from "./request-log.ts";
 import { createUsageRecorder, type UsageRecorder } from "./usage-history.ts";
@@ -62,6 +63,8 @@ export interface Runtime {
   usage: UsageRecorder;
   /** Recent pace of every quota window, and when it runs out at that pace. */
   forecast: Forecaster;
+  /** The machine agcp runs on, whose sign-ins (agy, the desktop app, Gemini CLI) the console can import. */
+  machine: Machine;
   close(): Promise<void>;
 }
 
@@ -69,6 +72,8 @@ export interface RuntimeOptions {
   version: string;
   log: ConsolaInstance;
   fetch?: typeof fetch;
+  /** Default: this process's home, platform and environment (tests give a temp home). */
+  machine?: Machine;
 }
 
 export async function createRuntime(config: ResolvedConfig, opts: RuntimeOptions): Promise<Runtime> {
@@ -221,6 +226,7 @@ async function buildRuntime(config: ResolvedConfig, opts: RuntimeOptions): Promi
     requests,
     usage,
     forecast,
+    machine: opts.machine ?? thisMachine(),
     async close() {
       quota.stop();
       stopForecast();

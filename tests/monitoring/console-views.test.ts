@@ -1,17 +1,23 @@
 // The console's accounts, request-log and usage views in a real headless Chromium, against a real
 // agcp on the simulator; also refreshes the screenshots in docs/ that the README shows.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
+import { agyTokenPath } from "../../src/credentials/sources.ts";
+import { agyTokenJson } from "../credentials/fixtures.ts";
 import { startStack, type Stack } from "../support/stack.ts";
 import { haveChromium, launch, until } from "./browser.ts";
+import { expectNoSecrets } from "./helpers.ts";
 
 const KEY = "console-views-key";
 // Screenshots go to docs/ only when asked (AGCP_SCREENSHOTS=1 npm test), so a test run leaves the tree clean.
 const DOCS = process.env.AGCP_SCREENSHOTS ? join(import.meta.dir, "../../docs") : mkdtempSync(join(tmpdir(), "agcp-shots-"));
 
+// A sign-in agy left on the machine agcp runs on (a temp home: the tests never read the real one).
+const LOCAL = { email: "local@agcp.test", refreshToken: "sim-refresh-local-5f2a9c01" };
+const HOME = mkdtempSync(join(tmpdir(), "agcp-home-"));
 // An account added at run time, for the Edit dialog.
 const SPARE = { email: "spare@agcp.test", refreshToken: "sim-refresh-spare-4b7e1d02" };
 
@@ -20,8 +26,12 @@ let browser: Browser;
 
 beforeAll(async () => {
   if (!haveChromium) return;
-  [stack, browser] = await Promise.all([startStack({ config: { apiKey: KEY }, sim: { requestsPerQuota: 1_000_000 } }), launch()]);
-  await stack.control("/accounts", { method: "POST", body: SPARE });
+  mkdirSync(join(agyTokenPath(HOME), ".."), { recursive: true });
+  writeFileSync(agyTokenPath(HOME), agyTokenJson(LOCAL.refreshToken, LOCAL.email));
+  // No keyring tool on this "machine": that source says so instead of reading the real keyring.
+  const machine = { home: HOME, platform: "linux" as const, env: {}, run: async () => undefined };
+  [stack, browser] = await Promise.all([startStack({ config: { apiKey: KEY }, sim: { requestsPerQuota: 1_000_000 }, machine }), launch()]);
+  for (const account of [LOCAL, SPARE]) await stack.control("/accounts", { method: "POST", body: account });
 });
 afterAll(async () => {
   await browser?.close();
@@ -132,6 +142,29 @@ describe.skipIf(!haveChromium)("console views in headless Chromium", () => {
       expect(served.has(low)).toBe(false);
       // Back to no pool floor for the other tests.
       await admin("/api/settings", { method: "PUT", body: JSON.stringify({ poolFloors: {} }) });
+      expect(problems).toEqual([]);
+    } finally {
+      await close();
+    }
+  }, 30_000);
+
+  test("import the server machine's own sign-in from the page, with the keyboard", async () => {
+    const { page: p, problems, close } = await page();
+    try {
+      await p.focus("#local-open");
+      await p.keyboard.press("Enter");
+      const agy = p.locator('#local-sources li[data-source="agy"]');
+      await until("the sources", async () => ((await agy.textContent()) ?? "").includes(LOCAL.email));
+      expect(await p.locator('#local-sources li[data-source="keyring"]').textContent()).toContain("nothing — secret-tool is not installed");
+      expect(await p.locator('#local-sources li[data-source="gemini"] button').count()).toBe(0);
+      expectNoSecrets(await p.locator("#local-import").innerHTML(), [LOCAL.refreshToken], "the import panel");
+      await p.screenshot({ path: join(DOCS, "console-import.png") });
+
+      await agy.locator("button[data-import]").focus();
+      await p.keyboard.press("Enter");
+      await until("the import", async () => (await p.locator("#message").textContent())?.includes(`Imported ${LOCAL.email} (added)`));
+      await until("the new card", async () => (await p.locator(`article.card[data-account="${LOCAL.email}"]`).count()) === 1);
+      await until("the listing to say so", async () => ((await agy.textContent()) ?? "").includes(`already in the pool as ${LOCAL.email}`));
       expect(problems).toEqual([]);
     } finally {
       await close();

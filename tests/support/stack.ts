@@ -3,6 +3,7 @@ import { createConsola } from "consola";
 import { withDemoUpstream } from "../../src/cli/demo.ts";
 import { resolveConfig, type ResolvedConfig } from "../../src/config/resolve.ts";
 import type { AgcpConfig } from "../../src/config/types.ts";
+import type { Machine } from "../../src/credentials/local-sign-ins.ts";
 import { startAgcp, type RunningAgcp } from "../../src/server/index.ts";
 import { createSimulator, demoAccounts, type SimAccountInit, type SimOptions, type Simulator } from "../../src/sim/index.ts";
 
@@ -16,6 +17,8 @@ export interface StackOptions {
   tweak?: (c: ResolvedConfig) => ResolvedConfig;
   /** Reuse an already running simulator (several agcp instances on one upstream). */
   simulator?: { sim: Simulator; url: string };
+  /** Whose sign-ins the console imports; default a home that does not exist, so no test reads the real one. */
+  machine?: Machine;
 }
 
 export interface Stack {
@@ -46,7 +49,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   config = { ...config, port: 0, logLevel: "silent" };
   if (opts.tweak) config = opts.tweak(config);
   const log = createConsola({ level: Number(process.env.AGCP_TEST_LOG ?? -999) }).withTag("agcp");
-  const agcp = await startAgcp(config, { log });
+  const agcp = await startAgcp(config, { log, machine: opts.machine ?? { home: "/nonexistent", platform: "linux", env: {}, run: async () => undefined } });
   const client = new Anthropic({ baseURL: agcp.url, apiKey: config.apiKey ?? "test-key", maxRetries: 0 });
   return {
     sim,

@@ -5,13 +5,14 @@
  * the account's e-mail when the saved file does not carry it.
  */
 import { chmodSync, writeFileSync } from "node:fs";
-import { homedir } from "node:os";
 import { defineCommand, type ArgsDef } from "citty";
 import { consola } from "consola";
 import { buildExport } from "../../credentials/export.ts";
-import { IMPORT_SOURCES, readAllSources, readSource, type ImportSource, type SourceOptions } from "../../credentials/sources.ts";
+import { findCredentials, SourceChoiceError, sourceOptions, thisMachine } from "../../credentials/local-sign-ins.ts";
+import { IMPORT_SOURCES, type ImportSource } from "../../credentials/sources.ts";
 import { CredentialError, type FoundCredential } from "../../credentials/types.ts";
-import { createUpstreamClient, UpstreamError, type UpstreamClient } from "../../upstream/index.ts";
+import { verifyFound } from "../../credentials/verify.ts";
+import { createUpstreamClient, type UpstreamClient } from "../../upstream/index.ts";
 import { proxyUrlProblem, redactProxyUrl } from "../../upstream/proxy.ts";
 import { globalArgs, stringFlag } from "../args.ts";
 import { RuntimeFailure, UsageError } from "../errors.ts";
@@ -35,16 +36,6 @@ export interface ImportOptions {
   upstream?: UpstreamClient;
 }
 
-function describeFailure(error: unknown, found: FoundCredential, configuredClient: string): string {
-  if (!(error instanceof UpstreamError)) throw error;
-  const clientHint =
-    found.clientId && found.clientId !== configuredClient
-      ? ` It was issued to OAuth client ${found.clientId}, and agcp refreshes with ${configuredClient}: set upstream.oauth.clientId/clientSecret (or AGCP_OAUTH_CLIENT_ID/_SECRET) to that client's values.`
-      : "";
-  if (error.kind === "auth_revoked") return `the token is revoked or expired; sign in again (agy, the desktop app, or \`agcp accounts add\`).${clientHint}`;
-  return `${error.kind}: ${error.message}.${clientHint}`;
-}
-
 /** Verifies and stores each found sign-in; one bad token does not stop the others. */
 export async function importFound(ctx: AccountsContext, found: readonly FoundCredential[], opts: ImportOptions = {}): Promise<ImportOutcome[]> {
   if (opts.label !== undefined && found.length > 1) {
@@ -54,16 +45,14 @@ export async function importFound(ctx: AccountsContext, found: readonly FoundCre
     opts.upstream ??
     createUpstreamClient({ ...ctx.config.upstream, ...(ctx.fetch && { fetch: ctx.fetch }), ...(ctx.now && { now: ctx.now }) });
   const outcomes: ImportOutcome[] = [];
-  for (const [i, f] of found.entries()) {
-    let email = f.email;
-    try {
-      const via = opts.proxy !== undefined ? { proxy: opts.proxy } : {};
-      const accessToken = await upstream.tokens.get({ id: `import-${i}`, refreshToken: f.refreshToken, ...via });
-      email ??= (await upstream.userinfo(accessToken, via)).email;
-    } catch (error) {
-      outcomes.push({ origin: f.origin, ...(email && { email }), ok: false, note: describeFailure(error, f, ctx.config.upstream.oauth.clientId) });
+  const verified = await verifyFound(upstream, found, { configuredClient: ctx.config.upstream.oauth.clientId, ...(opts.proxy !== undefined && { proxy: opts.proxy }) });
+  for (const v of verified) {
+    const f = v.found;
+    if (!v.ok) {
+      outcomes.push({ origin: f.origin, ...(v.email && { email: v.email }), ok: false, note: v.note });
       continue;
     }
+    const email = v.email;
     const label = opts.label ?? f.label ?? email;
     const { account, replaced, takesOver } = await saveSignedIn(
       ctx,
@@ -92,18 +81,6 @@ export function proxyFlag(value: unknown): string | undefined {
   return proxy;
 }
 
-export function sourceOptions(file: string | undefined): SourceOptions {
-  return { home: process.env.HOME || homedir(), platform: process.platform, env: process.env, ...(file !== undefined && { file }) };
-}
-
-/** What `source` holds; `auto` collects every place and explains each miss when nothing is found. */
-export async function findCredentials(source: ImportSource, opts: SourceOptions): Promise<FoundCredential[]> {
-  if (source !== "auto") return readSource(source, opts);
-  if (opts.file !== undefined) throw new UsageError("--file needs a source: `agcp accounts import agy|gemini|vscdb|file --file <path>`.");
-  const { found, misses } = await readAllSources(opts);
-  if (found.length > 0) return found;
-  throw new CredentialError(`No Antigravity sign-in found on this machine:\n${misses.map((m) => `  ${m.source}: ${m.reason}`).join("\n")}\nSign in with \`agcp accounts add\` instead.`);
-}
 
 const contextArgs = {
   config: { type: "string", description: "Config file (env AGCP_CONFIG; default ./agcp.config.*)", valueHint: "file" },
@@ -137,8 +114,9 @@ export function importCommand(withContext: WithContext) {
         const proxy = proxyFlag(args.proxy);
         let found: FoundCredential[];
         try {
-          found = await findCredentials(source as ImportSource, sourceOptions(file));
+          found = await findCredentials(source as ImportSource, sourceOptions(thisMachine(), file));
         } catch (error) {
+          if (error instanceof SourceChoiceError) throw new UsageError(error.message);
           if (error instanceof CredentialError) throw new RuntimeFailure(error.message);
           throw error;
         }
