@@ -153,6 +153,8 @@ function recordRequest(rt: Runtime, job: RelayJob, trail: Trail, started: { at: 
     upstreamModel: model,
     account,
     ...(job.caller?.role === "client" && { key: job.caller.key.name }),
+    session: shortHash(job.sessionId),
+    conversation: shortHash(job.affinityKey ?? job.sessionId),
     attempts: trail.attempts,
     trace: trail.trace,
     status: ok ? 200 : aborted ? 499 : (apiError as ApiError).status,
@@ -164,6 +166,11 @@ function recordRequest(rt: Runtime, job: RelayJob, trail: Trail, started: { at: 
   });
   rt.usage.note(accountSeries(account ?? "-", model), { requests: 1, inputTokens: usage.input + usage.cached, outputTokens: usage.output, errors: ok ? 0 : 1 });
   rt.keys.record(job.caller, { ok, upstreamModel: model, inputTokens: usage.input + usage.cached, outputTokens: usage.output });
+}
+
+/** Names a session in the log without repeating the id the client sent upstream. */
+function shortHash(id: string): string {
+  return Bun.hash(id).toString(36);
 }
 
 async function relayAttempts<T>(
