@@ -5,7 +5,7 @@ import type { AgcpConfig } from "./src/config/types.ts";
 export default {
   port: 8080,
   host: "127.0.0.1",
-  strategy: "hybrid",
+  strategy: "reset-aware",
   logLevel: "info",
 
   accounts: [

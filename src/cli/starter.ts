@@ -18,7 +18,7 @@ export default {
   // apiKey: "change-me",         // clients must send it as x-api-key / Bearer (or env AGCP_API_KEY)
   // Names and browser origins agcp answers to besides localhost, IP addresses and host (reverse proxies):
   // security: { allowedHosts: ["agcp.example.com"], allowedOrigins: ["https://agcp.example.com"] },
-  // strategy: "hybrid",           // "hybrid" | "sticky" (best for prompt caching) | "round-robin"
+  // strategy: "reset-aware",      // "reset-aware" | "hybrid" | "sticky" (best for prompt caching) | "round-robin"
   // logLevel: "info",
   // bodyLimit: 32 * 1024 * 1024,  // bytes; Claude Code sends big contexts with images
 

@@ -94,7 +94,7 @@ export interface ResolveInput {
 export const DEFAULTS = {
   port: 8080,
   host: "127.0.0.1",
-  strategy: "hybrid" as StrategyName,
+  strategy: "reset-aware" as StrategyName,
   logLevel: "info" as AgcpLogLevel,
   bodyLimit: 32 * 1024 * 1024,
   storage: { driver: "fs" as const, prefix: "agcp", flushIntervalMs: 1000 },

@@ -78,7 +78,7 @@ const accountSchema = obj({
 });
 
 export const poolSchema = obj({
-  resetAware: obj({ affinityBonus: nonNegative().optional(), inFlightPenalty: nonNegative().optional() }).optional(),
+  resetAware: obj({ affinityBonus: nonNegative().optional(), inFlightPenalty: nonNegative().optional(), floorReleaseHours: nonNegative().optional() }).optional(),
   hybrid: obj({
     weights: obj({
       health: nonNegative().optional(),
@@ -130,6 +130,7 @@ export const poolSchema = obj({
   }).optional(),
   capacityRetryDelaysMs: durations().optional(),
   emptyResponseRetryDelaysMs: durations().optional(),
+  maxInFlightPerAccount: nonNegativeInt().optional(),
   maxWaitMs: nonNegative().optional(),
   minAttempts: positiveInt().optional(),
   probeAfterMs: nonNegative().optional(),

@@ -70,6 +70,11 @@ export interface AgcpPoolOptions {
     affinityBonus?: number;
     /** Taken off per request an account has in flight (spreads parallel subagents). Default: 0.1. */
     inFlightPenalty?: number;
+    /**
+     * Within this many hours of a weekly window's reset, that window's floor no longer holds an
+     * account back: what it reserves would be lost at the reset. 0 keeps floors to the end. Default: 24.
+     */
+    floorReleaseHours?: number;
   };
   /** Hybrid strategy scoring. */
   hybrid?: {
@@ -166,6 +171,12 @@ export interface AgcpPoolOptions {
   capacityRetryDelaysMs?: number[];
   /** Waits between retries on empty upstream responses. Default: [500, 1000]. */
   emptyResponseRetryDelaysMs?: number[];
+  /**
+   * Requests one account may have in flight from this instance; 0 means no cap. At the cap the
+   * account is passed over; when every usable account is at it, a request waits (within maxWaitMs)
+   * for one to finish. Default: 0.
+   */
+  maxInFlightPerAccount?: number;
   /** The request path never sleeps longer than this in total. Default: 120000 (2 min). */
   maxWaitMs?: number;
   /** Attempts per request: max(minAttempts, accounts + 1). Default: 5. */
@@ -416,7 +427,7 @@ export interface AgcpConfig {
    * Default: none (no client auth; keep host on loopback then).
    */
   apiKey?: string;
-  /** Account selection strategy. Env AGCP_STRATEGY, flag --strategy. Default: "hybrid". */
+  /** Account selection strategy. Env AGCP_STRATEGY, flag --strategy. Default: "reset-aware". */
   strategy?: AgcpStrategy;
   /** Env AGCP_LOG_LEVEL, flag --log-level. Default: "info". */
   logLevel?: AgcpLogLevel;

@@ -3,6 +3,11 @@
  * conversation as the same session. Claude Code puts its session uuid in metadata.user_id;
  * otherwise the id is derived from what never changes between turns: the system prompt and the
  * first user message.
+ *
+ * The pool needs a finer key than that uuid: Claude Code's parallel subagents share their parent's
+ * session uuid, but each is a conversation of its own (its own system prompt and task). Keyed by
+ * conversation, the main conversation keeps its account (and its prompt cache) while a burst of
+ * subagents spreads.
  */
 import type { MessagesRequest } from "../anthropic/types.ts";
 
@@ -10,13 +15,35 @@ const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
 // "user_<hash>_account_<uuid>_session_<uuid>", or JSON such as {"session_id":"<uuid>"}.
 const SESSION_IN_USER_ID = new RegExp(`session[_-]?(?:id)?["']?\\s*[:=_]?\\s*["']?(${UUID})`, "i");
 
-export function deriveSessionId(req: Pick<MessagesRequest, "system" | "messages" | "metadata">): string {
+type SessionInput = Pick<MessagesRequest, "system" | "messages" | "metadata">;
+
+export interface SessionIds {
+  /** What upstream is told (the client's own session uuid when it sent one). */
+  sessionId: string;
+  /** Which conversation this is, for account affinity. */
+  conversation: string;
+}
+
+export function deriveSessionId(req: SessionInput): string {
+  return deriveSession(req).sessionId;
+}
+
+export function deriveSession(req: SessionInput): SessionIds {
   const userId = req.metadata?.user_id;
-  if (userId) {
-    const match = SESSION_IN_USER_ID.exec(userId);
-    if (match?.[1]) return match[1].toLowerCase();
+  const match = userId ? SESSION_IN_USER_ID.exec(userId) : null;
+  const text = conversationText(req);
+  if (match?.[1]) {
+    const sessionId = match[1].toLowerCase();
+    // A fast non-cryptographic hash: the key only tells conversations of one session apart.
+    return { sessionId, conversation: `${sessionId}/${Bun.hash(text).toString(36)}` };
   }
   // One string hashed in one native call: a hasher object fed piece by piece costs twice as much.
+  const sessionId = asUuid(Bun.CryptoHasher.hash("sha256", text, "hex"));
+  return { sessionId, conversation: sessionId };
+}
+
+/** The system prompt and the first user message: what stays the same on every turn. */
+function conversationText(req: SessionInput): string {
   let text = "agcp-session\0";
   const system = req.system;
   if (typeof system === "string") text += system;
@@ -30,7 +57,7 @@ export function deriveSessionId(req: Pick<MessagesRequest, "system" | "messages"
     if (typeof first.content === "string") text += first.content;
     else for (const b of first.content) if (b.type === "text") text += `${b.text}\0`;
   }
-  return asUuid(Bun.CryptoHasher.hash("sha256", text, "hex"));
+  return text;
 }
 
 /** Formats 128 bits of the hash as a version-4-shaped uuid, the form upstream's own clients send. */

@@ -124,6 +124,18 @@ export class Candidates {
     return true;
   }
 
+  /** Usable on this rung if the quota floor did not apply (it holds the account for a window its strategy may judge spendable). */
+  usableButForFloor(slot: number): boolean {
+    if (slot < 0 || slot >= this.size || this.excluded?.[slot]) return false;
+    const now = this.now;
+    const mo = slot * M_STRIDE;
+    const ao = slot * A_STRIDE;
+    if (this.cols[mo + M_HARD_UNTIL]! > now) return false;
+    if (this.rung < IGNORES_HEALTH && this.acc[ao + A_HEALTH_OK_AT]! > now) return false;
+    if (this.rung < IGNORES_BUCKET && this.acc[ao + A_TOKENS_OK_AT]! > now) return false;
+    return true;
+  }
+
   /** Hybrid score: min(health, initial)·w + (tokens/max·100)·w + quotaScore·w + min(idle s, cap)·w. */
   score(slot: number): number {
     const now = this.now;

@@ -70,6 +70,8 @@ export interface Pool {
   started(id: string): void;
   finished(id: string): void;
   inFlight(id: string): number;
+  /** Called once when an account at its in-flight cap finishes a request. Returns an unsubscribe function. */
+  onSlotFree(listener: () => void): () => void;
   reportSuccess(id: string, model: string): void;
   reportFailure(id: string, model: string, err: UpstreamError): ReportOutcome;
   /**
@@ -117,6 +119,8 @@ export function createPool(options: PoolOptions): Pool {
   const tuning = options.tuning ?? DEFAULT_TUNING;
   const clock = options.now ?? Date.now;
   const random = options.random ?? Math.random;
+  // Hybrid, the seed's formula, is the baseline for callers that name none (tools, tests); agcp
+  // itself always passes the configured strategy, whose default is reset-aware (src/config/resolve.ts).
   let strategy = getStrategy(options.strategy ?? "hybrid").name;
   let floors: FloorSettings = { globalFloor: options.globalFloor, modelFloors: options.modelFloors, windowFloors: options.windowFloors };
   const start = clock();
@@ -127,6 +131,10 @@ export function createPool(options: PoolOptions): Pool {
   const listeners = new Set<(id: string) => void>();
   const inFlight = new Map<string, number>();
   const inFlightOf = (id: string) => inFlight.get(id) ?? 0;
+  /** Accounts at tuning.maxInFlightPerAccount: left out of selection until one of their requests ends. */
+  const saturated = new Set<string>();
+  const slotListeners = new Set<() => void>();
+  const cap = tuning.maxInFlightPerAccount;
 
   const changed = (id: string) => {
     snap.touch(id);
@@ -167,11 +175,15 @@ export function createPool(options: PoolOptions): Pool {
     },
 
     select(model, opts = {}) {
-      return selectAccount(
-        snap,
-        { model, sessionId: opts.sessionId, explain: opts.explain, ...(opts.exclude && { exclude: opts.exclude }) },
-        { strategy, now: clock(), random, tuning, maxWaitMs: opts.maxWaitMs, inFlight: inFlightOf, ...floors },
-      );
+      const req = { model, sessionId: opts.sessionId, explain: opts.explain };
+      const ctx = { strategy, now: clock(), random, tuning, maxWaitMs: opts.maxWaitMs, inFlight: inFlightOf, ...floors };
+      if (saturated.size === 0) return selectAccount(snap, { ...req, ...(opts.exclude && { exclude: opts.exclude }) }, ctx);
+      const sel = selectAccount(snap, { ...req, exclude: new Set([...(opts.exclude ?? []), ...saturated]) }, ctx);
+      if (sel.ok) return sel;
+      // Nothing without the busy accounts: if one of them could serve, the request waits for a slot.
+      const uncapped = selectAccount(snap, { model, ...(opts.exclude && { exclude: opts.exclude }), dryRun: true }, ctx);
+      if (!uncapped.ok) return sel;
+      return { ok: false, reason: "busy", message: `Every account that can serve ${model} has ${cap} requests in flight (pool.maxInFlightPerAccount).`, skipped: sel.skipped };
     },
 
     consumeToken: (id) =>
@@ -181,14 +193,25 @@ export function createPool(options: PoolOptions): Pool {
       }),
     refundToken: (id) => mutate(id, (s, now) => refund(s.bucket, now, tuning.bucket)),
     started(id) {
-      inFlight.set(id, inFlightOf(id) + 1);
+      const n = inFlightOf(id) + 1;
+      inFlight.set(id, n);
+      if (cap > 0 && n >= cap) saturated.add(id);
     },
     finished(id) {
       const n = inFlightOf(id) - 1;
       if (n > 0) inFlight.set(id, n);
       else inFlight.delete(id);
+      if (saturated.delete(id) && slotListeners.size > 0) {
+        const waiting = [...slotListeners];
+        slotListeners.clear();
+        for (const l of waiting) l();
+      }
     },
     inFlight: inFlightOf,
+    onSlotFree(listener) {
+      slotListeners.add(listener);
+      return () => slotListeners.delete(listener);
+    },
 
     reportSuccess(id, model) {
       mutate(id, (s, now) => applySuccess(s, model, now, tuning));

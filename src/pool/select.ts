@@ -20,6 +20,8 @@ export interface SelectRequest {
   explain?: boolean;
   /** Accounts that cannot serve this request whatever their state (the caller knows why, e.g. their catalog). */
   exclude?: ReadonlySet<string>;
+  /** Answer without remembering anything (no affinity, no cursor move): "would some account do?". */
+  dryRun?: boolean;
 }
 
 export interface SelectContext extends FloorSettings {
@@ -50,11 +52,12 @@ export function selectAccount(pool: PoolSnapshot, req: SelectRequest, ctx: Selec
   const pickCtx = {
     sessionId: req.sessionId,
     affinityId: pool.routing.affinity.get(sessionKey),
-    routing: pool.routing,
+    routing: req.dryRun ? { ...pool.routing } : pool.routing,
     tuning,
     random: ctx.random,
     maxWaitMs: ctx.maxWaitMs ?? tuning.maxWaitMs,
     ...(ctx.inFlight && { inFlight: ctx.inFlight }),
+    ...(req.explain && { explain: true }),
   };
 
   const excluded = excludedSlots(pool, req.exclude);
@@ -69,7 +72,7 @@ export function selectAccount(pool: PoolSnapshot, req: SelectRequest, ctx: Selec
     const pick = strategy.pick(candidates, pickCtx);
     if (!pick) continue;
     const accountId = candidates.idOf(pick.slot);
-    pool.remember(sessionKey, accountId);
+    if (!req.dryRun) pool.remember(sessionKey, accountId);
     const waiting = pick.waitMs !== undefined;
     const selection: Selection = {
       ok: true,
@@ -82,9 +85,9 @@ export function selectAccount(pool: PoolSnapshot, req: SelectRequest, ctx: Selec
       selection.skipped = skippedOn(pool, req.model, rung, now, accountId);
       selection.why = waiting
         ? `${strategy.name}: no other account usable; waiting for ${accountId}, which resets soon`
-        : `${strategy.name} on the ${candidates.level} level: ${candidates.count()} usable, score ${candidates
-            .score(pick.slot)
-            .toFixed(1)}`;
+        : `${strategy.name} on the ${candidates.level} level: ${candidates.count()} usable${
+            pick.why ? `; ${pick.why}` : `, score ${candidates.score(pick.slot).toFixed(1)}`
+          }`;
     }
     return selection;
   }

@@ -15,12 +15,16 @@ export interface PickContext {
   maxWaitMs: number;
   /** Requests each account has in flight right now (when the caller tracks them). */
   inFlight?: (id: string) => number;
+  /** The caller wants to know why (request log, debug): a strategy may say so in `Pick.why`. */
+  explain?: boolean;
 }
 
 export interface Pick {
   slot: number;
   /** Set when the strategy would rather wait for this account than switch. */
   waitMs?: number;
+  /** What decided it, in the strategy's own terms (only asked for with `explain`). */
+  why?: string;
 }
 
 export interface Strategy {

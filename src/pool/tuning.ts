@@ -12,6 +12,8 @@ export interface PoolTuning {
     affinityBonus: number;
     /** Taken off per request the account has in flight (spreads bursts of parallel subagents). */
     inFlightPenalty: number;
+    /** Within this many hours of a weekly reset, the weekly floor no longer holds an account back (0: it always does). */
+    floorReleaseHours: number;
   };
   hybrid: {
     /**
@@ -64,6 +66,11 @@ export interface PoolTuning {
   };
   capacityRetryDelaysMs: number[];
   emptyResponseRetryDelaysMs: number[];
+  /**
+   * Requests one account may have in flight from this instance (0: no cap). At the cap the account
+   * is passed over; when every usable account is at it, a request waits for a slot (within maxWaitMs).
+   */
+  maxInFlightPerAccount: number;
   /** The request path never sleeps longer than this in total. */
   maxWaitMs: number;
   /** Attempts per request: max(minAttempts, accounts + 1). */
@@ -74,7 +81,7 @@ export interface PoolTuning {
 }
 
 export const DEFAULT_TUNING: PoolTuning = {
-  resetAware: { affinityBonus: 0.5, inFlightPenalty: 0.1 },
+  resetAware: { affinityBonus: 0.5, inFlightPenalty: 0.1, floorReleaseHours: 24 },
   hybrid: { weights: { health: 2, bucket: 5, quota: 3, lru: 0.1 }, lruCapSeconds: 3600, affinityBonus: 150 },
   health: {
     initial: 70,
@@ -104,6 +111,7 @@ export const DEFAULT_TUNING: PoolTuning = {
   },
   capacityRetryDelaysMs: [5_000, 10_000, 20_000, 30_000, 60_000],
   emptyResponseRetryDelaysMs: [500, 1_000],
+  maxInFlightPerAccount: 0,
   maxWaitMs: 2 * 60_000,
   minAttempts: 5,
   probeAfterMs: 15 * 60_000,

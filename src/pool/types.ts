@@ -110,11 +110,14 @@ export interface SelectionOk {
   why?: string;
 }
 
-export type SelectionFailure = "empty" | "unavailable" | "cooling";
+export type SelectionFailure = "empty" | "unavailable" | "cooling" | "busy";
 
 export interface SelectionNone {
   ok: false;
-  /** empty: no accounts; unavailable: all disabled or invalid; cooling: all cooled for the model. */
+  /**
+   * empty: no accounts; unavailable: all disabled or invalid; cooling: all cooled for the model;
+   * busy: every account that could serve is at its in-flight cap (wait for one to finish).
+   */
   reason: SelectionFailure;
   message: string;
   earliestResetAt?: number;

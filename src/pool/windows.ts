@@ -24,6 +24,11 @@ export function windowKey(pool: PoolId, window: WindowId): string {
   return `${PREFIX}${pool}:${window}`;
 }
 
+/** Every window's key, built once: the strategies read them on the hot path. */
+export const WINDOW_KEYS = Object.fromEntries(
+  POOL_IDS.map((pool) => [pool, Object.fromEntries(WINDOW_IDS.map((window) => [window, windowKey(pool, window)]))]),
+) as Record<PoolId, Record<WindowId, string>>;
+
 /** True for the reserved keys above (not a model). */
 export function isPoolFact(key: string): boolean {
   return key.startsWith(PREFIX);

@@ -37,6 +37,8 @@ export interface RelayJob {
   requestedModel: string;
   model: ResolvedModel;
   sessionId: string;
+  /** Which conversation, for account affinity; default sessionId (subagents of one session differ here). */
+  affinityKey?: string;
   prepare(target: AttemptTarget): CloudCodeRequest;
   /** Ask upstream for SSE (streaming clients, and thinking models even for non-streaming ones). */
   upstreamStream: boolean;
@@ -151,6 +153,8 @@ function recordRequest(rt: Runtime, job: RelayJob, trail: Trail, started: { at: 
     upstreamModel: model,
     account,
     ...(job.caller?.role === "client" && { key: job.caller.key.name }),
+    session: shortHash(job.sessionId),
+    conversation: shortHash(job.affinityKey ?? job.sessionId),
     attempts: trail.attempts,
     trace: trail.trace,
     status: ok ? 200 : aborted ? 499 : (apiError as ApiError).status,
@@ -162,6 +166,11 @@ function recordRequest(rt: Runtime, job: RelayJob, trail: Trail, started: { at: 
   });
   rt.usage.note(accountSeries(account ?? "-", model), { requests: 1, inputTokens: usage.input + usage.cached, outputTokens: usage.output, errors: ok ? 0 : 1 });
   rt.keys.record(job.caller, { ok, upstreamModel: model, inputTokens: usage.input + usage.cached, outputTokens: usage.output });
+}
+
+/** Names a session in the log without repeating the id the client sent upstream. */
+function shortHash(id: string): string {
+  return Bun.hash(id).toString(36);
 }
 
 async function relayAttempts<T>(
@@ -199,7 +208,7 @@ async function relayAttempts<T>(
     // Only accounts whose catalog has the model (or, for a mapped name, a stand-in) may be picked.
     const exclude = rt.catalog.cannotServe(model);
     const selection = pool.select(model.upstream, {
-      sessionId: job.sessionId,
+      sessionId: job.affinityKey ?? job.sessionId,
       explain,
       maxWaitMs: Math.max(0, deadline - Date.now()),
       ...(exclude.size > 0 && { exclude }),
@@ -210,6 +219,15 @@ async function relayAttempts<T>(
     if (!selection.ok) {
       // The accounts left out for their catalog were the only usable ones.
       if (selection.reason === "unavailable" && exclude.size > 0) throw notServed(rt, model, exclude, lastError);
+      if (selection.reason === "busy") {
+        // Every account that could serve is at its in-flight cap: the first one to finish takes this.
+        const left = deadline - Date.now();
+        if (left <= 0) throw allLimited(rt, model, selection, lastError);
+        trail.trace.push(`every account at its in-flight cap for ${model.upstream}: waited for a free slot`);
+        hooks.onWait?.(left);
+        await slotFree(pool, left, job.signal);
+        continue;
+      }
       if (selection.waitMs !== undefined && canWait(selection.waitMs)) {
         log.info(`[pool] every account is limited for ${model.upstream}; waiting ${formatDuration(selection.waitMs)} for the first reset`);
         trail.trace.push(`every account limited for ${model.upstream}: waited ${formatDuration(selection.waitMs)} for the first reset`);
@@ -251,18 +269,21 @@ async function relayAttempts<T>(
     const credentials = rt.credentials.get(accountId);
     if (!credentials) throw new ApiError("api_error", `Account ${accountId} has no credentials loaded.`);
     pool.consumeToken(accountId);
+    // In flight from the moment it is chosen: concurrent requests selecting while this one awaits
+    // the shared bucket must already see it (the in-flight cap, least-busy scoring).
+    pool.started(accountId);
     // With several instances the shared bucket (Redis) has the last word; a refusal has already
     // emptied the local bucket, so the next selection looks elsewhere. Bounded, in case the store
     // keeps refusing. A store that fails to answer is a store that is away: serve on local state.
     const granted = await rt.state.tokenGranted(accountId, selection.level).catch(() => true);
     if (!granted && refusals++ < maxAttempts) {
+      pool.finished(accountId);
       pool.refundToken(accountId);
       continue;
     }
 
     let opened: Opened | undefined;
     const attemptAt = performance.now();
-    pool.started(accountId);
     // What this account calls the model: its own best id for a mapped name, a retired id's successor.
     const served = rt.catalog.forAccount(accountId, model) ?? model;
     if (debug && served.upstream !== model.upstream) log.debug(`[models] ${accountId} serves ${model.upstream} as ${served.upstream}`);
@@ -332,6 +353,27 @@ async function relayAttempts<T>(
   throw lastError ?? new ApiError("api_error", `No upstream attempt succeeded for ${model.upstream}.`);
 }
 
+/** Resolves when an account at its in-flight cap finishes a request, or after `ms`; rejects on abort. */
+function slotFree(pool: Runtime["pool"], ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      off();
+      signal.removeEventListener("abort", aborted);
+      resolve();
+    };
+    const aborted = () => {
+      clearTimeout(timer);
+      off();
+      reject(signal.reason);
+    };
+    const timer = setTimeout(done, ms);
+    const off = pool.onSlotFree(done);
+    if (signal.aborted) return aborted();
+    signal.addEventListener("abort", aborted, { once: true });
+  });
+}
+
 /**
  * No account can serve the model: none lists it, or every one that did answered 404. The latter is
  * also how upstream's newer-models gate looks from here, so say what to raise.
@@ -378,7 +420,13 @@ function allLimited(rt: Runtime, model: ResolvedModel, sel: SelectionNone, lastE
   if (sel.reason === "empty") message = "No accounts are configured.";
   else if (sel.reason === "unavailable")
     message = `None of the ${counts.total} accounts can serve requests (${counts.invalid} invalid, ${counts.disabled} disabled). Run \`agcp accounts verify\`.`;
-  else {
+  else if (sel.reason === "busy") {
+    // Not out of quota: the cap the user set was full for the whole wait. Worth retrying soon.
+    return new ApiError("rate_limit_error", `${sel.message} None finished within ${formatDuration(rt.config.pool.maxWaitMs)}.`, {
+      headers: { "retry-after": "1" },
+      status: 429,
+    });
+  } else {
     const resetAt = sel.earliestResetAt;
     const when = resetAt ? `the first resets in ${formatDuration(resetAt - now)} (at ${isoOrNull(resetAt) ?? "an unknown time"})` : "no reset time is known";
     const out = sel.poolOut;

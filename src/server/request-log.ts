@@ -27,6 +27,12 @@ export interface RequestEntry {
   account: string | null;
   /** Client key name, where keys are in use. */
   key?: string;
+  /**
+   * Opaque short hashes of the client's session and of the conversation within it (subagents share
+   * their parent's session): enough for `agcp simulate --replay` to rebuild affinity and bursts.
+   */
+  session: string;
+  conversation: string;
   attempts: RequestAttempt[];
   /** The pool's reasons: what was chosen and why, what was skipped and why, waits. */
   trace: string[];

@@ -193,6 +193,12 @@ export function simulate(opts: SimulationOptions): StrategyResult {
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       const sel = pool.select(req.model, { sessionId: req.sessionId, maxWaitMs: Math.max(0, tuning.maxWaitMs - p.waitedMs) });
       if (!sel.ok) {
+        // Every account at its in-flight cap: the request waits for the first answer to finish.
+        const freeAt = finishes[0]?.at;
+        if (sel.reason === "busy" && freeAt !== undefined && p.waitedMs + (freeAt - now) <= tuning.maxWaitMs) {
+          insertRetry({ req, at: Math.max(now + 1, freeAt), waitedMs: p.waitedMs + Math.max(1, freeAt - now) });
+          return;
+        }
         if (sel.waitMs !== undefined && p.waitedMs + sel.waitMs <= tuning.maxWaitMs) {
           insertRetry({ req, at: now + Math.max(1, sel.waitMs), waitedMs: p.waitedMs + Math.max(1, sel.waitMs) });
           return;

@@ -99,21 +99,29 @@ export function workload(name: WorkloadName, days: number, seed: number): SimReq
 }
 
 /**
- * Replays an access log (`agcp start --access-log` lines): each line's time, model and session.
+ * Replays an access log (`agcp start --access-log` lines): each line's time, model, session and
+ * conversation. A session's first conversation is its main one; the others are its subagents.
  * Times keep their spacing, moved to start at the simulation's epoch; unreadable lines are skipped.
  */
 export function replay(text: string): SimRequest[] {
   const out: SimRequest[] = [];
+  const mainOf = new Map<string, string>();
   for (const line of text.split("\n")) {
     if (!line.trim().startsWith("{")) continue;
+    let e: { at?: unknown; upstreamModel?: unknown; model?: unknown; session?: unknown; conversation?: unknown };
     try {
-      const e = JSON.parse(line) as { at?: string; upstreamModel?: string; model?: string; session?: string; account?: string };
-      const at = Date.parse(e.at ?? "");
-      if (!Number.isFinite(at)) continue;
-      const model = e.upstreamModel ?? e.model ?? MODELS.claude;
-      const session = e.session ?? `replay-${out.length}`;
-      out.push({ at, sessionId: session, mainSession: session, subagent: false, model });
-    } catch {}
+      e = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    const at = typeof e.at === "string" ? Date.parse(e.at) : Number.NaN;
+    if (!Number.isFinite(at)) continue;
+    const model = typeof e.upstreamModel === "string" ? e.upstreamModel : typeof e.model === "string" ? e.model : MODELS.claude;
+    const conversation = typeof e.conversation === "string" ? e.conversation : `replay-${out.length}`;
+    const session = typeof e.session === "string" ? e.session : conversation;
+    if (!mainOf.has(session)) mainOf.set(session, conversation);
+    const main = mainOf.get(session) as string;
+    out.push({ at, sessionId: conversation, mainSession: main, subagent: conversation !== main, model });
   }
   out.sort((a, b) => a.at - b.at);
   const shift = out.length > 0 ? EPOCH - (out[0] as SimRequest).at : 0;

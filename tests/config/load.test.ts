@@ -41,7 +41,7 @@ describe("defaults", () => {
     expect(configFile).toBeUndefined();
     expect(config.port).toBe(8080);
     expect(config.host).toBe("127.0.0.1");
-    expect(config.strategy).toBe("hybrid");
+    expect(config.strategy).toBe("reset-aware");
     expect(config.logLevel).toBe("info");
     expect(config.apiKey).toBeUndefined();
     expect(config.bodyLimit).toBe(32 * 1024 * 1024);

@@ -125,7 +125,7 @@ describe("agcp accounts list / verify / enable / disable / remove", () => {
   test("list shows config and added accounts from config and the state store", async () => {
     const r = await accounts(["list"]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^3 accounts: 3 usable, 0 invalid · gemini: 3 available · claude: 3 available · strategy hybrid$/m);
+    expect(r.stdout).toMatch(/^3 accounts: 3 usable, 0 invalid · gemini: 3 available · claude: 3 available · strategy reset-aware$/m);
     for (const label of ["configured", "new1@agcp.test", "pasted"]) expect(r.stdout).toMatch(new RegExp(`^${label}\\s`, "m"));
     const json = await accounts(["list", "--json"]);
     const report = JSON.parse(json.stdout);

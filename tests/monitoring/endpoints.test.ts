@@ -100,7 +100,7 @@ describe("API key", () => {
     }
     const put = await json("/api/strategy", { key: null, method: "PUT", body: JSON.stringify({ strategy: "sticky" }) });
     expect(put.status).toBe(401);
-    expect(stack.agcp.runtime.pool.strategy).toBe("hybrid");
+    expect(stack.agcp.runtime.pool.strategy).toBe("reset-aware");
 
     const page = await get("/", { key: null });
     expect(page.status).toBe(200);

@@ -1,11 +1,12 @@
 /** The strategy simulator and the reset-aware strategy: deterministic numbers, and the evidence behind them. */
 import { describe, expect, test } from "bun:test";
-import { createPool } from "../../src/pool/pool.ts";
+import { resolveConfig } from "../../src/config/resolve.ts";
 import { simulate, staggeredAccounts } from "../../src/simulate/engine.ts";
 import { workload } from "../../src/simulate/workloads.ts";
 import { runCli } from "../cli/helpers.ts";
 
-const run = (strategy: "hybrid" | "reset-aware", name: "team" | "night-shift") =>
+const DEFAULT = resolveConfig({ file: {}, baseDir: process.cwd(), env: {}, homeDir: "/nonexistent" }).strategy;
+const run = (strategy: typeof DEFAULT, name: "team" | "night-shift") =>
   simulate({ strategy, accounts: staggeredAccounts(5), requests: workload(name, 7, 1), days: 7, seed: 1, per5h: 600, perWeek: 2000 });
 
 describe("agcp simulate", () => {
@@ -30,44 +31,22 @@ describe("agcp simulate", () => {
   }, 20_000);
 });
 
-describe("reset-aware against the seed's hybrid formula (7 days, 5 staggered accounts, seed 1)", () => {
+describe("the default strategy against the seed's hybrid formula (7 days, 5 staggered accounts, seed 1)", () => {
+  test("the default is reset-aware", () => expect(DEFAULT).toBe("reset-aware"));
+
   // Measured, not claimed: these are the figures docs/strategies.md reports; a regression fails here.
-  test("team (tuned on): more served before the first refusal, no lower session affinity", () => {
+  test("team (tuned on): at least 15 % more served before the first refusal, no lower session affinity", () => {
     const hybrid = run("hybrid", "team");
-    const aware = run("reset-aware", "team");
-    expect(aware.servedBeforeFirstRefusal / hybrid.servedBeforeFirstRefusal).toBeGreaterThan(1.1);
+    const aware = run(DEFAULT, "team");
+    expect(aware.servedBeforeFirstRefusal / hybrid.servedBeforeFirstRefusal).toBeGreaterThan(1.15);
     expect(aware.affinityRate).toBeGreaterThanOrEqual(hybrid.affinityRate);
     expect(aware.expired).toBeLessThan(hybrid.expired);
   }, 30_000);
 
   test("night-shift (held out, never tuned on): at least 15 % more before the first refusal, no lower affinity", () => {
     const hybrid = run("hybrid", "night-shift");
-    const aware = run("reset-aware", "night-shift");
+    const aware = run(DEFAULT, "night-shift");
     expect(aware.servedBeforeFirstRefusal / hybrid.servedBeforeFirstRefusal).toBeGreaterThan(1.15);
     expect(aware.affinityRate).toBeGreaterThanOrEqual(hybrid.affinityRate);
   }, 30_000);
-});
-
-describe("bursts of parallel subagents", () => {
-  test("20 parallel requests of one session spread over at least 3 accounts; the main conversation's next turn returns to its account", () => {
-    let now = Date.UTC(2026, 11, 2, 10);
-    const pool = createPool({ accounts: Array.from({ length: 5 }, (_, i) => ({ id: `a${i}` })), strategy: "reset-aware", now: () => now, random: () => 0.5 });
-    const main = pool.select("claude-sonnet-4-6", { sessionId: "main" });
-    if (!main.ok) throw new Error("no account");
-    pool.consumeToken(main.accountId);
-    pool.reportSuccess(main.accountId, "claude-sonnet-4-6");
-    const used = new Set<string>();
-    for (let i = 0; i < 20; i++) {
-      const sel = pool.select("claude-sonnet-4-6", { sessionId: `main/agent-${i}` });
-      if (!sel.ok) throw new Error("no account for a subagent");
-      pool.consumeToken(sel.accountId);
-      pool.started(sel.accountId);
-      used.add(sel.accountId);
-    }
-    expect(used.size).toBeGreaterThanOrEqual(3);
-    expect(Math.max(...[...used].map((id) => pool.inFlight(id)))).toBeLessThanOrEqual(8);
-    now += 1000;
-    const next = pool.select("claude-sonnet-4-6", { sessionId: "main" });
-    expect(next.ok && next.accountId).toBe(main.accountId);
-  });
 });

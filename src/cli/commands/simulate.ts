@@ -4,7 +4,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { defineCommand } from "citty";
-import { STRATEGIES, type StrategyName } from "../../pool/tuning.ts";
+import { DEFAULT_TUNING, STRATEGIES, type StrategyName } from "../../pool/tuning.ts";
 import { simulate, staggeredAccounts, type StrategyResult } from "../../simulate/engine.ts";
 import { renderChart, renderTable } from "../../simulate/report.ts";
 import { replay, workload, WORKLOADS, type SimRequest, type WorkloadName } from "../../simulate/workloads.ts";
@@ -21,6 +21,8 @@ export default withExamples(
       replay: { type: "string", description: "Replay an access log (agcp start --access-log lines) instead", valueHint: "file" },
       accounts: { type: "string", description: "Accounts (default 5), weekly windows staggered over the week", valueHint: "n" },
       tier: { type: "enum", options: ["pro", "ultra", "free"], description: "Tier of every account (default pro)" },
+      "start-quota": { type: "string", description: "Percent left in every 5-hour window at the start (default 100)", valueHint: "%" },
+      "max-in-flight": { type: "string", description: "Cap on requests in flight per account (pool.maxInFlightPerAccount; default 0: none)", valueHint: "n" },
       days: { type: "string", description: "Virtual days (default 7)", valueHint: "n" },
       seed: { type: "string", description: "Seed (default 1): the same seed gives the same numbers", valueHint: "n" },
       strategy: { type: "string", description: `${STRATEGIES.join(", ")}, a comma list, or all (default all)`, valueHint: "name" },
@@ -36,6 +38,9 @@ export default withExamples(
       const seed = intFlag("seed", args.seed, 0, 2 ** 31) ?? 1;
       const per5h = intFlag("per-5h", args["per-5h"], 1, 1_000_000) ?? 600;
       const perWeek = intFlag("per-week", args["per-week"], 1, 10_000_000) ?? 2000;
+      const startQuota = intFlag("start-quota", args["start-quota"], 0, 100) ?? 100;
+      const maxInFlight = intFlag("max-in-flight", args["max-in-flight"], 0, 10_000) ?? DEFAULT_TUNING.maxInFlightPerAccount;
+      const tuning = { ...DEFAULT_TUNING, maxInFlightPerAccount: maxInFlight };
       const strategies = pickStrategies(stringFlag("strategy", args.strategy) ?? "all");
       const replayFile = stringFlag("replay", args.replay);
       const names = pickWorkloads(stringFlag("workload", args.workload) ?? "team");
@@ -48,12 +53,14 @@ export default withExamples(
         runs.push({
           workload: name,
           requests: requests.length,
-          strategies: strategies.map((strategy) => simulate({ strategy, accounts: staggeredAccounts(accounts, tier), requests, days, seed, per5h, perWeek })),
+          strategies: strategies.map((strategy) =>
+            simulate({ strategy, accounts: staggeredAccounts(accounts, tier).map((a) => ({ ...a, start: startQuota / 100 })), requests, days, seed, per5h, perWeek, tuning }),
+          ),
         });
       }
       if (args.chart) writeFileSync(String(args.chart), renderChart(runs));
       if (args.json) {
-        const params = { accounts, tier, days, seed, per5h, perWeek };
+        const params = { accounts, tier, days, seed, per5h, perWeek, startQuota, maxInFlight };
         plain.log(JSON.stringify(runs.length === 1 ? { ...params, ...runs[0] } : { ...params, runs }, null, 2));
         return;
       }

@@ -10,7 +10,7 @@ import type { ResolvedModel } from "../../google/models.ts";
 import { chunkText } from "../../google/gate-probe.ts";
 import { hasContent, toAnthropicMessage } from "../../google/response.ts";
 import { toCloudCodeRequest } from "../../google/request.ts";
-import { deriveSessionId } from "../../google/session.ts";
+import { deriveSession } from "../../google/session.ts";
 import { createStreamTranslator, type StreamTranslator } from "../../google/stream.ts";
 import type { CloudCodeResponse } from "../../google/types.ts";
 import { readBodyWithin } from "../../upstream/deadline.ts";
@@ -46,8 +46,8 @@ export function messagesHandler(rt: Runtime) {
     // account several times before its first 429 comes back. Resolved at once after that.
     await rt.quota.whenReady();
     const model = withEffortTier(rt, req, rt.catalog.resolve(req.model));
-    const sessionId = deriveSessionId(req);
-    const ctx = { rt, req, model, sessionId, receivedAt, caller: callerOf(event) };
+    const { sessionId, conversation } = deriveSession(req);
+    const ctx = { rt, req, model, sessionId, conversation, receivedAt, caller: callerOf(event) };
     const search = planWebSearch(req);
     if (search) return webSearchResponse({ ...ctx, plan: search }, event.req.signal);
     if (mixesWebSearch(req)) rt.log.debug("[web search] the request also has function tools; Cloud Code takes only one kind per call, so the search tool is left out");
@@ -60,6 +60,8 @@ interface MessageContext {
   req: MessagesRequest;
   model: ResolvedModel;
   sessionId: string;
+  /** The conversation within the session, for account affinity (subagents share a session). */
+  conversation: string;
   receivedAt: number;
   caller: Caller | undefined;
   /** What message_start reports as input_tokens before upstream's usage arrives (streams only). */
@@ -100,6 +102,7 @@ function relayJob(ctx: MessageContext, upstreamStream: boolean, signal: AbortSig
     requestedModel: req.model,
     model: ctx.model,
     sessionId,
+    affinityKey: ctx.conversation,
     upstreamStream,
     signal,
     caller: ctx.caller,
