@@ -137,6 +137,7 @@ describe("per-account floors", () => {
     await stack.control(`/accounts/${encodeURIComponent("demo1@agcp.test")}`, { body: { buckets: { "3p-5h": { remainingFraction: 0.3, resetInMs: 3_600_000 } } } });
     await api("/api/quota/refresh", { method: "POST" });
     const restore = await onlyEnabled(["demo1@agcp.test", "night shift"]);
+    const strategy = stack.agcp.runtime.pool.strategy;
     try {
       await api("/api/strategy", { method: "PUT", body: { strategy: "round-robin" } });
       const before = new Set<string>();
@@ -169,7 +170,7 @@ describe("per-account floors", () => {
       expect(after.has("night shift")).toBe(true);
       await patch("night shift", { floors: { floor: 0.25 } });
     } finally {
-      await api("/api/strategy", { method: "PUT", body: { strategy: "hybrid" } });
+      await api("/api/strategy", { method: "PUT", body: { strategy } });
       await restore();
     }
   });

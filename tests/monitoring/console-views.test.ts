@@ -176,6 +176,7 @@ describe.skipIf(!haveChromium)("console views in headless Chromium", () => {
     const { page: p, problems, close } = await page();
     const ids: string[] = (await (await admin("/api/accounts")).json()).accounts.map((a: { id: string }) => a.id);
     const others = ids.filter((id) => id !== SPARE.email && id !== "demo1@agcp.test");
+    const strategy = stack.agcp.runtime.pool.strategy;
     try {
       // The spare has 30 % of its Claude 5-hour window left; demo1 is the only other account serving.
       await stack.control(`/accounts/${encodeURIComponent(SPARE.email)}`, { body: { buckets: { "3p-5h": { remainingFraction: 0.3, resetInMs: 3_600_000 } } } });
@@ -240,7 +241,7 @@ describe.skipIf(!haveChromium)("console views in headless Chromium", () => {
       expect(problems).toEqual(["Failed to load resource: the server responded with a status of 409 (Conflict)"]);
     } finally {
       for (const id of others) await admin(`/api/accounts/${encodeURIComponent(id)}/enable`, { method: "POST" });
-      await admin("/api/strategy", { method: "PUT", body: JSON.stringify({ strategy: "hybrid" }) });
+      await admin("/api/strategy", { method: "PUT", body: JSON.stringify({ strategy }) });
       await close();
     }
   }, 30_000);
