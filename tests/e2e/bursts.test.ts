@@ -1,26 +1,17 @@
 // Claude Code's parallel subagents through real HTTP: they share their parent's session uuid
 // (metadata.user_id), yet each is a conversation of its own, so a burst spreads over accounts
 // (least-busy scoring, the in-flight cap) while the main conversation keeps its account.
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import type { AgcpConfig } from "../../src/config/types.ts";
-import { startStack, type Stack, type StackOptions } from "../support/stack.ts";
-import { fullAccounts, quotaLoaded, waitFor } from "./helpers.ts";
+import type { Stack } from "../support/stack.ts";
+import { fullAccounts, quotaLoaded, stacksClosedAfterEach, waitFor } from "./helpers.ts";
 
 const MODEL = "claude-sonnet-4-6";
 const SESSION = "5f0c2a9e-8d41-4b6a-9f3e-2c7d1e0a4b58";
 const USER_ID = `user_${"ab".repeat(32)}_account_0d3c8a71-22f4-4e0b-8c5d-7a9b6e1f2c30_session_${SESSION}`;
 const ROOMY: AgcpConfig["pool"] = { bucket: { max: 1000, initial: 1000 } };
 
-let stacks: Stack[] = [];
-async function stackOf(opts: StackOptions): Promise<Stack> {
-  const s = await startStack(opts);
-  stacks.push(s);
-  return s;
-}
-afterEach(async () => {
-  await Promise.all(stacks.map((s) => s.close()));
-  stacks = [];
-});
+const stackOf = stacksClosedAfterEach();
 
 /** One turn as Claude Code sends it: its session uuid in metadata, a system prompt, the conversation so far. */
 async function turn(stack: Stack, system: string, first: string, more: string[] = []): Promise<string> {

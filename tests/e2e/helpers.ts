@@ -1,5 +1,6 @@
 import type { SimAccountInit, SimAccountView, SimCounters } from "../../src/sim/index.ts";
-import type { Stack } from "../support/stack.ts";
+import { afterEach } from "bun:test";
+import { startStack, type Stack, type StackOptions } from "../support/stack.ts";
 
 /** n accounts with full quota and no rate limit, so routing is decided by agcp alone. */
 export function fullAccounts(n: number, prefix = "acct"): SimAccountInit[] {
@@ -64,3 +65,17 @@ export function parseEvents(text: string): { event: string; data: any }[] {
 /** 1×1 transparent PNG. */
 export const TINY_PNG =
   "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
+
+/** `startStack` for one test file: every stack a test started is closed after that test. */
+export function stacksClosedAfterEach(): (opts: StackOptions) => Promise<Stack> {
+  let stacks: Stack[] = [];
+  afterEach(async () => {
+    await Promise.all(stacks.map((s) => s.close()));
+    stacks = [];
+  });
+  return async (opts) => {
+    const s = await startStack(opts);
+    stacks.push(s);
+    return s;
+  };
+}

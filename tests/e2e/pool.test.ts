@@ -1,10 +1,10 @@
 // Issue 4 acceptance through real HTTP: the pool's strategies and failover as clients and upstream see them.
 import type Anthropic from "@anthropic-ai/sdk";
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import type { AgcpConfig } from "../../src/config/types.ts";
 import type { SimAccountInit } from "../../src/sim/index.ts";
-import { startStack, type Stack, type StackOptions } from "../support/stack.ts";
-import { fullAccounts, generatesByAccount, parseEvents, quotaLoaded, rawStream, simAccounts, waitFor } from "./helpers.ts";
+import type { Stack } from "../support/stack.ts";
+import { fullAccounts, generatesByAccount, parseEvents, quotaLoaded, rawStream, simAccounts, stacksClosedAfterEach, waitFor } from "./helpers.ts";
 
 const MODEL = "claude-sonnet-4-6";
 const HOUR = 3_600_000;
@@ -12,16 +12,7 @@ const HOUR = 3_600_000;
 /** Buckets big enough that the 6/min default refill does not throttle a test's burst into seconds. */
 const ROOMY: AgcpConfig["pool"] = { bucket: { max: 1000, initial: 1000 } };
 
-let stacks: Stack[] = [];
-async function stackOf(opts: StackOptions): Promise<Stack> {
-  const s = await startStack(opts);
-  stacks.push(s);
-  return s;
-}
-afterEach(async () => {
-  await Promise.all(stacks.map((s) => s.close()));
-  stacks = [];
-});
+const stackOf = stacksClosedAfterEach();
 
 interface Sent {
   account: string;
