@@ -26,6 +26,8 @@ export interface UsageReport {
   /** Per account and per model in the buckets (hourly or daily) … */
   byAccount: Record<string, UsageBucket[]>;
   byModel: Record<string, UsageBucket[]>;
+  /** Per client key (by key id here; the API names them), where keys are in use. */
+  byKey: Record<string, UsageBucket[]>;
   /** … and per account × model over the whole range. */
   totals: UsageSeriesTotal[];
 }
@@ -81,13 +83,23 @@ export function createUsageRecorder(opts: { store: UsageStore; log: StateLog; no
       // Buckets are aligned to whole hours (24h) or UTC days (7d, 30d); the last one is the current.
       const last = Math.floor(t / bucketMs) * bucketMs;
       const first = last - (Math.ceil(spanMs / bucketMs) - 1) * bucketMs;
-      const table = await opts.store.read(first, (s) => s.startsWith("acct:"));
+      const table = await opts.store.read(first, (s) => s.startsWith("acct:") || s.startsWith("key:"));
       const empty = () => Array.from({ length: (last - first) / bucketMs + 1 }, (_, i) => ({ at: new Date(first + i * bucketMs).toISOString(), ...emptyCell() }));
       const buckets = empty();
       const byAccount: Record<string, UsageBucket[]> = {};
       const byModel: Record<string, UsageBucket[]> = {};
+      const byKey: Record<string, UsageBucket[]> = {};
       const totals = new Map<string, UsageSeriesTotal>();
       for (const [series, hours] of Object.entries(table)) {
+        if (series.startsWith("key:")) {
+          // A key's requests are also counted under their account × model: not added to the totals twice.
+          const buckets = (byKey[series.slice(4)] ??= empty());
+          for (const [hour, cell] of Object.entries(hours)) {
+            const i = Math.floor((Number(hour) - first) / bucketMs);
+            if (i >= 0 && i < buckets.length) addCell(buckets[i] as UsageBucket, cell);
+          }
+          continue;
+        }
         const [account = "-", model = "-"] = series.slice(5).split("\t");
         const total = totals.get(series) ?? { account, model, ...emptyCell() };
         totals.set(series, total);
@@ -100,7 +112,7 @@ export function createUsageRecorder(opts: { store: UsageStore; log: StateLog; no
           addCell(total, cell);
         }
       }
-      return { range, bucketMs, buckets, byAccount, byModel, totals: [...totals.values()] };
+      return { range, bucketMs, buckets, byAccount, byModel, byKey, totals: [...totals.values()] };
     },
     async close() {
       clearInterval(timer);

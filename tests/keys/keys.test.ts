@@ -102,7 +102,7 @@ describe("roles", () => {
 });
 
 describe("usage per key", () => {
-  test("shows in /account-limits (JSON and table), /metrics and /api/keys after a mixed run", async () => {
+  test("shows in /account-limits (JSON and table), /api/usage, /metrics and /api/keys after a mixed run", async () => {
     const mixed = await createKey(stack, "mixed");
     secrets.push(mixed);
     const c = clientFor(stack, mixed);
@@ -118,6 +118,11 @@ describe("usage per key", () => {
     const table = (await api(stack, "/account-limits?format=table")).body as string;
     expect(table).toContain("Client keys");
     expect(table).toMatch(/mixed\s+active\s+3/);
+
+    // The usage history has it per key and hour, by name.
+    const usage = (await api(stack, "/api/usage?range=24h")).body;
+    expect(usage.byKey.mixed.at(-1).requests).toBe(3);
+    expect(Object.keys(usage.byKey).every((name: string) => !name.includes("agcp-"))).toBe(true);
 
     const metrics = (await api(stack, "/metrics")).body as string;
     expect(metrics).toContain('agcp_key_requests_total{key="mixed",outcome="ok"} 3');

@@ -69,6 +69,11 @@ export function usageHandler(rt: Runtime) {
   return async (event: H3Event) => {
     const range = event.url.searchParams.get("range") ?? "24h";
     if (!isUsageRange(range)) throw invalidRequest(`range: expected "24h", "7d" or "30d", found ${JSON.stringify(range)}`);
-    return rt.usage.report(range);
+    const report = await rt.usage.report(range);
+    if (Object.keys(report.byKey).length === 0) return report;
+    // Keys are counted by their public id; people know them by name (a removed key keeps its id).
+    const names = new Map((await rt.state.store.keys.list()).map((k) => [k.id, k.name]));
+    report.byKey = Object.fromEntries(Object.entries(report.byKey).map(([id, buckets]) => [names.get(id) ?? `removed key ${id}`, buckets]));
+    return report;
   };
 }
