@@ -61,16 +61,34 @@ export const LEGACY_ENVELOPE: EnvelopeOptions = {
  */
 export function upstreamSessionId(conversationId: string, form: EnvelopeOptions["sessionId"]): string {
   if (form === "legacy") return conversationId;
-  const hex = Bun.CryptoHasher.hash("sha256", `agcp-session-id\0${conversationId}`, "hex").slice(0, 16);
-  const magnitude = BigInt(`0x${hex}`) & 0x7fff_ffff_ffff_ffffn;
-  return `-${magnitude === 0n ? 1n : magnitude}`;
+  return derived(`agcp-session-id\0${conversationId}`, (hex) => {
+    const magnitude = BigInt(`0x${hex.slice(0, 16)}`) & 0x7fff_ffff_ffff_ffffn;
+    return `-${magnitude === 0n ? 1n : magnitude}`;
+  });
 }
 
 /** A uuid-shaped id derived from the conversation, for the trajectory and agent parts of the request id. */
 export function conversationUuid(conversationId: string, purpose: "trajectory" | "agent"): string {
-  const hex = Bun.CryptoHasher.hash("sha256", `agcp-${purpose}\0${conversationId}`, "hex");
-  const variant = ((Number.parseInt(hex.slice(16, 17), 16) & 0x3) | 0x8).toString(16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  return derived(`agcp-${purpose}\0${conversationId}`, (hex) => {
+    const variant = ((Number.parseInt(hex.slice(16, 17), 16) & 0x3) | 0x8).toString(16);
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  });
+}
+
+/**
+ * Ids derived from a conversation, remembered: every turn of a conversation asks for the same four
+ * (session, agent, trajectory twice), each a sha256. Bounded; forgotten wholesale when full.
+ */
+const DERIVED_MAX = 4096;
+const derivedIds = new Map<string, string>();
+function derived(input: string, shape: (hex: string) => string): string {
+  let id = derivedIds.get(input);
+  if (id === undefined) {
+    if (derivedIds.size >= DERIVED_MAX) derivedIds.clear();
+    id = shape(Bun.CryptoHasher.hash("sha256", input, "hex"));
+    derivedIds.set(input, id);
+  }
+  return id;
 }
 
 export interface RequestIdInput {

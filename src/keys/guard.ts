@@ -64,6 +64,20 @@ export async function createKeyGuard(opts: KeyGuardOptions): Promise<KeyGuard> {
   let byId = new Map<string, ClientKey>();
   /** Requests this process served per key and pool since the window started (pool shares). */
   const shareCounts = new Map<string, { since: number; n: number }>();
+  /**
+   * The pool's windows as counting sees them, re-read at most once a second: counting runs on
+   * every request and reading them walks every account, while a window starts anew only at a
+   * reset. Admission (a key with a pool share) always reads them fresh.
+   */
+  const countingWindows = new Map<KeyPool, { at: number; windows: Array<{ window: string; since: number }> }>();
+  const windowsToCount = (pool: KeyPool) => {
+    const t = now();
+    const cached = countingWindows.get(pool);
+    if (cached && t >= cached.at && t - cached.at < 1_000) return cached.windows;
+    const windows = opts.poolWindows?.(pool) ?? [];
+    countingWindows.set(pool, { at: t, windows });
+    return windows;
+  };
 
   const load = async () => {
     const keys = await opts.keys.list();
@@ -133,7 +147,7 @@ export async function createKeyGuard(opts: KeyGuardOptions): Promise<KeyGuard> {
 
     record(caller, r) {
       const pool = r.ok && r.upstreamModel ? opts.poolOf(r.upstreamModel) : undefined;
-      if (pool && opts.poolWindows) countShare(shareCounts, caller?.role === "client" ? caller.key.id : undefined, pool, opts.poolWindows(pool));
+      if (pool && opts.poolWindows) countShare(shareCounts, caller?.role === "client" ? caller.key.id : undefined, pool, windowsToCount(pool));
       if (caller?.role !== "client") return;
       const key = caller.key;
       const tokens = (r.inputTokens ?? 0) + (r.outputTokens ?? 0);

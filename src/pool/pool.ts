@@ -27,8 +27,8 @@ import { PoolSnapshot } from "./snapshot.ts";
 import { newAccountState, restoreState } from "./state.ts";
 import { getStrategy } from "./strategies/index.ts";
 import { DEFAULT_TUNING, type PoolTuning, type StrategyName } from "./tuning.ts";
-import type { AccountConfigLike, AccountFloors, AccountState, AccountView, PoolCounts, Selection } from "./types.ts";
-import { countStatuses, viewAccount } from "./views.ts";
+import type { AccountConfigLike, AccountFloors, AccountState, AccountView, PoolCounts, Selection, WindowView } from "./types.ts";
+import { countStatuses, viewAccount, windowsOf } from "./views.ts";
 
 export interface PoolOptions extends FloorSettings {
   accounts: readonly AccountConfigLike[];
@@ -91,11 +91,19 @@ export interface Pool {
   setAccountFloors(id: string, floors: AccountFloors | undefined): boolean;
   accounts(): AccountView[];
   account(id: string): AccountView | undefined;
+  /** Just the account's quota windows (cheap: no full view), e.g. for the run-out forecast on every change. */
+  windows(id: string): WindowView[] | undefined;
   counts(): PoolCounts;
   /** Accounts whose long cooldown should be confirmed with a cheap quota call now. */
   dueProbes(now?: number): ProbeDue[];
   /** Called with the id of every account whose state changed. Returns an unsubscribe function. */
   onChange(listener: (id: string) => void): () => void;
+  /**
+   * Called with the id of an account whose quota picture may have changed (a quota read, a quota
+   * 429, a reset, a restored or remote state, an account added or removed): the run-out forecast
+   * listens here rather than to every change, which fires several times per request.
+   */
+  onQuotaChange(listener: (id: string) => void): () => void;
   /** Restores persisted states for accounts that are configured; returns how many were applied. */
   load(states: readonly unknown[]): number;
   /** Deep copy of every account's state, for persistence. */
@@ -129,6 +137,10 @@ export function createPool(options: PoolOptions): Pool {
     { tuning, ...floors },
   );
   const listeners = new Set<(id: string) => void>();
+  const quotaListeners = new Set<(id: string) => void>();
+  const quotaChanged = (id: string) => {
+    for (const l of quotaListeners) l(id);
+  };
   const inFlight = new Map<string, number>();
   const inFlightOf = (id: string) => inFlight.get(id) ?? 0;
   /** Accounts at tuning.maxInFlightPerAccount: left out of selection until one of their requests ends. */
@@ -222,12 +234,15 @@ export function createPool(options: PoolOptions): Pool {
       if (!s) return { action: "ignored", why: "unknown account" };
       const now = clock();
       const outcome = applyFailure(s, model, err, now, random, tuning, failureContext(id, model, now));
-      if (outcome.action !== "ignored") changed(id);
+      if (outcome.action !== "ignored") {
+        changed(id);
+        quotaChanged(id);
+      }
       return outcome;
     },
 
     setQuota(id, quota, windows) {
-      mutate(id, (s, now) => applyQuotaSnapshot(s, quota, now, tuning, windows));
+      if (mutate(id, (s, now) => applyQuotaSnapshot(s, quota, now, tuning, windows))) quotaChanged(id);
     },
     noteProbeFailed(id) {
       mutate(id, (s, now) => noteProbed(s, now));
@@ -243,8 +258,8 @@ export function createPool(options: PoolOptions): Pool {
         s.enabled = enabled;
       });
     },
-    resetAccount: (id) =>
-      mutate(id, (s, now) => {
+    resetAccount(id) {
+      const done = mutate(id, (s, now) => {
         s.cooldowns = {};
         delete s.invalid;
         s.consecutiveFailures = 0;
@@ -252,7 +267,10 @@ export function createPool(options: PoolOptions): Pool {
         s.bucket = initialBucket(now, tuning.bucket);
         // Quota data at the floor would keep the account out after a reset; the next refresh re-reads it.
         s.quota = {};
-      }),
+      });
+      if (done) quotaChanged(id);
+      return done;
+    },
 
     setStrategy(name) {
       strategy = getStrategy(name).name;
@@ -274,6 +292,10 @@ export function createPool(options: PoolOptions): Pool {
     account(id) {
       const s = snap.get(id);
       return s ? viewAccount(snap, s, clock()) : undefined;
+    },
+    windows(id) {
+      const s = snap.get(id);
+      return s ? windowsOf(snap, s, clock()) : undefined;
     },
     counts() {
       return countStatuses(snap, clock());
@@ -300,6 +322,10 @@ export function createPool(options: PoolOptions): Pool {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    onQuotaChange(listener) {
+      quotaListeners.add(listener);
+      return () => quotaListeners.delete(listener);
+    },
 
     load(states) {
       let applied = 0;
@@ -308,6 +334,7 @@ export function createPool(options: PoolOptions): Pool {
         const current = typeof id === "string" ? snap.get(id) : undefined;
         if (!current) continue;
         snap.replace(restoreState(current, persisted, tuning));
+        quotaChanged(current.id);
         applied++;
       }
       return applied;
@@ -326,6 +353,7 @@ export function createPool(options: PoolOptions): Pool {
       next.enabled = (remote as { enabled?: unknown }).enabled !== false;
       snap.replace(next);
       for (const l of listeners) l(next.id);
+      quotaChanged(next.id);
       return true;
     },
     setCursor(position) {
@@ -335,10 +363,14 @@ export function createPool(options: PoolOptions): Pool {
     addAccount(cfg) {
       snap.add(newAccountState(cfg, clock(), tuning));
       for (const l of listeners) l(cfg.id);
+      quotaChanged(cfg.id);
     },
     removeAccount(id) {
       const removed = snap.remove(id);
-      if (removed) for (const l of listeners) l(id);
+      if (removed) {
+        for (const l of listeners) l(id);
+        quotaChanged(id);
+      }
       return removed;
     },
 

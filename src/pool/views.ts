@@ -2,11 +2,11 @@
 import { tokensAt } from "./bucket.ts";
 import { isActive } from "./cooldown.ts";
 import { healthAt } from "./health.ts";
-import { POOL_IDS } from "../google/quota-pools.ts";
+import { POOL_IDS, WINDOW_IDS } from "../google/quota-pools.ts";
 import { isFresh, liveQuota, resolveWindowFloor } from "./quota.ts";
 import type { PoolSnapshot } from "./snapshot.ts";
 import type { AccountState, AccountStatus, AccountView, PoolCounts, PoolView, WindowView } from "./types.ts";
-import { isPoolFact, poolKey, windowOfKey } from "./windows.ts";
+import { isPoolFact, poolKey, WINDOW_KEYS, windowOfKey } from "./windows.ts";
 
 export function viewAccount(pool: PoolSnapshot, s: AccountState, now: number): AccountView {
   const t = pool.tuning;
@@ -59,20 +59,22 @@ export function viewAccount(pool: PoolSnapshot, s: AccountState, now: number): A
  */
 export function windowsOf(pool: PoolSnapshot, s: AccountState, now: number): WindowView[] {
   const out: WindowView[] = [];
-  for (const [key, entry] of Object.entries(s.quota)) {
-    const where = windowOfKey(key);
-    const q = where ? liveQuota(entry, now) : undefined;
-    if (!where || !q) continue;
-    const w: WindowView = {
-      pool: where.pool,
-      window: where.window,
-      remaining: q.fraction,
-      fetchedAt: q.fetchedAt,
-      stale: !isFresh(q, now, pool.tuning.quota),
-      floor: resolveWindowFloor(s, where.pool, where.window, pool, pool.tuning.quota),
-    };
-    if (q.resetAt !== undefined) w.resetAt = q.resetAt;
-    out.push(w);
+  // Four keyed reads, not a walk over every model's entry: this runs on every quota change.
+  for (const id of POOL_IDS) {
+    for (const window of WINDOW_IDS) {
+      const q = liveQuota(s.quota[WINDOW_KEYS[id][window]], now);
+      if (!q) continue;
+      const w: WindowView = {
+        pool: id,
+        window,
+        remaining: q.fraction,
+        fetchedAt: q.fetchedAt,
+        stale: !isFresh(q, now, pool.tuning.quota),
+        floor: resolveWindowFloor(s, id, window, pool, pool.tuning.quota),
+      };
+      if (q.resetAt !== undefined) w.resetAt = q.resetAt;
+      out.push(w);
+    }
   }
   // A quota 429 is newer news than the last read: the window it emptied is shown empty until the reset.
   for (const id of POOL_IDS) {

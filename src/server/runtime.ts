@@ -156,9 +156,9 @@ async function buildRuntime(config: ResolvedConfig, opts: RuntimeOptions): Promi
   const usage = createUsageRecorder({ store: state.store.usage, log: opts.log });
   // Quota reads land in the pool; every change feeds the run-out forecast.
   const forecast = createForecaster();
-  const stopForecast = pool.onChange((id) => {
-    const view = pool.account(id);
-    if (view) observeWindows(forecast, id, view.windows);
+  const stopForecast = pool.onQuotaChange((id) => {
+    const windows = pool.windows(id);
+    if (windows) observeWindows(forecast, id, windows);
     else forecast.forget(id);
   });
   metrics.quotaRunout.collect(() => {
