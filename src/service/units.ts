@@ -4,6 +4,8 @@
  * safely. All start `agcp start --config <file>` from the binary's own path and restart it when
  * it fails; none carries a secret (tokens stay in the state store or an environment file).
  */
+import { RAISED_FETCH_LIMIT } from "../cli/fetch-limit.ts";
+
 export const SERVICE_NAME = "agcp";
 export const LAUNCHD_LABEL = "dev.agcp.proxy";
 
@@ -47,6 +49,8 @@ WorkingDirectory=${systemdWord(spec.workingDir)}
 # Token env vars named by refreshTokenEnv go here (KEY=value lines, chmod 600); optional.
 EnvironmentFile=-${systemdWord(spec.envFile)}
 Environment=NO_COLOR=1
+# Bun's fetch limit raised from the start, so agcp need not relaunch itself to raise it (src/cli/fetch-limit.ts).
+Environment=BUN_CONFIG_MAX_HTTP_REQUESTS=${RAISED_FETCH_LIMIT}
 Restart=on-failure
 RestartSec=5
 # agcp drains in-flight requests on SIGTERM (server.shutdownTimeoutMs); give it that long.
@@ -83,6 +87,8 @@ ${args}
     <string>${xml(spec.path ?? "/usr/local/bin:/opt/homebrew/bin:/usr/bin:/bin")}</string>
     <key>NO_COLOR</key>
     <string>1</string>
+    <key>BUN_CONFIG_MAX_HTTP_REQUESTS</key>
+    <string>${RAISED_FETCH_LIMIT}</string>
   </dict>
   <key>RunAtLoad</key>
   <true/>

@@ -4,6 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { needsRelaunch } from "../../src/cli/fetch-limit.ts";
 import { launchdPlist, systemdUnit, windowsInstructions, type ServiceSpec } from "../../src/service/units.ts";
 import { MAIN, runCli, tempDir } from "../cli/helpers.ts";
 import { hostTarget, releaseBinary } from "../support/release-build.ts";
@@ -24,6 +25,10 @@ describe("generated files", () => {
     expect(unit).toContain('WorkingDirectory="/home/me/my agcp"\n');
     expect(unit).toContain("EnvironmentFile=-/home/me/.config/agcp/agcp.env\n");
     expect(unit).toContain("Restart=on-failure\n");
+    // Started with Bun's fetch limit already raised, agcp serves in one process (no relaunch).
+    expect(unit).toContain("Environment=BUN_CONFIG_MAX_HTTP_REQUESTS=65535\n");
+    expect(needsRelaunch(["start"], { BUN_CONFIG_MAX_HTTP_REQUESTS: "65535" })).toBe(false);
+    expect(needsRelaunch(["start"], {})).toBe(true);
     expect(unit).toContain("WantedBy=default.target\n");
     expect(unit).toContain("journalctl --user -u agcp -f");
     // systemd expands % specifiers: a literal % must be doubled.
@@ -35,6 +40,7 @@ describe("generated files", () => {
     expect(plist).toContain("<string>/opt/agcp tools/agcp</string>\n    <string>start</string>\n    <string>--config</string>\n    <string>/home/me/my agcp/agcp.config.ts</string>");
     expect(plist).toMatch(/<key>KeepAlive<\/key>\s*<dict>\s*<key>SuccessfulExit<\/key>\s*<false\/>/);
     expect(plist).toMatch(/<key>RunAtLoad<\/key>\s*<true\/>/);
+    expect(plist).toContain("<key>BUN_CONFIG_MAX_HTTP_REQUESTS</key>\n    <string>65535</string>");
     expect(plist).toContain("<key>StandardErrorPath</key>\n  <string>/Users/me/Library/Logs/agcp.log</string>");
     expect(plist).toContain("<string>/Users/me/R&amp;D</string>");
     // Balanced tags: every opened dict/array is closed.
