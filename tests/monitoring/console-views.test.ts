@@ -262,6 +262,11 @@ describe.skipIf(!haveChromium)("console views in headless Chromium", () => {
       expect(box.x).toBeGreaterThanOrEqual(0);
       expect(box.x + box.width).toBeLessThanOrEqual(420);
       await p.keyboard.press("Escape");
+      // The screenshots show the page from its top, as a visitor first sees it.
+      await p.evaluate(() => {
+        (document.activeElement as HTMLElement | null)?.blur();
+        window.scrollTo(0, 0);
+      });
       await p.emulateMedia({ colorScheme: "dark" });
       await p.setViewportSize({ width: 1280, height: 900 });
       await p.screenshot({ path: join(DOCS, "console-accounts-dark.png") });
