@@ -35,7 +35,7 @@ describe("bursts of parallel subagents (real HTTP, simulator upstream)", () => {
     const home = await turn(stack, mainSystem, "refactor the parser");
 
     // The subagents answer slowly, so all twenty are in flight at once.
-    await stack.control("/faults", { body: { latencyMs: 1_500 } });
+    await stack.control("/faults", { body: { latencyMs: 3_000 } });
     const burst = Promise.all(Array.from({ length: 20 }, (_, i) => turn(stack, "You are a file search specialist for Claude Code.", `subtask ${i}: find the callers of parse()`)));
     const peak = await waitFor("all 20 subagents in flight", () => {
       const now = inFlightNow(stack, emails);
@@ -55,7 +55,7 @@ describe("bursts of parallel subagents (real HTTP, simulator upstream)", () => {
     const emails = accounts.map((a) => a.email);
     const stack = await stackOf({ accounts, config: { pool: { ...ROOMY, maxInFlightPerAccount: 1 } } });
     await quotaLoaded(stack, MODEL);
-    await stack.control("/faults", { body: { latencyMs: 600 } });
+    await stack.control("/faults", { body: { latencyMs: 2_000 } });
     const first = Promise.all([0, 1].map((i) => turn(stack, "sys", `busy ${i}`)));
     await waitFor("both accounts busy", () => inFlightNow(stack, emails).every((n) => n === 1));
     const third = await turn(stack, "sys", "wait for a slot");
