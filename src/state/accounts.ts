@@ -41,6 +41,17 @@ export function createAccountStore(ctx: StoreContext): AccountStore {
     await ctx.announce({ t: "accounts" });
   }
 
+  /** Applies `change` to the stored account `label` and saves (unless it returns false); undefined when there is none. */
+  function edit(label: string, change: (account: StoredAccount) => boolean | void): Promise<StoredAccount | undefined> {
+    return serial(async () => {
+      const accounts = await read();
+      const account = accounts.find((a) => a.label === label);
+      if (!account) return undefined;
+      if (change(account) !== false) await write(accounts);
+      return account;
+    });
+  }
+
   return {
     list: () => serial(read),
     get: (label) => serial(async () => (await read()).find((a) => a.label === label)),
@@ -81,17 +92,12 @@ export function createAccountStore(ctx: StoreContext): AccountStore {
       });
     },
 
-    setEnabled(label, enabled) {
-      return serial(async () => {
-        const accounts = await read();
-        const account = accounts.find((a) => a.label === label);
-        if (!account) return false;
-        if (account.enabled !== enabled) {
-          account.enabled = enabled;
-          await write(accounts);
-        }
-        return true;
+    async setEnabled(label, enabled) {
+      const account = await edit(label, (a) => {
+        if (a.enabled === enabled) return false;
+        a.enabled = enabled;
       });
+      return account !== undefined;
     },
 
     rename(from, to) {
@@ -110,14 +116,9 @@ export function createAccountStore(ctx: StoreContext): AccountStore {
     },
 
     setFloors(label, floors) {
-      return serial(async () => {
-        const accounts = await read();
-        const account = accounts.find((a) => a.label === label);
-        if (!account) return undefined;
-        if (floors === undefined) delete account.floors;
-        else account.floors = structuredClone(floors);
-        await write(accounts);
-        return account;
+      return edit(label, (a) => {
+        if (floors === undefined) delete a.floors;
+        else a.floors = structuredClone(floors);
       });
     },
   };
