@@ -293,6 +293,14 @@ function blockParts(
         // No representation upstream; dropping is what a family switch would need anyway.
         break;
       case "tool_use": {
+        // The thinking before this call was never shown (the client did not ask for thinking):
+        // put it back, first in the turn, so the tool loop keeps its signed thinking.
+        if (role === "model" && callsInTurn === 0 && !parts.some((p) => p.thought === true)) {
+          const hidden = bc.signatures.hiddenThinking(b.id);
+          if (hidden && bc.signatures.thinkingFamily(hidden.signature) === bc.family) {
+            parts.unshift({ text: hidden.text, thought: true, thoughtSignature: hidden.signature });
+          }
+        }
         const part: GooglePart = { functionCall: { name: bc.toolNames.toUpstream(b.name), args: b.input, ...(bc.callIds && { id: b.id }) } };
         if (bc.family === "gemini") {
           const sig = bc.signatures.toolCallSignature(b.id);

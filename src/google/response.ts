@@ -18,6 +18,8 @@ export interface ToAnthropicContext {
   family: ModelFamily;
   /** `thinking.display: "omitted"`: thinking blocks carry no text, only their signature. */
   omitThinking?: boolean;
+  /** The client did not ask for thinking: none is shown; a tool call's is kept by its id (see stream.ts). */
+  hideThinking?: boolean;
   newId?: IdSource;
 }
 
@@ -54,10 +56,16 @@ export function toAnthropicMessage(response: CloudCodeResponse, ctx: ToAnthropic
     // inlineData/fileData in answers (generated images) have no Anthropic form: skipped.
   }
 
+  let hidden: ThinkingBlock | undefined;
   for (const block of content) {
+    if (ctx.hideThinking && block.type === "tool_use" && hidden) {
+      ctx.signatures.rememberHiddenThinking(block.id, { text: hidden.thinking, signature: hidden.signature });
+      hidden = undefined;
+    }
     if (block.type !== "thinking" || !block.signature) continue;
     ctx.signatures.rememberThinking(block.signature, ctx.family);
-    if (ctx.omitThinking) {
+    if (ctx.hideThinking) hidden = block;
+    else if (ctx.omitThinking) {
       ctx.signatures.rememberThinkingText(block.signature, block.thinking);
       block.thinking = "";
     }
@@ -68,7 +76,7 @@ export function toAnthropicMessage(response: CloudCodeResponse, ctx: ToAnthropic
     type: "message",
     role: "assistant",
     model: ctx.requestedModel,
-    content: content.filter((b) => !(b.type === "thinking" && isEmptyThinking(b))),
+    content: content.filter((b) => !(b.type === "thinking" && (ctx.hideThinking || isEmptyThinking(b)))),
     stop_reason: stopReason(candidate?.finishReason, sawToolUse),
     stop_sequence: null,
     usage: toUsage(response.usageMetadata),

@@ -24,13 +24,24 @@ export interface SignatureCache {
    */
   rememberThinkingText(signature: string, text: string): void;
   thinkingText(signature: string): string | undefined;
+  /**
+   * Thinking agcp kept from a client that did not ask for thinking (a model that thinks anyway),
+   * by the tool_use id it preceded: a tool loop must send it back, and the client never saw it.
+   */
+  rememberHiddenThinking(toolUseId: string, thinking: HiddenThinking): void;
+  hiddenThinking(toolUseId: string): HiddenThinking | undefined;
   readonly size: number;
+}
+
+export interface HiddenThinking {
+  text: string;
+  signature: string;
 }
 
 export interface SignatureCacheOptions {
   /** Entries kept per map before the least recently used are forgotten. */
   max?: number;
-  /** Omitted thinking texts kept (they run to kilobytes each). Default 1000. */
+  /** Omitted and hidden thinking texts kept, each (they run to kilobytes). Default 1000. */
   maxTexts?: number;
 }
 
@@ -43,6 +54,7 @@ export function createSignatureCache(options: SignatureCacheOptions = {}): Signa
   const thinking = createLru<string, ModelFamily>(max);
   const toolCalls = createLru<string, string>(max);
   const texts = createLru<string, string>(Math.max(1, options.maxTexts ?? DEFAULT_THINKING_TEXT_MAX));
+  const hidden = createLru<string, HiddenThinking>(Math.max(1, options.maxTexts ?? DEFAULT_THINKING_TEXT_MAX));
   return {
     rememberThinking(signature, family) {
       if (signature) thinking.set(signatureKey(signature), family);
@@ -62,8 +74,14 @@ export function createSignatureCache(options: SignatureCacheOptions = {}): Signa
     thinkingText(signature) {
       return signature ? texts.get(signatureKey(signature)) : undefined;
     },
+    rememberHiddenThinking(toolUseId, block) {
+      if (toolUseId && block.signature) hidden.set(toolUseId, block);
+    },
+    hiddenThinking(toolUseId) {
+      return hidden.get(toolUseId);
+    },
     get size() {
-      return thinking.size + toolCalls.size + texts.size;
+      return thinking.size + toolCalls.size + texts.size + hidden.size;
     },
   };
 }

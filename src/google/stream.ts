@@ -222,6 +222,12 @@ export interface StreamTranslatorContext {
   estimatedInputTokens?: number;
   /** `thinking.display: "omitted"`: thinking blocks go out empty, signature kept (the text is kept here). */
   omitThinking?: boolean;
+  /**
+   * The client did not ask for thinking, yet the model thinks (thinking models always do upstream):
+   * no thinking block goes out, as Anthropic's API would send none. What a tool call needs back on
+   * the next turn is kept by its tool_use id (SignatureCache.hiddenThinking).
+   */
+  hideThinking?: boolean;
   newId?: IdSource;
 }
 
@@ -229,13 +235,13 @@ export interface StreamTranslator {
   start(): AnthropicStreamEvent[];
   push(chunk: CloudCodeChunk | CloudCodeResponse): AnthropicStreamEvent[];
   finish(): AnthropicStreamEvent[];
-  /** Whether any content block was produced; false means upstream's answer was empty. */
+  /** Whether upstream produced anything (a hidden thinking block counts); false means its answer was empty. */
   readonly hasContent: boolean;
   /** Whether upstream said the answer is complete (a finishReason); a stream that ends without one was cut. */
   readonly complete: boolean;
 }
 
-type OpenBlock = "none" | "text" | "thinking";
+type OpenBlock = "none" | "text" | "thinking" | "hidden";
 
 export function createStreamTranslator(ctx: StreamTranslatorContext): StreamTranslator {
   return new Translator(ctx);
@@ -251,6 +257,9 @@ class Translator implements StreamTranslator {
   private pendingSignature = "";
   /** The open thinking block's text, kept only while display is omitted. */
   private omittedText = "";
+  /** Hidden thinking being read, and the last one closed, waiting for the tool call it precedes. */
+  private hiddenText = "";
+  private lastHidden: { text: string; signature: string } | undefined;
   private finishReason: string | undefined;
   private usage: GoogleUsageMetadata | undefined;
   private sawToolUse = false;
@@ -308,12 +317,16 @@ class Translator implements StreamTranslator {
     for (const part of parts) {
       if (part.functionCall) {
         // Claude on Cloud Code signs its thinking on the part after it, which may be this call.
-        if (part.thoughtSignature && this.ctx.family === "claude" && this.open === "thinking" && !this.pendingSignature) {
+        if (part.thoughtSignature && this.ctx.family === "claude" && (this.open === "thinking" || this.open === "hidden") && !this.pendingSignature) {
           this.pendingSignature = part.thoughtSignature;
         }
         this.close(out);
         const call = part.functionCall;
         const id = toolUseId(call.id, this.newId);
+        if (this.lastHidden) {
+          this.ctx.signatures.rememberHiddenThinking(id, this.lastHidden);
+          this.lastHidden = undefined;
+        }
         if (part.thoughtSignature && this.ctx.family === "gemini") this.ctx.signatures.rememberToolCall(id, part.thoughtSignature);
         const index = ++this.index;
         this.blocks++;
@@ -328,6 +341,16 @@ class Translator implements StreamTranslator {
           { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: JSON.stringify(withoutPlaceholder(call.args)) } },
           { type: "content_block_stop", index },
         );
+      } else if (part.thought === true && this.ctx.hideThinking) {
+        if (this.open !== "hidden") {
+          if (!part.text) continue;
+          this.close(out);
+          this.open = "hidden";
+          // Upstream did answer (an answer cut short while thinking is no empty answer to retry).
+          this.blocks++;
+        }
+        this.hiddenText += part.text ?? "";
+        if (part.thoughtSignature) this.pendingSignature = part.thoughtSignature;
       } else if (part.thought === true) {
         const text = part.text ?? "";
         if (this.open !== "thinking") {
@@ -340,7 +363,7 @@ class Translator implements StreamTranslator {
         if (part.thoughtSignature) this.pendingSignature = part.thoughtSignature;
       } else if (typeof part.text === "string") {
         // Gemini may sign the first answer part instead of the thoughts before it.
-        if (part.thoughtSignature && this.open === "thinking" && !this.pendingSignature) this.pendingSignature = part.thoughtSignature;
+        if (part.thoughtSignature && (this.open === "thinking" || this.open === "hidden") && !this.pendingSignature) this.pendingSignature = part.thoughtSignature;
         if (!part.text) continue;
         if (this.open !== "text") this.openBlock(out, "text");
         out.push({ type: "content_block_delta", index: this.index, delta: { type: "text_delta", text: part.text } });
@@ -376,6 +399,17 @@ class Translator implements StreamTranslator {
 
   private close(out: AnthropicStreamEvent[]): void {
     if (this.open === "none") return;
+    if (this.open === "hidden") {
+      // Nothing went out for it: keep it for the tool call that may follow in this answer.
+      if (this.pendingSignature) {
+        this.ctx.signatures.rememberThinking(this.pendingSignature, this.ctx.family);
+        this.lastHidden = { text: this.hiddenText, signature: this.pendingSignature };
+      }
+      this.pendingSignature = "";
+      this.hiddenText = "";
+      this.open = "none";
+      return;
+    }
     if (this.open === "thinking" && this.pendingSignature) {
       out.push({ type: "content_block_delta", index: this.index, delta: { type: "signature_delta", signature: this.pendingSignature } });
       this.ctx.signatures.rememberThinking(this.pendingSignature, this.ctx.family);

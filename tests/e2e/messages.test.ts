@@ -250,10 +250,10 @@ describe("messages through the SDK", () => {
         ],
       })
       .withResponse();
-    // Claude on Antigravity thinks first; the answer is the text after it.
-    expect(data.content.map((b) => b.type)).toEqual(["thinking", "text"]);
+    // Claude on Antigravity thinks first, but this client did not ask for thinking: only the text is shown.
+    expect(data.content.map((b) => b.type)).toEqual(["text"]);
     // The sim "sees" what arrived: the image came through intact.
-    expect((data.content[1] as Anthropic.TextBlock).text).toContain("I see a PNG image, 1×1 pixels");
+    expect((data.content[0] as Anthropic.TextBlock).text).toContain("I see a PNG image, 1×1 pixels");
     const sent = await lastUpstreamBody(response.headers.get("x-agcp-account"));
     const parts = sent.request.contents.at(-1).parts;
     expect(parts.find((p: any) => p.inlineData)?.inlineData).toEqual({ mimeType: "image/png", data: TINY_PNG });

@@ -150,7 +150,7 @@ describe("context_management", () => {
     const history: Anthropic.MessageParam[] = [];
     for (const question of ["First question", "Second question"]) {
       history.push({ role: "user", content: question });
-      const answer = await stack.client.messages.create({ model: "claude-opus-4-1", max_tokens: 16_000, messages: [...history] });
+      const answer = await stack.client.messages.create({ model: "claude-opus-4-1", max_tokens: 16_000, thinking: { type: "adaptive" }, messages: [...history] });
       expect(answer.content.some((b) => b.type === "thinking")).toBe(true);
       history.push({ role: "assistant", content: answer.content });
     }
@@ -206,3 +206,44 @@ describe("what newer clients send is accepted", () => {
     expect(((await res.json()) as any).error.type).toBe("invalid_request_error");
   });
 });
+
+describe("a thinking model, and a client that did not ask for thinking", () => {
+  const tools: Anthropic.Tool[] = [
+    { name: "Read", description: "Read a file from disk.", input_schema: { type: "object", properties: { file_path: { type: "string" } }, required: ["file_path"] } },
+  ];
+
+  test("sees no thinking block, streaming or not; a tool loop still sends the model's signed thinking back upstream", async () => {
+    // claude-opus-4-6-thinking thinks whatever the client says; this client never mentions thinking.
+    const question: Anthropic.MessageParam = { role: "user", content: "Use the Read tool to read src/server/app.ts" };
+    const first = await stack.client.messages.create({ model: "claude-opus-4-6-thinking", max_tokens: 16_000, tools, messages: [question] });
+    expect(first.content.some((b) => b.type === "thinking")).toBe(false);
+    expect(first.content.at(-1)?.type).toBe("tool_use");
+    const sent = (await lastSent()).request;
+    expect(sent.generationConfig.thinkingConfig).toBeDefined();
+
+    const res = await post({ model: "claude-opus-4-6-thinking", max_tokens: 16_000, stream: true, messages: [{ role: "user", content: "Say hello" }] });
+    const events = parseEvents(await res.text());
+    expect(events.some((e) => e.data?.content_block?.type === "thinking" || e.data?.delta?.type === "thinking_delta")).toBe(false);
+    expect(events.find((e) => e.event === "content_block_start")?.data.index).toBe(0);
+
+    // The client sends back only what it saw: the tool call, then its result.
+    const call = first.content.at(-1) as Anthropic.ToolUseBlock;
+    const second = await stack.client.messages.create({
+      model: "claude-opus-4-6-thinking",
+      max_tokens: 16_000,
+      tools,
+      messages: [question, { role: "assistant", content: first.content }, { role: "user", content: [{ type: "tool_result", tool_use_id: call.id, content: "export function createApp() {}" }] }],
+    });
+    expect(second.content.some((b) => b.type === "thinking")).toBe(false);
+    const upstream = (await lastSent()).request;
+    // The model turn goes back as the model wrote it: its thinking (with signature) before the call.
+    const modelTurn = upstream.contents.find((c: any) => c.role === "model");
+    expect(modelTurn.parts[0].thought).toBe(true);
+    expect(modelTurn.parts[0].text.length).toBeGreaterThan(0);
+    expect(modelTurn.parts[0].thoughtSignature.length).toBeGreaterThan(0);
+    expect(modelTurn.parts.at(-1).functionCall.name).toBe("Read");
+    // And the loop kept thinking on (it would be dropped for a call whose thinking was lost).
+    expect(upstream.generationConfig.thinkingConfig).toBeDefined();
+  });
+});
+

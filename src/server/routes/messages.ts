@@ -210,7 +210,13 @@ function translationContext(ctx: MessageContext, opened: Opened) {
     family: opened.model.family,
     estimatedInputTokens: ctx.estimatedInputTokens,
     omitThinking: thinkingOmitted(ctx.req),
+    hideThinking: !thinkingAsked(ctx.req),
   };
+}
+
+/** Only a client that asked for thinking is shown thinking blocks, as with Anthropic's API. */
+function thinkingAsked(req: MessagesRequest): boolean {
+  return req.thinking?.type === "adaptive" || req.thinking?.type === "enabled";
 }
 
 /** Claude Code asks for thinking blocks without their text (`display: "omitted"`), as Anthropic serves them. */
