@@ -43,7 +43,8 @@ test("a stream cut cleanly before finishReason ends with event: error, not messa
   const res = await fetch(`${stack.url}/v1/messages`, {
     method: "POST",
     headers: HEADERS,
-    body: JSON.stringify({ model: "claude-sonnet-4-6", max_tokens: 256, stream: true, messages: [{ role: "user", content: "a long answer please" }] }),
+    // Thinking asked for, so the first frame (the model's thoughts) is content the client sees.
+    body: JSON.stringify({ model: "claude-sonnet-4-6", max_tokens: 2048, stream: true, thinking: { type: "enabled", budget_tokens: 1024 }, messages: [{ role: "user", content: "a long answer please" }] }),
   });
   const text = await res.text();
   expect(text).toContain("content_block_delta"); // some content did arrive
