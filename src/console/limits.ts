@@ -73,6 +73,8 @@ export interface AccountLimits {
   invalid: { kind: InvalidKind; reason: string; url: string | null } | null;
   health: number;
   tokens: number;
+  /** Requests this instance has in flight on it now. */
+  inFlight: number;
   consecutiveFailures: number;
   lastUsedAt: string | null;
   nextResetAt: string | null;
@@ -181,6 +183,7 @@ export function buildLimitsReport(input: LimitsInput): LimitsReport {
       invalid: v.invalid ? { kind: v.invalid.kind, reason: v.invalid.reason, url: v.invalid.url ?? null } : null,
       health: Math.round(v.health),
       tokens: Math.floor(v.tokens * 10) / 10,
+      inFlight: v.inFlight,
       consecutiveFailures: v.consecutiveFailures,
       lastUsedAt: iso(v.lastUsedAt),
       nextResetAt: iso(v.nextResetAt),

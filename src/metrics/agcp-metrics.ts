@@ -25,6 +25,8 @@ export function createAgcpMetrics() {
     quotaWindows: registry.register(
       new Gauge("agcp_quota_window_remaining", "Remaining fraction of each account's quota window, per pool and window (5h, weekly)."),
     ),
+    inFlight: registry.register(new Gauge("agcp_account_in_flight", "Requests this instance has in flight per account (see pool.maxInFlightPerAccount).")),
+    slotWaits: registry.register(new Counter("agcp_slot_waits_total", "Requests that waited because every account that could serve was at its in-flight cap, by model.")),
     keyRequests: registry.register(new Counter("agcp_key_requests_total", "Client requests by client key name and outcome.")),
     keyTokens: registry.register(new Counter("agcp_key_tokens_total", "Tokens by client key name and direction (input, output).")),
     keyRefusals: registry.register(new Counter("agcp_key_refusals_total", "Requests refused by a client key's own limit, by key and limit.")),

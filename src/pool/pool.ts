@@ -287,11 +287,11 @@ export function createPool(options: PoolOptions): Pool {
 
     accounts() {
       const now = clock();
-      return snap.states.map((s) => viewAccount(snap, s, now));
+      return snap.states.map((s) => viewAccount(snap, s, now, inFlightOf(s.id)));
     },
     account(id) {
       const s = snap.get(id);
-      return s ? viewAccount(snap, s, clock()) : undefined;
+      return s ? viewAccount(snap, s, clock(), inFlightOf(id)) : undefined;
     },
     windows(id) {
       const s = snap.get(id);

@@ -143,6 +143,8 @@ export interface AccountView {
   health: number;
   tokens: number;
   lastUsedAt: number;
+  /** Requests this instance has in flight on the account right now. */
+  inFlight: number;
   consecutiveFailures: number;
   /** Only per-model cooldowns still in force. */
   cooldowns: Record<string, { until: number; reason: UpstreamErrorKind; hits: number; since: number }>;

@@ -8,7 +8,8 @@ import type { PoolSnapshot } from "./snapshot.ts";
 import type { AccountState, AccountStatus, AccountView, PoolCounts, PoolView, WindowView } from "./types.ts";
 import { isPoolFact, poolKey, WINDOW_KEYS, windowOfKey } from "./windows.ts";
 
-export function viewAccount(pool: PoolSnapshot, s: AccountState, now: number): AccountView {
+/** `inFlight`: what the caller counts (the pool's stateful shell); a bare snapshot knows none. */
+export function viewAccount(pool: PoolSnapshot, s: AccountState, now: number, inFlight = 0): AccountView {
   const t = pool.tuning;
   const cooldowns: AccountView["cooldowns"] = {};
   let nextResetAt = Number.POSITIVE_INFINITY;
@@ -41,6 +42,7 @@ export function viewAccount(pool: PoolSnapshot, s: AccountState, now: number): A
     health: healthAt(s.health, now, t.health),
     tokens: tokensAt(s.bucket, now, t.bucket),
     lastUsedAt: s.lastUsedAt,
+    inFlight,
     consecutiveFailures: s.consecutiveFailures,
     cooldowns,
     quota,

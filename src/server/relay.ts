@@ -224,6 +224,7 @@ async function relayAttempts<T>(
         const left = deadline - Date.now();
         if (left <= 0) throw allLimited(rt, model, selection, lastError);
         trail.trace.push(`every account at its in-flight cap for ${model.upstream}: waited for a free slot`);
+        rt.metrics.slotWaits.inc({ model: model.upstream });
         hooks.onWait?.(left);
         await slotFree(pool, left, job.signal);
         continue;

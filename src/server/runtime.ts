@@ -177,6 +177,7 @@ async function buildRuntime(config: ResolvedConfig, opts: RuntimeOptions): Promi
     ...(config.requestLog.accessLog && { accessLog: (line: string) => process.stdout.write(`${line}\n`) }),
   });
   metrics.poolAccounts.collect(() => poolAccountSamples(pool.accounts()));
+  metrics.inFlight.collect(() => pool.accounts().map((a): [Record<string, string>, number] => [{ account: a.label }, a.inFlight]));
   metrics.quotaWindows.collect(() =>
     pool.accounts().flatMap((a) => a.windows.map((w): [Record<string, string>, number] => [{ account: a.label, pool: w.pool, window: w.window }, w.remaining])),
   );

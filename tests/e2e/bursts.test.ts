@@ -10,6 +10,7 @@ const MODEL = "claude-sonnet-4-6";
 const SESSION = "5f0c2a9e-8d41-4b6a-9f3e-2c7d1e0a4b58";
 const USER_ID = `user_${"ab".repeat(32)}_account_0d3c8a71-22f4-4e0b-8c5d-7a9b6e1f2c30_session_${SESSION}`;
 const ROOMY: AgcpConfig["pool"] = { bucket: { max: 1000, initial: 1000 } };
+const ADMIN = { "x-api-key": "test-key" };
 
 const stackOf = stacksClosedAfterEach();
 
@@ -43,6 +44,11 @@ describe("bursts of parallel subagents (real HTTP, simulator upstream)", () => {
     }, 10_000);
     expect(Math.max(...peak)).toBeLessThanOrEqual(8);
     expect(peak.filter((n) => n > 0).length).toBeGreaterThanOrEqual(3);
+    // The same numbers where a user watches: /account-limits and /metrics.
+    const limits = await (await fetch(`${stack.url}/account-limits`, { headers: ADMIN })).json();
+    expect(limits.accounts.reduce((n: number, a: { inFlight: number }) => n + a.inFlight, 0)).toBe(20);
+    const metrics = await (await fetch(`${stack.url}/metrics`, { headers: ADMIN })).text();
+    expect(metrics).toMatch(/agcp_account_in_flight\{account="burst\d@agcp\.test"\} [1-8]\b/);
     const served = await burst;
     expect(new Set(served).size).toBeGreaterThanOrEqual(3);
 
@@ -61,7 +67,8 @@ describe("bursts of parallel subagents (real HTTP, simulator upstream)", () => {
     const third = await turn(stack, "sys", "wait for a slot");
     expect(emails).toContain(third);
     await first;
-    const log = await fetch(`${stack.url}/api/requests`, { headers: { "x-api-key": stack.config.apiKey ?? "test-key" } }).then((r) => r.json());
+    const log = await fetch(`${stack.url}/api/requests`, { headers: ADMIN }).then((r) => r.json());
+    expect(await (await fetch(`${stack.url}/metrics`, { headers: ADMIN })).text()).toContain(`agcp_slot_waits_total{model="${MODEL}"} 1`);
     const entries: Array<{ trace: string[]; status: number }> = log.requests ?? log;
     expect(entries.some((e) => e.status === 200 && e.trace.some((t) => t.includes("waited for a free slot")))).toBe(true);
   }, 30_000);

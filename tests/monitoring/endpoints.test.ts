@@ -126,7 +126,7 @@ describe("/api", () => {
     expect(body.strategies).toEqual(["hybrid", "sticky", "round-robin", "reset-aware"]);
     expect(body.accounts.map((a: any) => a.id)).toEqual(["demo1@agcp.test", "demo2@agcp.test", "demo3@agcp.test"]);
     expect(Object.keys(body.accounts[0]).sort()).toEqual(
-      ["consecutiveFailures", "cooldowns", "enabled", "fix", "forecast", "health", "id", "invalid", "label", "lastUsedAt", "nextResetAt", "pools", "quota", "reason", "status", "tier", "tokens", "windows"].sort(),
+      ["consecutiveFailures", "cooldowns", "enabled", "fix", "forecast", "health", "id", "inFlight", "invalid", "label", "lastUsedAt", "nextResetAt", "pools", "quota", "reason", "status", "tier", "tokens", "windows"].sort(),
     );
   });
 
