@@ -7,7 +7,6 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { readTokenJson } from "./token-json.ts";
 import { CredentialError, type FoundCredential } from "./types.ts";
-import { readVscdb } from "./vscdb.ts";
 
 export const IMPORT_SOURCES = ["auto", "agy", "gemini", "keyring", "secret-service", "keychain", "vscdb", "file"] as const;
 export type ImportSource = (typeof IMPORT_SOURCES)[number];
@@ -98,6 +97,9 @@ function keychain(run: CommandRunner) {
   );
 }
 
+/** SQLite is loaded only when a vscdb is read: every other start of agcp would pay for it. */
+const vscdb = () => import("./vscdb.ts");
+
 /** Every sign-in one source holds; CredentialError says why there is none. */
 export async function readSource(source: Exclude<ImportSource, "auto">, opts: SourceOptions): Promise<FoundCredential[]> {
   const run = opts.run ?? defaultRunner;
@@ -127,12 +129,12 @@ export async function readSource(source: Exclude<ImportSource, "auto">, opts: So
     case "vscdb": {
       if (opts.file !== undefined) {
         if (!existsSync(opts.file)) throw new CredentialError(`No state.vscdb at ${opts.file}.`);
-        return [readVscdb(opts.file)];
+        return [(await vscdb()).readVscdb(opts.file)];
       }
       const candidates = vscdbPaths(opts.home, opts.platform, opts.env);
       const path = candidates.find((p) => existsSync(p));
       if (!path) throw new CredentialError(`No state.vscdb of an Antigravity desktop app before 2.0 (looked in ${candidates.join(", ")}).`);
-      return [readVscdb(path)];
+      return [(await vscdb()).readVscdb(path)];
     }
     case "file": {
       if (opts.file === undefined) throw new CredentialError("Name the file to import with --file.");

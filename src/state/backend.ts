@@ -6,7 +6,6 @@ import type Redis from "ioredis";
 import { stat } from "node:fs/promises";
 import { createStorage, type Driver, type Storage } from "unstorage";
 import memoryDriver from "unstorage/drivers/memory";
-import redisDriver from "unstorage/drivers/redis";
 import type { ResolvedStorage } from "../config/resolve.ts";
 import atomicFsDriver, { fileForKey, moveFileAside, sweepTempFiles } from "./fs-driver.ts";
 import { CORRUPT_MARK } from "./keys.ts";
@@ -111,6 +110,8 @@ export async function openBackend(opts: BackendOptions): Promise<Backend> {
   }
 
   if (!cfg.url) throw new Error('storage.url is required for the "redis" driver');
+  // Loaded only for the redis driver: ioredis is a large module every fs or memory start would pay for.
+  const { default: redisDriver } = await import("unstorage/drivers/redis");
   const driver = redisDriver({
     url: cfg.url,
     base: cfg.prefix,
