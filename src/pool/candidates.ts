@@ -109,19 +109,10 @@ export class Candidates {
     return this.cols[slot * M_STRIDE + M_HARD_UNTIL] ?? Number.POSITIVE_INFINITY;
   }
 
+  /** Usable on this rung: nothing hard keeps it out, and neither do the soft filters the rung still applies. */
   usable(slot: number): boolean {
-    if (slot < 0 || slot >= this.size) return false;
-    if (this.excluded?.[slot]) return false;
-    const now = this.now;
-    const mo = slot * M_STRIDE;
-    const ao = slot * A_STRIDE;
-    const cols = this.cols;
-    const acc = this.acc;
-    if (cols[mo + M_HARD_UNTIL]! > now) return false;
-    if (this.rung < IGNORES_FLOOR && cols[mo + M_FLOOR_UNTIL]! > now) return false;
-    if (this.rung < IGNORES_HEALTH && acc[ao + A_HEALTH_OK_AT]! > now) return false;
-    if (this.rung < IGNORES_BUCKET && acc[ao + A_TOKENS_OK_AT]! > now) return false;
-    return true;
+    if (!this.usableButForFloor(slot)) return false;
+    return this.rung >= IGNORES_FLOOR || this.cols[slot * M_STRIDE + M_FLOOR_UNTIL]! <= this.now;
   }
 
   /** Usable on this rung if the quota floor did not apply (it holds the account for a window its strategy may judge spendable). */
