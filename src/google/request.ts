@@ -17,7 +17,7 @@ import { DEFAULT_ENVELOPE, type EnvelopeOptions, upstreamLabels, upstreamRequest
 import { modelFamily } from "./models.ts";
 import { sanitizeToolSchemaCached } from "./schema-sanitize.ts";
 import type { SignatureCache } from "./signatures.ts";
-import { builtinThinkingInfo, planThinking, requestedEffort, thinksByDefault, type ThinkingModelInfo } from "./thinking.ts";
+import { builtinThinkingInfo, planThinking, requestedEffort, thinkingRequested, thinksByDefault, type ThinkingModelInfo } from "./thinking.ts";
 import { createToolNameMap, type ToolNameMap } from "./tool-names.ts";
 import type {
   CloudCodeEnvelope,
@@ -87,7 +87,7 @@ export function toCloudCodeRequest(req: MessagesRequest, ctx: ToCloudCodeContext
   const callIds = family === "claude" || form.geminiCallIds;
   let contents = buildContents(req, { family, toolNames, signatures: ctx.signatures, callIds, toolResults: form.toolResults });
 
-  let thinking = req.thinking?.type === "enabled" || req.thinking?.type === "adaptive" || thinkingModel;
+  let thinking = thinkingRequested(req) || thinkingModel;
   // Each model's own control (budget, level, or the tier in its id): src/google/thinking.ts.
   const thinkingPlan = thinking
     ? planThinking({ model: ctx.upstreamModel, family, info: thinkingInfo, thinking: req.thinking, effort: requestedEffort(req), maxTokens: req.max_tokens })

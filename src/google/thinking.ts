@@ -96,6 +96,11 @@ export function effortTierId(model: string, effort: Effort | undefined, exists: 
   return wanted !== model && exists(wanted) ? wanted : model;
 }
 
+/** Whether the client asked for thinking (enabled or adaptive); `disabled` or nothing is no. */
+export function thinkingRequested(req: Pick<MessagesRequest, "thinking">): boolean {
+  return req.thinking?.type === "enabled" || req.thinking?.type === "adaptive";
+}
+
 /** Reads `output_config.effort`, tolerating spellings newer clients may add. */
 export function requestedEffort(req: Pick<MessagesRequest, "output_config">): Effort | undefined {
   const raw = req.output_config?.effort?.toLowerCase();

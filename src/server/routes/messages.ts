@@ -12,6 +12,7 @@ import { hasContent, toAnthropicMessage } from "../../google/response.ts";
 import { toCloudCodeRequest } from "../../google/request.ts";
 import { deriveSession } from "../../google/session.ts";
 import { createStreamTranslator, type StreamTranslator } from "../../google/stream.ts";
+import { thinkingRequested } from "../../google/thinking.ts";
 import type { CloudCodeResponse } from "../../google/types.ts";
 import { readBodyWithin } from "../../upstream/deadline.ts";
 import { UpstreamError } from "../../upstream/errors.ts";
@@ -210,13 +211,9 @@ function translationContext(ctx: MessageContext, opened: Opened) {
     family: opened.model.family,
     estimatedInputTokens: ctx.estimatedInputTokens,
     omitThinking: thinkingOmitted(ctx.req),
-    hideThinking: !thinkingAsked(ctx.req),
+    // Only a client that asked for thinking is shown thinking blocks, as with Anthropic's API.
+    hideThinking: !thinkingRequested(ctx.req),
   };
-}
-
-/** Only a client that asked for thinking is shown thinking blocks, as with Anthropic's API. */
-function thinkingAsked(req: MessagesRequest): boolean {
-  return req.thinking?.type === "adaptive" || req.thinking?.type === "enabled";
 }
 
 /** Claude Code asks for thinking blocks without their text (`display: "omitted"`), as Anthropic serves them. */
