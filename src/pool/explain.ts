@@ -4,7 +4,7 @@ import { poolOfModel, WINDOW_IDS } from "../google/quota-pools.ts";
 import { activeCooldown, activePoolCooldown } from "./cooldown.ts";
 import { healthAt } from "./health.ts";
 import { isBelowFloor, liveQuota, resolveWindowFloor } from "./quota.ts";
-import { windowKey } from "./windows.ts";
+import { WINDOW_KEYS } from "./windows.ts";
 import type { PoolSnapshot } from "./snapshot.ts";
 import type { AccountState } from "./types.ts";
 
@@ -66,7 +66,7 @@ export function exclusionReason(
     }
     const p = poolOfModel(model);
     for (const window of p ? WINDOW_IDS : []) {
-      const w = s.quota[windowKey(p!, window)];
+      const w = s.quota[WINDOW_KEYS[p!][window]];
       const wFloor = resolveWindowFloor(s, p!, window, pool, t.quota);
       if (isBelowFloor(w, wFloor, now, t.quota)) {
         return `${p} ${window} window ${pct(liveQuota(w, now)?.fraction ?? 0)} at or below floor ${pct(wFloor)}`;

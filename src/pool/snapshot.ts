@@ -11,7 +11,7 @@ import { poolOfModel, WINDOW_IDS } from "../google/quota-pools.ts";
 import { belowFloorUntil, resolveFloor, resolveWindowFloor, type FloorSettings } from "./quota.ts";
 import type { PoolTuning } from "./tuning.ts";
 import type { AccountState, QuotaEntry } from "./types.ts";
-import { poolKey, windowKey } from "./windows.ts";
+import { poolKey, WINDOW_KEYS } from "./windows.ts";
 
 /** Per-account columns (model independent). */
 export const A_HEALTH = 0;
@@ -249,7 +249,7 @@ export class PoolSnapshot {
     let tightest: QuotaEntry | undefined = q;
     if (pool) {
       for (const window of WINDOW_IDS) {
-        const w = s.quota[windowKey(pool, window)];
+        const w = s.quota[WINDOW_KEYS[pool][window]];
         if (!w) continue;
         const until = belowFloorUntil(w, resolveWindowFloor(s, pool, window, this, t), t);
         if (until > floorUntil) floorUntil = until;

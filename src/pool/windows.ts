@@ -20,7 +20,7 @@ export function poolKey(pool: PoolId): string {
   return `${PREFIX}${pool}`;
 }
 
-export function windowKey(pool: PoolId, window: WindowId): string {
+function windowKey(pool: PoolId, window: WindowId): string {
   return `${PREFIX}${pool}:${window}`;
 }
 
@@ -60,7 +60,7 @@ export function poolCooldownKey(model: string): string | undefined {
 export function windowEntries(state: Pick<AccountState, "quota">, pool: PoolId): Array<{ window: WindowId; entry: QuotaEntry }> {
   const out: Array<{ window: WindowId; entry: QuotaEntry }> = [];
   for (const window of WINDOW_IDS) {
-    const entry = state.quota[windowKey(pool, window)];
+    const entry = state.quota[WINDOW_KEYS[pool][window]];
     if (entry) out.push({ window, entry });
   }
   return out;
@@ -74,7 +74,7 @@ export function windowEntries(state: Pick<AccountState, "quota">, pool: PoolId):
 export function windowOfReset(state: Pick<AccountState, "quota">, pool: PoolId, until: number, now: number): WindowId {
   const known = windowEntries(state, pool);
   if (known.length > 0 && known.every((w) => w.window === "weekly")) return "weekly";
-  const weekly = state.quota[windowKey(pool, "weekly")];
+  const weekly = state.quota[WINDOW_KEYS[pool].weekly];
   if (weekly?.resetAt !== undefined && Math.abs(weekly.resetAt - until) < 120_000 && weekly.fraction <= 0) return "weekly";
   return until - now > WINDOW_MS["5h"] + 60_000 ? "weekly" : "5h";
 }
@@ -85,7 +85,7 @@ export function windowQuota(windows: readonly QuotaWindow[], now: number): Recor
   for (const w of windows) {
     const entry: QuotaEntry = { fraction: Math.min(1, Math.max(0, w.remaining)), fetchedAt: now };
     if (w.resetAt !== undefined && Number.isFinite(w.resetAt)) entry.resetAt = w.resetAt;
-    out[windowKey(w.pool, w.window)] = entry;
+    out[WINDOW_KEYS[w.pool][w.window]] = entry;
   }
   return out;
 }
